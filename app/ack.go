@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Sign-in methods recorded with each acknowledgment.
+const (
+	AuthEmailLink = "email-link"
+	AuthSSOHeader = "sso-header"
+)
+
+// Acknowledgment is a signed acknowledgment: the evidence. It is written once
+// in one transaction and never updated or deleted.
+type Acknowledgment struct {
+	ID              int64
+	EmployeeID      int64
+	CycleID         int64
+	PolicyVersionID int64
+	PolicySHA256    string
+	TypedName       string
+	ConsentVersion  string
+	ConsentSHA256   string
+	ConsentID       int64
+	IntentText      string
+	Comment         string
+	SignedAt        time.Time // UTC
+	IP              string
+	UserAgent       string
+	AuthMethod      string
+	QuizAttemptID   int64
+	CertificateNo   string
+	VerifyCode      string
+	ChainSeq        int64  // position in the evidence chain
+	PrevHash        string // hash of the previous chain record
+	Hash            string // hash of this record, linking it to PrevHash
+	EmployeeNumber  string // joined from the roster, for display
+	EmployeeName    string
+	EmployeeAgency  string
+	EmployeeDept    string
+	PolicyCode      string
+	PolicyTitle     string
+	CycleName       string
+	Superseded      bool // a later material version of the same cycle replaced it
+}
+
+// SignRequest is what the employee submits on the sign page, plus the
+// request context the evidence records.
+type SignRequest struct {
+	EmployeeID int64
+	CycleID    int64
+	TypedName  string
+	Intent     bool
+	Comment    string
+	IP         string
+	UserAgent  string
+	AuthMethod string
+}
+
+// MaxCommentLength bounds the optional comment, in characters.
+const MaxCommentLength = 1000
+
+// ConsentRecord records that an employee was shown and accepted the
+// consent-to-electronic-records notice.
+type ConsentRecord struct {
+	ID         int64
+	EmployeeID int64
+	CycleID    int64
+	Version    string
+	SHA256     string
+	AcceptedAt time.Time
+	IP         string
+	UserAgent  string
+}
+
+// QuizAttempt is one submitted knowledge check.
+type QuizAttempt struct {
+	ID              int64
+	EmployeeID      int64
+	CycleID         int64
+	PolicyVersionID int64
+	Answers         map[string]string // question id → option key
+	Wrong           []string          // ids of wrongly answered questions
+	Score           int               // right answers
+	Total           int
+	PassMark        int // percent
+	Passed          bool
+	CreatedAt       time.Time
+}
+
+// Percent is the attempt's score in whole percent.
+func (a *QuizAttempt) Percent() int {
+	if a.Total == 0 {
+		return 0
+	}
+	return a.Score * 100 / a.Total
+}
+
+// AckFilter selects acknowledgments; nil fields do not filter.
+type AckFilter struct {
+	EmployeeID *int64
+	CycleID    *int64
+	VerifyCode *string
+	Offset     int
+	Limit      int
+}
+
+// AckService records and finds acknowledgments and what leads to them.
+type AckService interface {
+	MarkModuleRead(ctx context.Context, employeeID, cycleID int64, slug string) error
+	ModulesRead(ctx context.Context, employeeID, cycleID int64) (map[string]time.Time, error)
+	CreateQuizAttempt(ctx context.Context, a *QuizAttempt) error
+	FindQuizAttempts(ctx context.Context, employeeID, cycleID int64) ([]*QuizAttempt, error)
+	FindQuizAttempt(ctx context.Context, id int64) (*QuizAttempt, error)
+	RecordConsent(ctx context.Context, c *ConsentRecord) error
+	FindConsent(ctx context.Context, employeeID, cycleID int64) (*ConsentRecord, error)
+	// CreateAcknowledgment stores a in one transaction with its chain link.
+	// If the employee already signed this cycle's version it returns the
+	// existing acknowledgment and created=false.
+	CreateAcknowledgment(ctx context.Context, a *Acknowledgment) (existing *Acknowledgment, created bool, err error)
+	FindAcknowledgments(ctx context.Context, f AckFilter) ([]*Acknowledgment, int, error)
+	FindAcknowledgmentByCode(ctx context.Context, code string) (*Acknowledgment, error)
+}

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"io"
+	"time"
+)
+
+// Certificate is everything printed on an acknowledgment certificate. It is
+// derived entirely from the stored acknowledgment, so rendering it twice gives
+// the same bytes.
+type Certificate struct {
+	Number         string // certificate number, e.g. "SMP-2026-000042"
+	VerifyCode     string // code for /verify/{code}
+	VerifyURL      string // absolute URL of the verification page
+	FullName       string // the roster name, as signed
+	EmployeeNumber string
+	Agency         string
+	Department     string
+	PolicyTitle    string
+	PolicyVersion  string // the version code
+	PolicySHA256   string // hex
+	CycleName      string
+	SignedAt       time.Time // UTC
+	Location       *time.Location
+	Comment        string // the signer's optional comment
+}
+
+// SignedAtLocal returns the signing time in the certificate's time zone.
+func (c *Certificate) SignedAtLocal() time.Time {
+	if c.Location == nil {
+		return c.SignedAt.UTC()
+	}
+	return c.SignedAt.In(c.Location)
+}
+
+// CertificateRenderer renders a certificate as a one-page PDF. The output is
+// deterministic: the same Certificate gives the same bytes.
+type CertificateRenderer interface {
+	RenderPDF(w io.Writer, c *Certificate) error
+}

@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// DateLayout is the layout of calendar dates (hire dates, cycle dates).
+const DateLayout = "2006-01-02"
+
+// Cycle is one annual acknowledgment round: a policy version everyone must
+// sign between OpensOn and DueOn. People hired after the cycle opened are due
+// NewHireDays after their hire date instead.
+type Cycle struct {
+	ID              int64
+	Year            int
+	Name            string
+	PolicyVersionID int64
+	OpensOn         string // YYYY-MM-DD
+	DueOn           string // YYYY-MM-DD
+	NewHireDays     int
+	Open            bool
+	CreatedAt       time.Time
+}
+
+// DueFor returns the date e must sign by in this cycle.
+func (c *Cycle) DueFor(e *Employee) string {
+	if e.HireDate != "" && e.HireDate > c.OpensOn {
+		hired, err := time.Parse(DateLayout, e.HireDate)
+		if err == nil {
+			due := hired.AddDate(0, 0, c.NewHireDays).Format(DateLayout)
+			if due > c.DueOn {
+				return due
+			}
+		}
+	}
+	return c.DueOn
+}
+
+// Status of an employee in a cycle.
+const (
+	StatusNotStarted = "not_started"
+	StatusInProgress = "in_progress"
+	StatusSigned     = "signed"
+	StatusOverdue    = "overdue"
+)
+
+// StatusLabel returns the words shown for a status.
+func StatusLabel(s string) string {
+	switch s {
+	case StatusNotStarted:
+		return "Not started"
+	case StatusInProgress:
+		return "In progress"
+	case StatusSigned:
+		return "Signed"
+	case StatusOverdue:
+		return "Overdue"
+	}
+	return s
+}
+
+// CycleService finds and opens cycles.
+type CycleService interface {
+	// CurrentCycle returns the open cycle, or ENOTFOUND when none is open.
+	CurrentCycle(ctx context.Context) (*Cycle, error)
+	FindCycleByID(ctx context.Context, id int64) (*Cycle, error)
+	CreateCycle(ctx context.Context, c *Cycle) error
+}
+
+// Validate checks a cycle before it is stored.
+func (c *Cycle) Validate() error {
+	if c.Name == "" {
+		return Errorf(EINVALID, "A cycle needs a name.")
+	}
+	if c.PolicyVersionID == 0 {
+		return Errorf(EINVALID, "A cycle needs a policy version.")
+	}
+	opens, err1 := time.Parse(DateLayout, c.OpensOn)
+	due, err2 := time.Parse(DateLayout, c.DueOn)
+	if err1 != nil || err2 != nil {
+		return Errorf(EINVALID, "Dates must be written YYYY-MM-DD.")
+	}
+	if !due.After(opens) {
+		return Errorf(EINVALID, "The due date must come after the opening date.")
+	}
+	if c.NewHireDays < 1 || c.NewHireDays > 365 {
+		return Errorf(EINVALID, "New hires must have between 1 and 365 days to sign.")
+	}
+	if c.Year == 0 {
+		c.Year = opens.Year()
+	}
+	return nil
+}

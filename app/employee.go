@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is something an employee may do beyond the employee journey. Every
+// active person is an employee; a manager is anyone with reports.
+type Role string
+
+// Roles held in the roster's roles column.
+const (
+	RoleHR     Role = "hr"
+	RoleAdmin  Role = "admin"
+	RolePoster Role = "poster" // authorized to post for the agency: gets the agency-use module
+)
+
+// KnownRoles lists every role the roster may name.
+var KnownRoles = []Role{RoleHR, RoleAdmin, RolePoster}
+
+// Employee is one person on the roster.
+type Employee struct {
+	ID             int64
+	EmployeeNumber string
+	FullName       string
+	Email          string
+	Agency         string
+	Department     string
+	Title          string
+	ManagerID      *int64
+	HireDate       string // YYYY-MM-DD, may be empty
+	Roles          []Role
+	BargainingUnit string
+	Active         bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+
+	// IsManager is derived: true when someone active reports to this person.
+	IsManager bool
+}
+
+// HasRole reports whether the employee holds role r.
+func (e *Employee) HasRole(r Role) bool { return slices.Contains(e.Roles, r) }
+
+// RolesString joins the roles with ";" as in the roster file.
+func (e *Employee) RolesString() string {
+	s := make([]string, len(e.Roles))
+	for i, r := range e.Roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ";")
+}
+
+// EmployeeFilter selects employees; nil fields do not filter.
+type EmployeeFilter struct {
+	ID             *int64
+	EmployeeNumber *string
+	Email          *string
+	Active         *bool
+	Offset, Limit  int
+}
+
+// EmployeeService reads and writes the roster.
+type EmployeeService interface {
+	FindEmployeeByID(ctx context.Context, id int64) (*Employee, error)
+	FindEmployeeByEmail(ctx context.Context, email string) (*Employee, error)
+	FindEmployees(ctx context.Context, filter EmployeeFilter) ([]*Employee, int, error)
+	CreateEmployee(ctx context.Context, e *Employee) error
+	// IsInTree reports whether employeeID reports, directly or indirectly, to managerID.
+	IsInTree(ctx context.Context, managerID, employeeID int64) (bool, error)
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// QuestionsFor returns the knowledge-check questions for e: those about the
+// modules e must read.
+func (v *PolicyVersion) QuestionsFor(e *Employee) []Question {
+	want := map[string]bool{}
+	for _, m := range v.ModulesFor(e) {
+		want[m.Slug] = true
+	}
+	var out []Question
+	for _, q := range v.Questions {
+		if want[q.Module] {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// GradeQuiz checks a submitted knowledge check. Every question must be
+// answered with one of its own options; otherwise it returns EINVALID and
+// nothing should be recorded. The returned attempt is not yet stored.
+func GradeQuiz(v *PolicyVersion, e *Employee, answers map[string]string, passMark int) (*QuizAttempt, error) {
+	qs := v.QuestionsFor(e)
+	if len(qs) == 0 {
+		return nil, Errorf(EINVALID, "This version has no questions.")
+	}
+	a := &QuizAttempt{EmployeeID: e.ID, PolicyVersionID: v.ID, Answers: map[string]string{}, Total: len(qs), PassMark: passMark}
+	known := map[string]bool{}
+	var missing int
+	for _, q := range qs {
+		known[q.ID] = true
+		got, ok := answers[q.ID]
+		if !ok || got == "" {
+			missing++
+			continue
+		}
+		valid := false
+		for _, o := range q.Options {
+			valid = valid || o.Key == got
+		}
+		if !valid {
+			return nil, Errorf(EINVALID, "An answer was not one of the choices offered. Please answer again.")
+		}
+		a.Answers[q.ID] = got
+		if got == q.Answer {
+			a.Score++
+		} else {
+			a.Wrong = append(a.Wrong, q.ID)
+		}
+	}
+	for id := range answers {
+		if !known[id] {
+			return nil, Errorf(EINVALID, "The form named a question that is not in this knowledge check. Please answer again.")
+		}
+	}
+	if missing > 0 {
+		return nil, Errorf(EINVALID, "Please answer every question (%d not answered).", missing)
+	}
+	a.Passed = a.Score*100 >= passMark*a.Total
+	return a, nil
+}
+
+// Validate checks what the signer typed against the roster name.
+func (r *SignRequest) Validate(e *Employee) error {
+	if strings.TrimSpace(r.TypedName) == "" {
+		return Errorf(EINVALID, "Type your full name to sign.")
+	}
+	if !NamesMatch(r.TypedName, e.FullName) {
+		return Errorf(EINVALID, "The name you typed does not match the name on the roster (%s). Type it as shown.", e.FullName)
+	}
+	if !r.Intent {
+		return Errorf(EINVALID, "Tick the box to confirm that you intend to sign.")
+	}
+	if utf8.RuneCountInString(r.Comment) > MaxCommentLength {
+		return Errorf(EINVALID, "The comment is too long: at most %d characters.", MaxCommentLength)
+	}
+	if !utf8.ValidString(r.TypedName) || !utf8.ValidString(r.Comment) {
+		return Errorf(EINVALID, "The form contained text that is not valid UTF-8.")
+	}
+	return nil
+}
+
+// Progress is where an employee stands in the current cycle.
+type Progress struct {
+	Cycle        *Cycle
+	Version      *PolicyVersion
+	DueOn        string
+	ModulesTotal int
+	ModulesRead  int
+	Attempts     int
+	Passed       *QuizAttempt // the latest passing attempt, if any
+	Consented    *ConsentRecord
+	Ack          *Acknowledgment
+}
+
+// Status returns the employee's status on the given day (YYYY-MM-DD).
+func (p *Progress) Status(today string) string {
+	switch {
+	case p.Ack != nil:
+		return StatusSigned
+	case today > p.DueOn:
+		return StatusOverdue
+	case p.ModulesRead > 0 || p.Attempts > 0:
+		return StatusInProgress
+	}
+	return StatusNotStarted
+}
+
+// GuidanceDone reports whether every required module has been read.
+func (p *Progress) GuidanceDone() bool { return p.ModulesRead >= p.ModulesTotal }
+
+// NextStep names the next thing to do: "guidance", "quiz", "sign" or "done".
+func (p *Progress) NextStep() string {
+	switch {
+	case p.Ack != nil:
+		return "done"
+	case !p.GuidanceDone():
+		return "guidance"
+	case p.Passed == nil:
+		return "quiz"
+	}
+	return "sign"
+}

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Version kinds. A material version requires everyone to sign again; a minor
+// one (a typo fixed) does not.
+const (
+	KindMaterial = "material"
+	KindMinor    = "minor"
+)
+
+// Module audiences.
+const (
+	AudienceAll     = "all"
+	AudiencePosters = "posters" // only employees with RolePoster
+)
+
+// PolicyVersion is one frozen bundle of policy text, guidance modules and
+// knowledge-check questions. Once published it never changes; SHA256 is the
+// hash of its canonical form (see content.Canonical).
+type PolicyVersion struct {
+	ID          int64
+	Code        string // e.g. "2026.1"
+	Title       string
+	Kind        string // KindMaterial or KindMinor
+	Effective   string // YYYY-MM-DD
+	Changes     string // Markdown: what changed since the previous version
+	PolicyText  string // Markdown: the policy, in plain language
+	Intent      string // the exact intent sentence the signer affirms
+	Modules     []Module
+	Questions   []Question
+	SHA256      string
+	PublishedAt time.Time
+}
+
+// Module is one short guidance page.
+type Module struct {
+	Slug     string
+	Title    string
+	Audience string // AudienceAll or AudiencePosters
+	Minutes  int    // estimated reading time
+	Body     string // Markdown
+}
+
+// Question is one scenario question of the knowledge check, with exactly one
+// right answer.
+type Question struct {
+	ID      string
+	Module  string // slug of the module it checks
+	Prompt  string // Markdown
+	Options []Option
+	Answer  string // key of the right option
+}
+
+// Option is one choice of a Question.
+type Option struct {
+	Key  string
+	Text string
+}
+
+// ModulesFor returns the modules an employee must read: all of them for
+// authorized posters, the others without the posters-only modules.
+func (v *PolicyVersion) ModulesFor(e *Employee) []Module {
+	var out []Module
+	for _, m := range v.Modules {
+		if m.Audience == AudiencePosters && !e.HasRole(RolePoster) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Module returns the module with the given slug, or nil.
+func (v *PolicyVersion) Module(slug string) *Module {
+	for i := range v.Modules {
+		if v.Modules[i].Slug == slug {
+			return &v.Modules[i]
+		}
+	}
+	return nil
+}
+
+// Consent is the consent-to-electronic-records notice shown before signing.
+type Consent struct {
+	Version string
+	Title   string
+	Body    string // Markdown
+	SHA256  string
+}
+
+// PolicyService stores and finds published policy versions.
+type PolicyService interface {
+	// PublishVersion stores v, freezing it. Publishing a version whose code
+	// exists with the same hash is a no-op; with another hash it is ECONFLICT.
+	PublishVersion(ctx context.Context, v *PolicyVersion) error
+	FindVersionByID(ctx context.Context, id int64) (*PolicyVersion, error)
+	FindVersionByCode(ctx context.Context, code string) (*PolicyVersion, error)
+}

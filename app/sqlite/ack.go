@@ -1,0 +1,304 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"portal/app"
+)
+
+// AckService implements app.AckService: reading progress, quiz attempts,
+// consent records and the signed acknowledgments themselves.
+type AckService struct{ db *DB }
+
+// NewAckService returns the acknowledgment store.
+func NewAckService(db *DB) *AckService { return &AckService{db: db} }
+
+// MarkModuleRead records that the employee read a module in a cycle. Reading
+// it again keeps the first time.
+func (s *AckService) MarkModuleRead(ctx context.Context, employeeID, cycleID int64, slug string) error {
+	_, err := s.db.write.ExecContext(ctx, `INSERT INTO module_progress (employee_id, cycle_id, slug, read_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, employeeID, cycleID, slug, formatTime(s.db.Now()))
+	if err != nil {
+		return fmt.Errorf("mark module read: %w", err)
+	}
+	return nil
+}
+
+// ModulesRead returns when each module was read in the cycle.
+func (s *AckService) ModulesRead(ctx context.Context, employeeID, cycleID int64) (map[string]time.Time, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT slug, read_at FROM module_progress WHERE employee_id = ? AND cycle_id = ?`, employeeID, cycleID)
+	if err != nil {
+		return nil, fmt.Errorf("read progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var slug, at string
+		if err := rows.Scan(&slug, &at); err != nil {
+			return nil, fmt.Errorf("scan progress: %w", err)
+		}
+		out[slug] = parseTime(at)
+	}
+	return out, rows.Err()
+}
+
+// CreateQuizAttempt records an attempt and links it into the evidence chain.
+func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) error {
+	answers, err := json.Marshal(a.Answers)
+	if err != nil {
+		return err
+	}
+	wrong, err := json.Marshal(append([]string{}, a.Wrong...))
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	a.CreatedAt = s.db.Now().UTC()
+	res, err := tx.ExecContext(ctx, `INSERT INTO quiz_attempts (employee_id, cycle_id, policy_version_id, answers, wrong,
+		score, total, pass_mark, passed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.EmployeeID, a.CycleID, a.PolicyVersionID, string(answers), string(wrong), a.Score, a.Total, a.PassMark,
+		boolInt(a.Passed), formatTime(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert quiz attempt: %w", err)
+	}
+	if a.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if _, _, _, err := appendChain(ctx, tx, "quiz_attempt", a.ID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const quizColumns = `id, employee_id, cycle_id, policy_version_id, answers, wrong, score, total, pass_mark, passed, created_at`
+
+func scanQuiz(row interface{ Scan(...any) error }) (*app.QuizAttempt, error) {
+	var a app.QuizAttempt
+	var answers, wrong, created string
+	if err := row.Scan(&a.ID, &a.EmployeeID, &a.CycleID, &a.PolicyVersionID, &answers, &wrong, &a.Score, &a.Total,
+		&a.PassMark, &a.Passed, &created); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(answers), &a.Answers); err != nil {
+		return nil, fmt.Errorf("decode answers of attempt %d: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(wrong), &a.Wrong); err != nil {
+		return nil, fmt.Errorf("decode attempt %d: %w", a.ID, err)
+	}
+	a.CreatedAt = parseTime(created)
+	return &a, nil
+}
+
+// FindQuizAttempts returns the employee's attempts in a cycle, newest first.
+func (s *AckService) FindQuizAttempts(ctx context.Context, employeeID, cycleID int64) ([]*app.QuizAttempt, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+quizColumns+` FROM quiz_attempts
+		WHERE employee_id = ? AND cycle_id = ? ORDER BY id DESC`, employeeID, cycleID)
+	if err != nil {
+		return nil, fmt.Errorf("find quiz attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.QuizAttempt
+	for rows.Next() {
+		a, err := scanQuiz(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// FindQuizAttempt returns one attempt.
+func (s *AckService) FindQuizAttempt(ctx context.Context, id int64) (*app.QuizAttempt, error) {
+	a, err := scanQuiz(s.db.read.QueryRowContext(ctx, `SELECT `+quizColumns+` FROM quiz_attempts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "Quiz attempt not found.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find quiz attempt: %w", err)
+	}
+	return a, nil
+}
+
+// RecordConsent stores that the employee accepted the consent notice.
+func (s *AckService) RecordConsent(ctx context.Context, c *app.ConsentRecord) error {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	c.AcceptedAt = s.db.Now().UTC()
+	res, err := tx.ExecContext(ctx, `INSERT INTO consents (employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.EmployeeID, c.CycleID, c.Version, c.SHA256, formatTime(c.AcceptedAt), c.IP, c.UserAgent)
+	if err != nil {
+		return fmt.Errorf("insert consent: %w", err)
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if _, _, _, err := appendChain(ctx, tx, "consent", c.ID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FindConsent returns the employee's latest consent in a cycle.
+func (s *AckService) FindConsent(ctx context.Context, employeeID, cycleID int64) (*app.ConsentRecord, error) {
+	var c app.ConsentRecord
+	var at string
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent
+		FROM consents WHERE employee_id = ? AND cycle_id = ? ORDER BY id DESC LIMIT 1`, employeeID, cycleID).
+		Scan(&c.ID, &c.EmployeeID, &c.CycleID, &c.Version, &c.SHA256, &at, &c.IP, &c.UserAgent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "No consent recorded.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find consent: %w", err)
+	}
+	c.AcceptedAt = parseTime(at)
+	return &c, nil
+}
+
+// CreateAcknowledgment stores a signed acknowledgment and its chain link in
+// one transaction. If the employee already signed this cycle's version — a
+// double click, a retried request — it changes nothing and returns the
+// existing record with created=false.
+func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledgment) (*app.Acknowledgment, bool, error) {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	var existing int64
+	err = tx.QueryRowContext(ctx, `SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?`,
+		a.EmployeeID, a.CycleID, a.PolicyVersionID).Scan(&existing)
+	if err == nil {
+		found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, existing)
+		if err != nil || len(found) == 0 {
+			return nil, false, fmt.Errorf("read existing acknowledgment: %w", err)
+		}
+		return found[0], false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, fmt.Errorf("check existing acknowledgment: %w", err)
+	}
+	var year int
+	if err := tx.QueryRowContext(ctx, `SELECT year FROM cycles WHERE id = ?`, a.CycleID).Scan(&year); err != nil {
+		return nil, false, fmt.Errorf("read cycle: %w", err)
+	}
+	// One writer holds the lock, so the next id is ours: the certificate
+	// number can be part of the row from the start.
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments`).Scan(&a.ID); err != nil {
+		return nil, false, fmt.Errorf("next acknowledgment id: %w", err)
+	}
+	a.CertificateNo = fmt.Sprintf("SMP-%d-%06d", year, a.ID)
+	if a.VerifyCode == "" {
+		if a.VerifyCode, err = app.NewVerifyCode(); err != nil {
+			return nil, false, err
+		}
+	}
+	a.SignedAt = s.db.Now().UTC()
+	_, err = tx.ExecContext(ctx, `INSERT INTO acknowledgments (id, employee_id, cycle_id, policy_version_id, policy_sha256,
+		typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
+		quiz_attempt_id, certificate_no, verify_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.EmployeeID, a.CycleID, a.PolicyVersionID, a.PolicySHA256, a.TypedName, a.ConsentID, a.ConsentVersion,
+		a.ConsentSHA256, a.IntentText, a.Comment, formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod,
+		a.QuizAttemptID, a.CertificateNo, a.VerifyCode)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert acknowledgment: %w", err)
+	}
+	if a.ChainSeq, a.PrevHash, a.Hash, err = appendChain(ctx, tx, "acknowledgment", a.ID); err != nil {
+		return nil, false, err
+	}
+	found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, a.ID)
+	if err != nil || len(found) == 0 {
+		return nil, false, fmt.Errorf("read new acknowledgment: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, fmt.Errorf("commit acknowledgment: %w", err)
+	}
+	return found[0], true, nil
+}
+
+const ackSelect = `SELECT a.id, a.employee_id, a.cycle_id, a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id,
+	a.consent_version, a.consent_sha256, a.intent_text, a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method,
+	a.quiz_attempt_id, a.certificate_no, a.verify_code, COALESCE(c.seq, 0), COALESCE(c.prev_hash, ''), COALESCE(c.hash, ''),
+	e.employee_number, e.full_name, e.agency, e.department, p.code, p.title, y.name,
+	EXISTS (SELECT 1 FROM acknowledgments n WHERE n.employee_id = a.employee_id AND n.cycle_id = a.cycle_id AND n.id > a.id)
+	FROM acknowledgments a
+	JOIN employees e ON e.id = a.employee_id
+	JOIN policy_versions p ON p.id = a.policy_version_id
+	JOIN cycles y ON y.id = a.cycle_id
+	LEFT JOIN chain c ON c.kind = 'acknowledgment' AND c.ref_id = a.id`
+
+// findAcks returns acknowledgments matching where, newest first; limit -1 means all.
+func findAcks(ctx context.Context, q querier, where string, limit, offset int, args ...any) ([]*app.Acknowledgment, error) {
+	rows, err := q.QueryContext(ctx, ackSelect+` WHERE `+where+` ORDER BY a.signed_at DESC, a.id DESC LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
+	if err != nil {
+		return nil, fmt.Errorf("find acknowledgments: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.Acknowledgment
+	for rows.Next() {
+		var a app.Acknowledgment
+		var signed string
+		if err := rows.Scan(&a.ID, &a.EmployeeID, &a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &a.ConsentID,
+			&a.ConsentVersion, &a.ConsentSHA256, &a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod,
+			&a.QuizAttemptID, &a.CertificateNo, &a.VerifyCode, &a.ChainSeq, &a.PrevHash, &a.Hash,
+			&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.PolicyCode, &a.PolicyTitle,
+			&a.CycleName, &a.Superseded); err != nil {
+			return nil, fmt.Errorf("scan acknowledgment: %w", err)
+		}
+		a.SignedAt = parseTime(signed)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// FindAcknowledgments returns acknowledgments matching f, newest first, and the total.
+func (s *AckService) FindAcknowledgments(ctx context.Context, f app.AckFilter) ([]*app.Acknowledgment, int, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.EmployeeID != nil {
+		where, args = append(where, "a.employee_id = ?"), append(args, *f.EmployeeID)
+	}
+	if f.CycleID != nil {
+		where, args = append(where, "a.cycle_id = ?"), append(args, *f.CycleID)
+	}
+	if f.VerifyCode != nil {
+		where, args = append(where, "a.verify_code = ?"), append(args, *f.VerifyCode)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM acknowledgments a WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count acknowledgments: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	acks, err := findAcks(ctx, s.db.read, cond, limit, f.Offset, args...)
+	return acks, total, err
+}
+
+// FindAcknowledgmentByCode returns the acknowledgment with a verification code.
+func (s *AckService) FindAcknowledgmentByCode(ctx context.Context, code string) (*app.Acknowledgment, error) {
+	acks, err := findAcks(ctx, s.db.read, `a.verify_code = ?`, 1, 0, code)
+	if err != nil {
+		return nil, err
+	}
+	if len(acks) == 0 {
+		return nil, app.Errorf(app.ENOTFOUND, "No certificate has that code.")
+	}
+	return acks[0], nil
+}

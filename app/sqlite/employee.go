@@ -1,0 +1,149 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"portal/app"
+)
+
+// EmployeeService implements app.EmployeeService.
+type EmployeeService struct{ db *DB }
+
+// NewEmployeeService returns the roster service.
+func NewEmployeeService(db *DB) *EmployeeService { return &EmployeeService{db: db} }
+
+const employeeColumns = `e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
+	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active, e.created_at, e.updated_at,
+	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1)`
+
+func scanEmployee(row interface{ Scan(...any) error }) (*app.Employee, error) {
+	var e app.Employee
+	var manager sql.NullInt64
+	var roles, created, updated string
+	if err := row.Scan(&e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
+		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &created, &updated, &e.IsManager); err != nil {
+		return nil, err
+	}
+	if manager.Valid {
+		e.ManagerID = &manager.Int64
+	}
+	for _, r := range strings.Split(roles, ";") {
+		if r = strings.TrimSpace(r); r != "" {
+			e.Roles = append(e.Roles, app.Role(r))
+		}
+	}
+	e.CreatedAt, e.UpdatedAt = parseTime(created), parseTime(updated)
+	return &e, nil
+}
+
+// FindEmployeeByID returns the employee with the given id.
+func (s *EmployeeService) FindEmployeeByID(ctx context.Context, id int64) (*app.Employee, error) {
+	return findEmployee(ctx, s.db.read, `e.id = ?`, id)
+}
+
+// FindEmployeeByEmail returns the employee with the given address, ignoring case.
+func (s *EmployeeService) FindEmployeeByEmail(ctx context.Context, email string) (*app.Employee, error) {
+	return findEmployee(ctx, s.db.read, `e.email = ?`, strings.TrimSpace(email))
+}
+
+func findEmployee(ctx context.Context, q querier, where string, args ...any) (*app.Employee, error) {
+	e, err := scanEmployee(q.QueryRowContext(ctx, `SELECT `+employeeColumns+` FROM employees e WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "Employee not found.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find employee: %w", err)
+	}
+	return e, nil
+}
+
+// FindEmployees returns the employees matching f and the total count.
+func (s *EmployeeService) FindEmployees(ctx context.Context, f app.EmployeeFilter) ([]*app.Employee, int, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	if f.ID != nil {
+		where, args = append(where, "e.id = ?"), append(args, *f.ID)
+	}
+	if f.EmployeeNumber != nil {
+		where, args = append(where, "e.employee_number = ?"), append(args, *f.EmployeeNumber)
+	}
+	if f.Email != nil {
+		where, args = append(where, "e.email = ?"), append(args, *f.Email)
+	}
+	if f.Active != nil {
+		where, args = append(where, "e.active = ?"), append(args, boolInt(*f.Active))
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM employees e WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count employees: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+employeeColumns+` FROM employees e WHERE `+cond+
+		` ORDER BY e.full_name, e.id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find employees: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.Employee
+	for rows.Next() {
+		e, err := scanEmployee(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan employee: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+// CreateEmployee inserts e and sets its ID.
+func (s *EmployeeService) CreateEmployee(ctx context.Context, e *app.Employee) error {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := createEmployee(ctx, tx, e, s.db.Now()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func createEmployee(ctx context.Context, tx *sql.Tx, e *app.Employee, now time.Time) error {
+	e.FullName = app.NormalizeName(e.FullName)
+	e.Email = strings.TrimSpace(e.Email)
+	e.CreatedAt, e.UpdatedAt = now.UTC(), now.UTC()
+	res, err := tx.ExecContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
+		manager_id, hire_date, roles, bargaining_unit, active, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.EmployeeNumber, e.FullName, e.Email, e.Agency, e.Department, e.Title, e.ManagerID, e.HireDate,
+		e.RolesString(), e.BargainingUnit, boolInt(e.Active), formatTime(now), formatTime(now))
+	if isUniqueViolation(err) {
+		return app.Errorf(app.ECONFLICT, "An employee with number %s or address %s already exists.", e.EmployeeNumber, e.Email)
+	}
+	if err != nil {
+		return fmt.Errorf("insert employee %s: %w", e.EmployeeNumber, err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+// IsInTree reports whether employeeID reports, directly or indirectly, to managerID.
+func (s *EmployeeService) IsInTree(ctx context.Context, managerID, employeeID int64) (bool, error) {
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `WITH RECURSIVE tree(id) AS (
+			SELECT id FROM employees WHERE manager_id = ?
+			UNION SELECT e.id FROM employees e JOIN tree t ON e.manager_id = t.id
+		) SELECT COUNT(*) FROM tree WHERE id = ?`, managerID, employeeID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check reporting line: %w", err)
+	}
+	return n > 0, nil
+}

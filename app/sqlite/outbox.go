@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"portal/app"
+)
+
+// Outbox implements app.Outbox: messages wait here until the mail worker
+// delivers them, so none is lost if the mail server is down.
+type Outbox struct{ db *DB }
+
+// NewOutbox returns the persistent outbox.
+func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
+
+// Enqueue stores m unless a message with its dedupe key already exists.
+func (o *Outbox) Enqueue(ctx context.Context, m *app.Message) (bool, error) {
+	now := formatTime(o.db.Now())
+	res, err := o.db.write.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, to_addr, to_name, subject, text_body, html_body,
+		next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+		m.DedupeKey, m.ToAddr, m.ToName, m.Subject, m.Text, m.HTML, now, now)
+	if err != nil {
+		return false, fmt.Errorf("enqueue message: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+const messageColumns = `id, dedupe_key, to_addr, to_name, subject, text_body, html_body, status, attempts, created_at, sent_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (*app.Message, error) {
+	var m app.Message
+	var created string
+	var sent sql.NullString
+	if err := row.Scan(&m.ID, &m.DedupeKey, &m.ToAddr, &m.ToName, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &created, &sent); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = parseTime(created)
+	if sent.Valid {
+		t := parseTime(sent.String)
+		m.SentAt = &t
+	}
+	return &m, nil
+}
+
+// FindMessages returns the newest messages, for the development mailbox.
+func (o *Outbox) FindMessages(ctx context.Context, limit int) ([]*app.Message, error) {
+	rows, err := o.db.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find messages: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan message: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ClaimDue locks up to limit messages that are due for delivery and returns them.
+func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error) {
+	tx, err := o.db.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	now := formatTime(o.db.Now())
+	rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_at = ? WHERE id IN (
+			SELECT id FROM outbox WHERE status = 'queued' AND locked_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?)
+		RETURNING `+messageColumns, now, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim messages: %w", err)
+	}
+	var out []*app.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan message: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+// MarkSent records a delivered message.
+func (o *Outbox) MarkSent(ctx context.Context, id int64) error {
+	now := formatTime(o.db.Now())
+	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1 WHERE id = ?`, now, id)
+	if err != nil {
+		return fmt.Errorf("mark message sent: %w", err)
+	}
+	return nil
+}
+
+// MarkFailed records a failed attempt: the message is retried after backoff,
+// or, when permanent is true, given up.
+func (o *Outbox) MarkFailed(ctx context.Context, id int64, reason string, backoff time.Duration, permanent bool) error {
+	status := "queued"
+	if permanent {
+		status = "failed"
+	}
+	next := formatTime(o.db.Now().Add(backoff))
+	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+		locked_at = NULL, last_error = ? WHERE id = ?`, status, next, reason, id)
+	if err != nil {
+		return fmt.Errorf("mark message failed: %w", err)
+	}
+	return nil
+}
+
+// ReleaseLocks clears claims left by a worker that stopped mid-delivery.
+func (o *Outbox) ReleaseLocks(ctx context.Context) error {
+	if _, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET locked_at = NULL WHERE locked_at IS NOT NULL AND status = 'queued'`); err != nil {
+		return fmt.Errorf("release outbox locks: %w", err)
+	}
+	return nil
+}

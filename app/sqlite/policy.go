@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"portal/app"
+)
+
+// PolicyService implements app.PolicyService. Published versions never
+// change, so decoded versions are cached for the life of the process.
+type PolicyService struct {
+	db    *DB
+	cache sync.Map // id → *app.PolicyVersion
+}
+
+// NewPolicyService returns the policy-version store.
+func NewPolicyService(db *DB) *PolicyService { return &PolicyService{db: db} }
+
+// bundle is the stored JSON form of a version's content.
+type bundle struct {
+	Changes    string         `json:"changes"`
+	PolicyText string         `json:"policy_text"`
+	Intent     string         `json:"intent"`
+	Modules    []app.Module   `json:"modules"`
+	Questions  []app.Question `json:"questions"`
+}
+
+// PublishVersion freezes v. Publishing the same code with the same hash again
+// is a no-op that fills in v.ID; another hash for a known code is ECONFLICT.
+func (s *PolicyService) PublishVersion(ctx context.Context, v *app.PolicyVersion) error {
+	if v.SHA256 == "" || v.Code == "" {
+		return app.Errorf(app.EINVALID, "A policy version needs a code and a hash.")
+	}
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var id int64
+	var sum string
+	err = tx.QueryRowContext(ctx, `SELECT id, sha256 FROM policy_versions WHERE code = ?`, v.Code).Scan(&id, &sum)
+	switch {
+	case err == nil && sum == v.SHA256:
+		v.ID = id
+		return nil
+	case err == nil:
+		return app.Errorf(app.ECONFLICT, "Policy version %s is already published with different content; publish the change as a new version.", v.Code)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("find version %s: %w", v.Code, err)
+	}
+	body, err := json.Marshal(bundle{v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions})
+	if err != nil {
+		return fmt.Errorf("encode version %s: %w", v.Code, err)
+	}
+	now := s.db.Now().UTC()
+	res, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (code, title, kind, effective, sha256, bundle, published_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, v.Code, v.Title, v.Kind, v.Effective, v.SHA256, string(body), formatTime(now))
+	if err != nil {
+		return fmt.Errorf("insert version %s: %w", v.Code, err)
+	}
+	if v.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, Action: "policy.published", SubjectType: "policy_version",
+		SubjectID: v.ID, Detail: v.Code + " " + v.SHA256}); err != nil {
+		return err
+	}
+	v.PublishedAt = now
+	return tx.Commit()
+}
+
+// FindVersionByID returns a published version.
+func (s *PolicyService) FindVersionByID(ctx context.Context, id int64) (*app.PolicyVersion, error) {
+	if v, ok := s.cache.Load(id); ok {
+		return v.(*app.PolicyVersion), nil
+	}
+	return s.find(ctx, `id = ?`, id)
+}
+
+// FindVersionByCode returns a published version by its code.
+func (s *PolicyService) FindVersionByCode(ctx context.Context, code string) (*app.PolicyVersion, error) {
+	return s.find(ctx, `code = ?`, code)
+}
+
+func (s *PolicyService) find(ctx context.Context, where string, arg any) (*app.PolicyVersion, error) {
+	var v app.PolicyVersion
+	var body, published string
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, code, title, kind, effective, sha256, bundle, published_at
+		FROM policy_versions WHERE `+where, arg).Scan(&v.ID, &v.Code, &v.Title, &v.Kind, &v.Effective, &v.SHA256, &body, &published)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "Policy version not found.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find policy version: %w", err)
+	}
+	var b bundle
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		return nil, fmt.Errorf("decode policy version %s: %w", v.Code, err)
+	}
+	v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions = b.Changes, b.PolicyText, b.Intent, b.Modules, b.Questions
+	v.PublishedAt = parseTime(published)
+	s.cache.Store(v.ID, &v)
+	return &v, nil
+}

@@ -1,0 +1,137 @@
+package handlers
+
+import (
+	"net/mail"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"portal/app"
+)
+
+type signInPage struct {
+	Page
+	Email string
+	Next  string
+	Error string
+}
+
+// safeNext keeps a post-sign-in destination only if it is a local path.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 500 {
+		return ""
+	}
+	return next
+}
+
+func (h *Handler) signInForm(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	return h.render(c, fiber.StatusOK, "signin", signInPage{Page: h.page(c, "Sign in"), Next: safeNext(c.Query("next"))})
+}
+
+// signInRequest mails a one-time link. Known and unknown addresses get the
+// same answer, so the form cannot be used to find out who works here.
+func (h *Handler) signInRequest(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	email := strings.TrimSpace(c.FormValue("email"))
+	next := safeNext(c.FormValue("next"))
+	addr, err := mail.ParseAddress(email)
+	if email == "" || len(email) > 254 || err != nil || addr.Address != email {
+		return h.render(c, fiber.StatusUnprocessableEntity, "signin", signInPage{Page: h.page(c, "Sign in"),
+			Email: email, Next: next, Error: "Enter your work e-mail address, for example jane.doe@agency.example."})
+	}
+	e, err := h.Employees.FindEmployeeByEmail(ctx, email)
+	switch {
+	case err == nil && e.Active:
+		if err := h.mailSignInLink(c, e, next); err != nil {
+			return err
+		}
+	case err != nil && app.ErrorCode(err) != app.ENOTFOUND:
+		return err
+	default:
+		h.Logger.Info("sign-in requested for an address not on the roster", "request_id", requestID(c))
+	}
+	return c.Redirect("/signin/sent", fiber.StatusSeeOther)
+}
+
+func (h *Handler) mailSignInLink(c *fiber.Ctx, e *app.Employee, next string) error {
+	ctx := c.UserContext()
+	token, err := h.Sessions.CreateLoginToken(ctx, e.ID, h.Config.LinkTTL)
+	if err != nil {
+		return err
+	}
+	link := h.Config.BaseURL + "/signin/link/" + token
+	if next != "" {
+		link += "?next=" + url.QueryEscape(next)
+	}
+	m, err := h.Messages.SignInLink(e, link, int(h.Config.LinkTTL.Minutes()))
+	if err != nil {
+		return err
+	}
+	if _, err := h.Outbox.Enqueue(ctx, m); err != nil {
+		return err
+	}
+	h.KickMail()
+	return nil
+}
+
+func (h *Handler) signInSent(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusOK, "signin_sent", h.page(c, "Check your e-mail"))
+}
+
+type signInConfirmPage struct {
+	Page
+	Token string
+	Name  string
+	Next  string
+}
+
+// signInConfirm shows a button rather than signing in on GET: mail scanners
+// that open links must not use up the one-time token.
+func (h *Handler) signInConfirm(c *fiber.Ctx) error {
+	token := utils.CopyString(c.Params("token"))
+	e, err := h.Sessions.PeekLoginToken(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "signin_confirm", signInConfirmPage{Page: h.page(c, "Sign in"),
+		Token: token, Name: e.FullName, Next: safeNext(c.Query("next"))})
+}
+
+func (h *Handler) signInComplete(c *fiber.Ctx) error {
+	e, err := h.Sessions.ConsumeLoginToken(c.UserContext(), utils.CopyString(c.Params("token")))
+	if err != nil {
+		return err
+	}
+	if err := h.startSession(c, e, app.AuthEmailLink); err != nil {
+		return err
+	}
+	next := safeNext(c.FormValue("next"))
+	if next == "" {
+		next = "/"
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+func (h *Handler) signOut(c *fiber.Ctx) error {
+	if s := currentSession(c); s != nil {
+		if err := h.Sessions.DeleteSession(c.UserContext(), s.ID); err != nil {
+			return err
+		}
+	}
+	h.setCookie(c, sessionCookie, "", -1)
+	h.setFlash(c, "You have signed out.")
+	return c.Redirect("/signin", fiber.StatusSeeOther)
+}
+
+func (h *Handler) healthz(c *fiber.Ctx) error {
+	if err := h.Ping(c.UserContext()); err != nil {
+		h.Logger.Error("health check failed", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
+	}
+	return c.JSON(fiber.Map{"status": "ok"})
+}

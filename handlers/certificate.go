@@ -1,0 +1,134 @@
+package handlers
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portal/app"
+)
+
+// findVisibleAck returns the acknowledgment with the code if the signed-in
+// person may see it: its owner, HR, or a manager above its owner. Anyone
+// else gets "not found", so codes cannot be probed.
+func (h *Handler) findVisibleAck(c *fiber.Ctx) (*app.Acknowledgment, error) {
+	code, ok := app.NormalizeVerifyCode(c.Params("code"))
+	notFound := app.Errorf(app.ENOTFOUND, "Certificate not found.")
+	if !ok {
+		return nil, notFound
+	}
+	a, err := h.Acks.FindAcknowledgmentByCode(c.UserContext(), code)
+	if err != nil {
+		return nil, err
+	}
+	u := currentUser(c)
+	if a.EmployeeID == u.ID || u.HasRole(app.RoleHR) {
+		return a, nil
+	}
+	if u.IsManager {
+		in, err := h.Employees.IsInTree(c.UserContext(), u.ID, a.EmployeeID)
+		if err != nil {
+			return nil, err
+		}
+		if in {
+			return a, nil
+		}
+	}
+	return nil, notFound
+}
+
+// Certificate builds what is printed from the stored record.
+func (h *Handler) certificate(a *app.Acknowledgment) *app.Certificate {
+	return &app.Certificate{
+		Number: a.CertificateNo, VerifyCode: a.VerifyCode, VerifyURL: h.Config.BaseURL + "/verify/" + url.PathEscape(a.VerifyCode),
+		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
+		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
+		SignedAt: a.SignedAt, Location: h.Config.Location, Comment: a.Comment,
+	}
+}
+
+type certificatePage struct {
+	Page
+	Ack  *app.Acknowledgment
+	Cert *app.Certificate
+}
+
+func (h *Handler) certificatePage(c *fiber.Ctx) error {
+	a, err := h.findVisibleAck(c)
+	if err != nil {
+		return err
+	}
+	pg := certificatePage{Page: h.page(c, "Certificate of acknowledgment"), Ack: a, Cert: h.certificate(a)}
+	return h.render(c, fiber.StatusOK, "certificate", pg)
+}
+
+func (h *Handler) certificatePDF(c *fiber.Ctx) error {
+	a, err := h.findVisibleAck(c)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := h.Certs.RenderPDF(&buf, h.certificate(a)); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+a.CertificateNo+`.pdf"`)
+	return c.Send(buf.Bytes())
+}
+
+type verifyPage struct {
+	Page
+	Code   string
+	Result string // "", "valid", "superseded" or "unknown"
+	Ack    *app.Acknowledgment
+}
+
+// verifyPage answers anyone holding a certificate: valid, superseded or
+// unknown, with only the name, the policy version and the date.
+func (h *Handler) verifyPage(c *fiber.Ctx) error {
+	raw := c.Params("code")
+	if raw == "" {
+		raw = c.Query("code")
+	}
+	pg := verifyPage{Page: h.page(c, "Verify a certificate"), Code: strings.TrimSpace(raw)}
+	if len(pg.Code) > 40 {
+		pg.Code = pg.Code[:40]
+	}
+	if pg.Code == "" {
+		return h.render(c, fiber.StatusOK, "verify", pg)
+	}
+	pg.Result = "unknown"
+	if code, ok := app.NormalizeVerifyCode(pg.Code); ok {
+		a, err := h.Acks.FindAcknowledgmentByCode(c.UserContext(), code)
+		switch {
+		case err == nil:
+			pg.Ack, pg.Code, pg.Result = a, code, "valid"
+			if a.Superseded {
+				pg.Result = "superseded"
+			}
+		case app.ErrorCode(err) != app.ENOTFOUND:
+			return err
+		}
+	}
+	status := fiber.StatusOK
+	if pg.Result == "unknown" {
+		status = fiber.StatusNotFound
+	}
+	return h.render(c, status, "verify", pg)
+}
+
+type mailboxPage struct {
+	Page
+	Messages []*app.Message
+}
+
+// devMailbox shows the outbox when no SMTP server is configured (demo only).
+func (h *Handler) devMailbox(c *fiber.Ctx) error {
+	msgs, err := h.Outbox.FindMessages(c.UserContext(), 50)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "mailbox", mailboxPage{Page: h.page(c, "Development mailbox"), Messages: msgs})
+}

@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portal/app"
+)
+
+// statusOf maps an app error code to an HTTP status.
+var statusOf = map[string]int{
+	app.EINVALID:      fiber.StatusUnprocessableEntity,
+	app.ENOTFOUND:     fiber.StatusNotFound,
+	app.ECONFLICT:     fiber.StatusConflict,
+	app.EUNAUTHORIZED: fiber.StatusUnauthorized,
+	app.EFORBIDDEN:    fiber.StatusForbidden,
+	app.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	app.ETOOMANY:      fiber.StatusTooManyRequests,
+	app.EINTERNAL:     fiber.StatusInternalServerError,
+}
+
+// fiberMessages are the words shown for Fiber's own errors.
+var fiberMessages = map[int]string{
+	fiber.StatusNotFound:              "There is no page at this address.",
+	fiber.StatusMethodNotAllowed:      "That is not something this page can do.",
+	fiber.StatusRequestEntityTooLarge: "What you sent is too large.",
+	fiber.StatusBadRequest:            "The request could not be understood.",
+	fiber.StatusTooManyRequests:       "Too many requests. Please wait a minute and try again.",
+}
+
+type errorPage struct {
+	Page
+	Status  int
+	Message string
+}
+
+// errorHandler is the one place errors become responses. Internal errors are
+// logged with the request id and shown only as "Internal error".
+func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
+	status, msg := fiber.StatusInternalServerError, "Internal error."
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		status = fe.Code
+		if m, ok := fiberMessages[fe.Code]; ok {
+			msg = m
+		} else if status < 500 {
+			msg = "The request could not be completed."
+		}
+	default:
+		code := app.ErrorCode(err)
+		status = statusOf[code]
+		msg = app.ErrorMessage(err)
+	}
+	if status >= 500 {
+		h.Logger.Error("internal error", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(), "err", err)
+		msg = "Internal error. The problem has been logged; quote reference " + requestID(c) + " if you contact the help desk."
+	}
+	title := map[int]string{401: "Please sign in", 403: "Not allowed", 404: "Page not found", 413: "Too large",
+		422: "Please check what you entered", 429: "Too many requests"}[status]
+	if title == "" {
+		title = "Something went wrong"
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Status(status)
+	if rerr := c.Render("error", errorPage{Page: h.page(c, title), Status: status, Message: msg}); rerr != nil {
+		h.Logger.Error("render error page", "request_id", c.Locals(localRequestID), "err", rerr)
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(status).SendString(msg)
+	}
+	return nil
+}
+
+func requestID(c *fiber.Ctx) string {
+	s, _ := c.Locals(localRequestID).(string)
+	return s
+}

@@ -1,0 +1,96 @@
+// Package handlers is the portal's web layer: Fiber routes, middleware, page
+// models and the one error handler. It talks to the domain only through the
+// interfaces in package app.
+package handlers
+
+import (
+	"context"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
+
+	"portal/app"
+	"portal/views"
+)
+
+// Config is the web layer's configuration, read once in main.
+type Config struct {
+	BaseURL        string         // absolute URL the portal is reached at, no trailing slash
+	Demo           bool           // demo/development mode: enables the development mailbox
+	DevMailbox     bool           // no SMTP configured: show the development mailbox (only with Demo)
+	PassMark       int            // knowledge-check pass mark in percent
+	Location       *time.Location // time zone shown to people
+	LinkTTL        time.Duration  // lifetime of sign-in links
+	SecureCookies  bool           // cookies marked Secure (set when BaseURL is https)
+	Secret         []byte         // key for CSRF tokens
+	SSOHeader      string         // header carrying the signed-in user's e-mail from a trusted proxy
+	SSOProxies     []netip.Prefix // addresses the SSO header is trusted from
+	TrustedProxies []string       // proxies whose X-Forwarded-For is believed
+	BodyLimit      int            // largest request body in bytes
+}
+
+// MessageBuilder makes the e-mails the web layer enqueues.
+type MessageBuilder interface {
+	SignInLink(e *app.Employee, link string, minutes int) (*app.Message, error)
+}
+
+// Handler holds everything the routes need; main sets every field.
+type Handler struct {
+	Config    Config
+	Employees app.EmployeeService
+	Policies  app.PolicyService
+	Cycles    app.CycleService
+	Acks      app.AckService
+	Sessions  app.SessionService
+	Audit     app.AuditService
+	Outbox    app.Outbox
+	Messages  MessageBuilder
+	Certs     app.CertificateRenderer
+	Consent   *app.Consent
+	Markdown  func(src string) (template.HTML, error)
+	Ping      func(ctx context.Context) error
+	KickMail  func()
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// NewApp builds the Fiber application. It parses every template first and
+// returns the error, because Fiber would only log a broken view.
+func (h *Handler) NewApp() (*fiber.App, error) {
+	viewFS, err := fs.Sub(views.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	engine := html.NewFileSystem(http.FS(viewFS), ".html")
+	engine.AddFuncMap(templateFuncs(h))
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	cfg := fiber.Config{
+		Views:                 engine,
+		ErrorHandler:          h.errorHandler,
+		DisableStartupMessage: true,
+		BodyLimit:             h.Config.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 * 1024,
+	}
+	if len(h.Config.TrustedProxies) > 0 {
+		cfg.EnableTrustedProxyCheck = true
+		cfg.TrustedProxies = h.Config.TrustedProxies
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	a := fiber.New(cfg)
+	h.Register(a)
+	return a, nil
+}

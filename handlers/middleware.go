@@ -1,0 +1,274 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portal/app"
+)
+
+// Cookie and locals names.
+const (
+	sessionCookie = "portal_session"
+	csrfCookie    = "portal_csrf"
+	flashCookie   = "portal_flash"
+
+	localRequestID = "request_id"
+	localUser      = "user"
+	localSession   = "session"
+	localCSRF      = "csrf"
+)
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // the platform's randomness is gone: nothing is safe
+	}
+	return hex.EncodeToString(b)
+}
+
+// requestContext gives every request an id, logs it when done, and turns a
+// panic into a 500 without taking the server down.
+func (h *Handler) requestContext(c *fiber.Ctx) (err error) {
+	start := time.Now()
+	id := randomHex(8)
+	c.Locals(localRequestID, id)
+	c.Set("X-Request-ID", id)
+	defer func() {
+		if r := recover(); r != nil {
+			h.Logger.Error("panic", "request_id", id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = h.errorHandler(c, fmt.Errorf("panic: %v", r))
+		}
+		status := c.Response().StatusCode()
+		if err != nil {
+			if herr := h.errorHandler(c, err); herr != nil {
+				h.Logger.Error("error handler failed", "request_id", id, "err", herr)
+			}
+			err = nil
+			status = c.Response().StatusCode()
+		}
+		h.Logger.Info("request", "request_id", id, "method", c.Method(), "path", c.Path(), "status", status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}()
+	return c.Next()
+}
+
+// securityHeaders sets the headers every response carries. Pages are personal,
+// so nothing but static files may be cached.
+func (h *Handler) securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+		"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	c.Set("Cache-Control", "no-store")
+	if h.secure(c) {
+		c.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	return c.Next()
+}
+
+func (h *Handler) secure(c *fiber.Ctx) bool { return h.Config.SecureCookies || c.Protocol() == "https" }
+
+func (h *Handler) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
+	ck := &fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.secure(c)}
+	if maxAge > 0 {
+		ck.MaxAge = int(maxAge.Seconds())
+	}
+	if maxAge < 0 {
+		ck.Expires = time.Unix(1, 0)
+		ck.MaxAge = -1
+	}
+	c.Cookie(ck)
+}
+
+// csrfToken derives the form token from the browser's CSRF cookie: a signed
+// double-submit token, so a forger needs both the cookie and the server key.
+func (h *Handler) csrfToken(key string) string {
+	m := hmac.New(sha256.New, h.Config.Secret)
+	m.Write([]byte("csrf\x00" + key))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+var errCSRF = app.Errorf(app.EFORBIDDEN, "This form has expired or did not come from the portal. Go back, reload the page and try again.")
+
+// csrf issues the CSRF cookie and rejects any state-changing request whose
+// form token does not match it.
+func (h *Handler) csrf(c *fiber.Ctx) error {
+	key := c.Cookies(csrfCookie)
+	fresh := len(key) != 32
+	if fresh {
+		key = randomHex(16)
+		h.setCookie(c, csrfCookie, key, 0)
+	}
+	token := h.csrfToken(key)
+	c.Locals(localCSRF, token)
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	sent := c.FormValue("_csrf")
+	if sent == "" {
+		sent = c.Get("X-CSRF-Token")
+	}
+	if fresh || !hmac.Equal([]byte(sent), []byte(token)) {
+		return errCSRF
+	}
+	return c.Next()
+}
+
+// loadSession finds the signed-in employee from the session cookie, or from
+// the SSO header when the request comes straight from a trusted proxy.
+func (h *Handler) loadSession(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	if id := c.Cookies(sessionCookie); id != "" {
+		sess, err := h.Sessions.FindSession(ctx, id)
+		if err == nil {
+			e, err := h.Employees.FindEmployeeByID(ctx, sess.EmployeeID)
+			if err != nil {
+				return err
+			}
+			c.Locals(localSession, sess)
+			c.Locals(localUser, e)
+			return c.Next()
+		}
+		if app.ErrorCode(err) != app.EUNAUTHORIZED {
+			return err
+		}
+		h.setCookie(c, sessionCookie, "", -1)
+	}
+	if email := h.ssoIdentity(c); email != "" {
+		e, err := h.Employees.FindEmployeeByEmail(ctx, email)
+		if err == nil && e.Active {
+			if err := h.startSession(c, e, app.AuthSSOHeader); err != nil {
+				return err
+			}
+			return c.Next()
+		}
+		if err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+			return err
+		}
+		h.Logger.Warn("sso: identity not on the roster", "request_id", c.Locals(localRequestID))
+	}
+	return c.Next()
+}
+
+// ssoIdentity returns the SSO header's value when SSO is configured and the
+// request's peer address (not a forwarded one) is a trusted proxy.
+func (h *Handler) ssoIdentity(c *fiber.Ctx) string {
+	if h.Config.SSOHeader == "" {
+		return ""
+	}
+	v := strings.TrimSpace(c.Get(h.Config.SSOHeader))
+	if v == "" {
+		return ""
+	}
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return ""
+	}
+	for _, p := range h.Config.SSOProxies {
+		if p.Contains(peer.Unmap()) {
+			return v
+		}
+	}
+	return ""
+}
+
+// startSession discards any session the browser had and starts a new one,
+// with a new CSRF key as well.
+func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method string) error {
+	ctx := c.UserContext()
+	if old := c.Cookies(sessionCookie); old != "" {
+		if err := h.Sessions.DeleteSession(ctx, old); err != nil {
+			return err
+		}
+	}
+	sess, err := h.Sessions.CreateSession(ctx, e.ID, method)
+	if err != nil {
+		return err
+	}
+	h.setCookie(c, sessionCookie, sess.ID, 0)
+	key := randomHex(16)
+	h.setCookie(c, csrfCookie, key, 0)
+	c.Locals(localCSRF, h.csrfToken(key))
+	c.Locals(localSession, sess)
+	c.Locals(localUser, e)
+	return nil
+}
+
+func currentUser(c *fiber.Ctx) *app.Employee {
+	e, _ := c.Locals(localUser).(*app.Employee)
+	return e
+}
+
+func currentSession(c *fiber.Ctx) *app.Session {
+	s, _ := c.Locals(localSession).(*app.Session)
+	return s
+}
+
+// authorize enforces a route's access level on the server.
+func (h *Handler) authorize(level Access) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if level == Public {
+			return c.Next()
+		}
+		if level == DevOnly {
+			if h.Config.Demo && h.Config.DevMailbox {
+				return c.Next()
+			}
+			return fiber.ErrNotFound
+		}
+		u := currentUser(c)
+		if u == nil {
+			if c.Method() == fiber.MethodGet {
+				return c.Redirect("/signin?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+			}
+			return app.Errorf(app.EUNAUTHORIZED, "Please sign in first.")
+		}
+		ok := true
+		switch level {
+		case Manager:
+			ok = u.IsManager
+		case HR:
+			ok = u.HasRole(app.RoleHR)
+		case Admin:
+			ok = u.HasRole(app.RoleAdmin)
+		}
+		if !ok {
+			return app.Errorf(app.EFORBIDDEN, "You do not have access to this page.")
+		}
+		return c.Next()
+	}
+}
+
+// setFlash leaves a one-time message for the next page.
+func (h *Handler) setFlash(c *fiber.Ctx, msg string) {
+	h.setCookie(c, flashCookie, base64.RawURLEncoding.EncodeToString([]byte(msg)), time.Minute)
+}
+
+func (h *Handler) takeFlash(c *fiber.Ctx) string {
+	v := c.Cookies(flashCookie)
+	if v == "" {
+		return ""
+	}
+	h.setCookie(c, flashCookie, "", -1)
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(b) > 300 {
+		return ""
+	}
+	return string(b)
+}

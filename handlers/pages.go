@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"portal/app"
+)
+
+// Page is what every page template gets: the layout's data.
+type Page struct {
+	Title     string
+	User      *app.Employee
+	CSRF      string
+	Flash     string
+	Nav       string // which main navigation entry is current
+	DevMail   bool   // show the development mailbox link
+	RequestID string
+}
+
+func (h *Handler) page(c *fiber.Ctx, title string) Page {
+	csrf, _ := c.Locals(localCSRF).(string)
+	return Page{Title: title, User: currentUser(c), CSRF: csrf, Flash: h.takeFlash(c),
+		DevMail: h.Config.Demo && h.Config.DevMailbox, RequestID: requestID(c)}
+}
+
+// render writes a page with a status.
+func (h *Handler) render(c *fiber.Ctx, status int, name string, data any) error {
+	c.Status(status)
+	return c.Render(name, data)
+}
+
+// templateFuncs are the helpers templates may call.
+func templateFuncs(h *Handler) map[string]any {
+	return map[string]any{
+		"statusLabel": app.StatusLabel,
+		"date": func(s string) string {
+			t, err := time.Parse(app.DateLayout, s)
+			if err != nil {
+				return s
+			}
+			return t.Format("January 2, 2006")
+		},
+		"datetime": func(t time.Time) string {
+			return t.In(h.Config.Location).Format("January 2, 2006 at 3:04 PM MST")
+		},
+		"markdown": func(src string) (template.HTML, error) { return h.Markdown(src) },
+		"lower":    strings.ToLower,
+		"links": func(text string) []string {
+			var out []string
+			for _, f := range strings.Fields(text) {
+				if strings.HasPrefix(f, h.Config.BaseURL+"/") {
+					out = append(out, f)
+				}
+			}
+			return out
+		},
+		"add": func(a, b int) int { return a + b },
+		"pct": func(a, b int) int {
+			if b == 0 {
+				return 0
+			}
+			return a * 100 / b
+		},
+	}
+}

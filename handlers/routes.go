@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"portal/static"
+)
+
+// Access says who may use a route.
+type Access int
+
+// Access levels, from the most open.
+const (
+	Public   Access = iota // anyone, signed in or not
+	Employee               // any signed-in active employee
+	Manager                // someone with reports
+	HR                     // the hr role
+	Admin                  // the admin role
+	DevOnly                // only in demo mode with the development mailbox
+)
+
+// Route is one entry of the route table. Tests walk the table, so every
+// route has a declared access level and state-changing routes are POSTs.
+type Route struct {
+	Method  string
+	Path    string
+	Access  Access
+	Handler func(h *Handler, c *fiber.Ctx) error
+}
+
+// Routes is the portal's route table.
+func Routes() []Route {
+	return []Route{
+		{"GET", "/", Public, (*Handler).home},
+		{"GET", "/signin", Public, (*Handler).signInForm},
+		{"POST", "/signin", Public, (*Handler).signInRequest},
+		{"GET", "/signin/sent", Public, (*Handler).signInSent},
+		{"GET", "/signin/link/:token", Public, (*Handler).signInConfirm},
+		{"POST", "/signin/link/:token", Public, (*Handler).signInComplete},
+		{"POST", "/signout", Employee, (*Handler).signOut},
+		{"GET", "/guidance", Employee, (*Handler).guidanceIndex},
+		{"GET", "/guidance/:slug", Employee, (*Handler).guidanceModule},
+		{"POST", "/guidance/:slug/read", Employee, (*Handler).guidanceRead},
+		{"GET", "/quiz", Employee, (*Handler).quizForm},
+		{"POST", "/quiz", Employee, (*Handler).quizSubmit},
+		{"GET", "/quiz/attempts/:id", Employee, (*Handler).quizResult},
+		{"GET", "/sign", Employee, (*Handler).signForm},
+		{"POST", "/sign/consent", Employee, (*Handler).signConsent},
+		{"POST", "/sign/review", Employee, (*Handler).signReview},
+		{"POST", "/sign/edit", Employee, (*Handler).signEdit},
+		{"POST", "/sign", Employee, (*Handler).signSubmit},
+		{"GET", "/certificates/:code", Employee, (*Handler).certificatePage},
+		{"GET", "/certificates/:code/pdf", Employee, (*Handler).certificatePDF},
+		{"GET", "/verify", Public, (*Handler).verifyPage},
+		{"GET", "/verify/:code", Public, (*Handler).verifyPage},
+		{"GET", "/dev/mailbox", DevOnly, (*Handler).devMailbox},
+		{"GET", "/healthz", Public, (*Handler).healthz},
+	}
+}
+
+// Register mounts the middleware and every route of the table.
+func (h *Handler) Register(a *fiber.App) {
+	a.Use(h.requestContext)
+	a.Use("/static", filesystem.New(filesystem.Config{
+		Root:   http.FS(static.FS),
+		MaxAge: int((24 * time.Hour).Seconds()),
+	}))
+	a.Use(h.securityHeaders, h.csrf, h.loadSession)
+	for _, r := range Routes() {
+		fn := r.Handler
+		a.Add(r.Method, r.Path, h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
+	}
+	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
