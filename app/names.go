@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -24,8 +25,8 @@ func NamesMatch(typed, roster string) bool {
 	return strings.EqualFold(a, b) || foldCase(a) == foldCase(b)
 }
 
-// foldCase lower-cases s after NFC so that characters whose case mapping
-// changes their length (such as "ß" against "SS") compare by full folding.
+// foldCase applies full Unicode case folding, so that characters whose case
+// mapping changes their length ("ß" against "SS") compare equal, then NFC.
 func foldCase(s string) string {
-	return norm.NFC.String(strings.ToLower(strings.ToUpper(s)))
+	return norm.NFC.String(cases.Fold().String(s))
 }

@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"portal/app"
+)
+
+// fixture is a fresh database with one employee, a version and an open cycle.
+type fixture struct {
+	db      *DB
+	emp     *app.Employee
+	version *app.PolicyVersion
+	cycle   *app.Cycle
+	acks    *AckService
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "test.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	f := &fixture{db: db, acks: NewAckService(db)}
+	f.emp = &app.Employee{EmployeeNumber: "1", FullName: "Zoë Côté", Email: "zoe@x.example", Agency: "A", Department: "D", Active: true}
+	if err := NewEmployeeService(db).CreateEmployee(ctx, f.emp); err != nil {
+		t.Fatal(err)
+	}
+	f.version = &app.PolicyVersion{Code: "1.0", Title: "Policy", Kind: app.KindMaterial, Effective: "2026-01-01",
+		Intent: "I agree.", SHA256: strings.Repeat("ab", 32),
+		Modules:   []app.Module{{Slug: "m", Title: "M", Audience: app.AudienceAll, Body: "x"}},
+		Questions: []app.Question{{ID: "q", Module: "m", Options: []app.Option{{"a", "A"}, {"b", "B"}}, Answer: "a"}}}
+	if err := NewPolicyService(db).PublishVersion(ctx, f.version); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle = &app.Cycle{Name: "2026", PolicyVersionID: f.version.ID, OpensOn: "2026-01-01", DueOn: "2026-03-01", NewHireDays: 30, Open: true}
+	if err := NewCycleService(db).CreateCycle(ctx, f.cycle); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// sign records a passing attempt, a consent and an acknowledgment.
+func (f *fixture) sign(t testing.TB) (*app.Acknowledgment, bool) {
+	t.Helper()
+	ctx := context.Background()
+	a := &app.QuizAttempt{EmployeeID: f.emp.ID, CycleID: f.cycle.ID, PolicyVersionID: f.version.ID,
+		Answers: map[string]string{"q": "a"}, Score: 1, Total: 1, PassMark: 80, Passed: true}
+	if err := f.acks.CreateQuizAttempt(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	c := &app.ConsentRecord{EmployeeID: f.emp.ID, CycleID: f.cycle.ID, Version: "1", SHA256: "c"}
+	if err := f.acks.RecordConsent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	ack, created, err := f.acks.CreateAcknowledgment(ctx, &app.Acknowledgment{EmployeeID: f.emp.ID, CycleID: f.cycle.ID,
+		PolicyVersionID: f.version.ID, PolicySHA256: f.version.SHA256, TypedName: "Zoë Côté", ConsentID: c.ID,
+		ConsentVersion: "1", ConsentSHA256: "c", IntentText: "I agree.", IP: "127.0.0.1", UserAgent: "test",
+		AuthMethod: app.AuthEmailLink, QuizAttemptID: a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack, created
+}
+
+func TestAcknowledgmentIsCreatedOnce(t *testing.T) {
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created, codes := 0, map[string]bool{}
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ack, c := f.sign(t)
+			mu.Lock()
+			defer mu.Unlock()
+			codes[ack.VerifyCode] = true
+			if c {
+				created++
+			}
+		}()
+	}
+	wg.Wait()
+	if created != 1 || len(codes) != 1 {
+		t.Fatalf("created %d acknowledgments with %d codes; want 1 and 1", created, len(codes))
+	}
+	acks, total, err := f.acks.FindAcknowledgments(context.Background(), app.AckFilter{EmployeeID: &f.emp.ID})
+	if err != nil || total != 1 || acks[0].Hash == "" || acks[0].CertificateNo != "SMP-2026-000001" {
+		t.Fatalf("%d acknowledgments, %+v, %v", total, acks, err)
+	}
+}
+
+func TestChainVerifies(t *testing.T) {
+	ctx := context.Background()
+	t.Run("an untouched chain verifies", func(t *testing.T) {
+		f := newFixture(t)
+		f.sign(t)
+		n, brk, err := NewAuditService(f.db).VerifyChain(ctx)
+		// publish + cycle audit events, a quiz attempt, a consent, the acknowledgment
+		if err != nil || brk != nil || n != 5 {
+			t.Fatalf("n=%d brk=%+v err=%v", n, brk, err)
+		}
+	})
+	for name, tamper := range map[string]struct {
+		sql    []string
+		reason string
+	}{
+		"an altered consent": {[]string{`DROP TRIGGER consents_immutable_u`, `UPDATE consents SET ip = '10.0.0.1'`}, "altered"},
+		"a deleted acknowledgment": {[]string{`DROP TRIGGER acknowledgments_immutable_d`, `PRAGMA foreign_keys = OFF`,
+			`DELETE FROM acknowledgments`}, "missing"},
+		"a removed chain record": {[]string{`DROP TRIGGER chain_immutable_d`, `DELETE FROM chain WHERE kind = 'consent'`}, "previous-hash"},
+		"a forged acknowledgment outside the chain": {[]string{`INSERT INTO acknowledgments (employee_id, cycle_id, policy_version_id,
+			policy_sha256, typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent,
+			auth_method, quiz_attempt_id, certificate_no, verify_code) SELECT employee_id, cycle_id, policy_version_id + 0,
+			policy_sha256, typed_name, consent_id, consent_version, consent_sha256, intent_text, 'forged', signed_at, ip, user_agent,
+			auth_method, quiz_attempt_id, 'FORGED', 'FORGE-D0000' FROM acknowledgments`}, "not in the chain"},
+	} {
+		t.Run(name+" is caught", func(t *testing.T) {
+			f := newFixture(t)
+			f.sign(t)
+			if strings.Contains(name, "forged") {
+				// The forged row needs its own (employee, cycle, version): add a second version.
+				v2 := *f.version
+				v2.Code, v2.SHA256 = "1.1", strings.Repeat("cd", 32)
+				if err := NewPolicyService(f.db).PublishVersion(ctx, &v2); err != nil {
+					t.Fatal(err)
+				}
+				tamper.sql[0] = strings.Replace(tamper.sql[0], "policy_version_id + 0", "policy_version_id + 1", 1)
+			}
+			for _, q := range tamper.sql {
+				if _, err := f.db.write.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			_, brk, err := NewAuditService(f.db).VerifyChain(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if brk == nil || !strings.Contains(brk.Reason, tamper.reason) {
+				t.Fatalf("break %+v, want reason with %q", brk, tamper.reason)
+			}
+		})
+	}
+}
+
+func TestEvidenceTablesRefuseChanges(t *testing.T) {
+	f := newFixture(t)
+	f.sign(t)
+	for _, q := range []string{
+		`UPDATE acknowledgments SET comment = 'x'`, `DELETE FROM acknowledgments`,
+		`UPDATE quiz_attempts SET passed = 0`, `DELETE FROM quiz_attempts`,
+		`UPDATE consents SET version = 'x'`, `DELETE FROM consents`,
+		`UPDATE chain SET hash = 'x'`, `DELETE FROM chain`,
+		`UPDATE audit_events SET detail = 'x'`, `DELETE FROM audit_events`,
+		`UPDATE policy_versions SET title = 'x'`, `DELETE FROM policy_versions`,
+	} {
+		if _, err := f.db.write.Exec(q); err == nil {
+			t.Errorf("%s: allowed", q)
+		}
+	}
+}
+
+func TestPublishVersionIsImmutable(t *testing.T) {
+	f := newFixture(t)
+	ps := NewPolicyService(f.db)
+	same := *f.version
+	same.ID = 0
+	if err := ps.PublishVersion(context.Background(), &same); err != nil || same.ID != f.version.ID {
+		t.Fatalf("republishing the same content: %v (id %d)", err, same.ID)
+	}
+	changed := *f.version
+	changed.SHA256 = strings.Repeat("ef", 32)
+	if err := ps.PublishVersion(context.Background(), &changed); app.ErrorCode(err) != app.ECONFLICT {
+		t.Fatalf("changed content under the same code: %v", err)
+	}
+}
+
+func TestLoginTokens(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ss := NewSessionService(f.db)
+	token, err := ss.CreateLoginToken(ctx, f.emp.ID, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(token) < 43 { // 32 random bytes
+		t.Fatalf("token too short: %q", token)
+	}
+	var stored int
+	if err := f.db.read.QueryRow(`SELECT COUNT(*) FROM login_tokens WHERE token_hash = ?`, token).Scan(&stored); err != nil || stored != 0 {
+		t.Fatal("the raw token is stored")
+	}
+	t.Run("a token is used exactly once, even by racing requests", func(t *testing.T) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := ss.ConsumeLoginToken(ctx, token); err == nil {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				} else if app.ErrorCode(err) != app.EUNAUTHORIZED {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok != 1 {
+			t.Fatalf("%d successful uses", ok)
+		}
+	})
+	t.Run("an expired token is refused", func(t *testing.T) {
+		tok, err := ss.CreateLoginToken(ctx, f.emp.ID, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.db.Now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+		defer func() { f.db.Now = time.Now }()
+		if _, err := ss.PeekLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+			t.Fatalf("peek: %v", err)
+		}
+		if _, err := ss.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+			t.Fatalf("consume: %v", err)
+		}
+	})
+	t.Run("a deactivated employee's token and sessions stop working", func(t *testing.T) {
+		tok, err := ss.CreateLoginToken(ctx, f.emp.ID, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := ss.CreateSession(ctx, f.emp.ID, app.AuthEmailLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ss.FindSession(ctx, sess.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.write.Exec(`UPDATE employees SET active = 0 WHERE id = ?`, f.emp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ss.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+			t.Fatalf("consume: %v", err)
+		}
+		if _, err := ss.FindSession(ctx, sess.ID); app.ErrorCode(err) != app.EUNAUTHORIZED {
+			t.Fatalf("session: %v", err)
+		}
+	})
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ss := NewSessionService(f.db)
+	now := time.Now()
+	f.db.Now = func() time.Time { return now }
+	sess, err := ss.CreateSession(ctx, f.emp.ID, app.AuthEmailLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Active every 20 minutes: the idle time-out never fires, the 12-hour limit does.
+	for i := 1; i <= 35; i++ {
+		now = now.Add(20 * time.Minute)
+		_, err := ss.FindSession(ctx, sess.ID)
+		if time.Duration(i)*20*time.Minute <= 12*time.Hour && err != nil {
+			t.Fatalf("after %d minutes: %v", i*20, err)
+		}
+		if time.Duration(i)*20*time.Minute > 12*time.Hour && app.ErrorCode(err) != app.EUNAUTHORIZED {
+			t.Fatalf("still alive after %d minutes", i*20)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// client is a cookie-keeping HTTP client that does not follow redirects, so
+// tests can assert on status codes and Location headers.
+type client struct {
+	t    testing.TB
+	base string
+	http *http.Client
+	csrf string // the last CSRF token seen in a page
+}
+
+func newClient(t testing.TB, base string) *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, base: base, http: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// response is a finished request.
+type response struct {
+	Status   int
+	Body     string
+	Location string
+	Header   http.Header
+}
+
+func (c *client) do(req *http.Request) response {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	body := string(b)
+	if m := csrfRE.FindStringSubmatch(body); m != nil {
+		c.csrf = m[1]
+	}
+	return response{Status: resp.StatusCode, Body: body, Location: resp.Header.Get("Location"), Header: resp.Header}
+}
+
+func (c *client) url(path string) string {
+	if strings.HasPrefix(path, "http") {
+		return path
+	}
+	return c.base + path
+}
+
+// get fetches a page.
+func (c *client) get(path string) response {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", c.url(path), nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// post submits a form with the last CSRF token seen, unless the form has its own _csrf.
+func (c *client) post(path string, form url.Values) response {
+	c.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", c.csrf)
+	}
+	return c.postRaw(path, form)
+}
+
+// postRaw submits a form exactly as given.
+func (c *client) postRaw(path string, form url.Values) response {
+	c.t.Helper()
+	req, err := http.NewRequest("POST", c.url(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// signIn follows a sign-in link: the confirm page, then the POST that uses it.
+func (c *client) signIn(link string) {
+	c.t.Helper()
+	r := c.get(link)
+	if r.Status != 200 {
+		c.t.Fatalf("sign-in link page: status %d", r.Status)
+	}
+	r = c.post(link, nil)
+	if r.Status != 303 || r.Location != "/" {
+		c.t.Fatalf("sign-in: status %d location %q", r.Status, r.Location)
+	}
+	c.get("/")
+}
+
+// cookie returns the named cookie the jar holds for the portal.
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.base)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func mustContain(t testing.TB, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("page does not contain %q", w)
+		}
+	}
+}
+
+func form(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}

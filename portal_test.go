@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"portal/app"
+)
+
+// testPortal is a whole portal serving on 127.0.0.1 for one test: a real
+// SQLite file in t.TempDir(), the demo roster and cycle, the mail worker and
+// the Fiber app on a real listener. It stops when the test ends.
+type testPortal struct {
+	*portal
+	BaseURL string
+	Logs    *syncBuffer
+	Clock   *testClock
+}
+
+// testClock is the portal's clock in tests: real time plus an offset that a
+// test may move forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startTestPortal(t testing.TB) *testPortal {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base,
+		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
+		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true}
+	db, err := openDB(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{}
+	db.Now = clock.Now
+	logs := &syncBuffer{}
+	ctx := context.Background()
+	p, err := wire(ctx, cfg, db, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemo(ctx, p, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	web, err := p.handler.NewApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); p.worker.Run(wctx) }()
+	served := make(chan struct{})
+	go func() { defer close(served); _ = web.Listener(ln) }()
+	t.Cleanup(func() {
+		_ = web.ShutdownWithTimeout(5 * time.Second)
+		<-served
+		stopWorker()
+		<-workerDone
+		db.Close()
+	})
+	return &testPortal{portal: p, BaseURL: base, Logs: logs, Clock: clock}
+}
+
+func mustLocation(t testing.TB, name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// employee returns a demo employee by number.
+func (tp *testPortal) employee(t testing.TB, number string) *app.Employee {
+	t.Helper()
+	es, _, err := tp.handler.Employees.FindEmployees(context.Background(), app.EmployeeFilter{EmployeeNumber: &number})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("employee %s: %v", number, err)
+	}
+	return es[0]
+}
+
+// signInLink creates a fresh one-time sign-in link for a demo employee.
+func (tp *testPortal) signInLink(t testing.TB, number string) string {
+	t.Helper()
+	e := tp.employee(t, number)
+	token, err := tp.handler.Sessions.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp.BaseURL + "/signin/link/" + token
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+/signin/link/\S+`)
+
+// mailedLinks returns the sign-in links in the outbox addressed to email, newest first.
+func (tp *testPortal) mailedLinks(t testing.TB, email string) []string {
+	t.Helper()
+	msgs, err := tp.outbox.FindMessages(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		if strings.EqualFold(m.ToAddr, email) {
+			out = append(out, linkRE.FindAllString(m.Text, -1)...)
+		}
+	}
+	return out
+}
+
+// answers returns the right answers to every question the employee gets, as form values.
+func (tp *testPortal) answers(e *app.Employee) map[string]string {
+	out := map[string]string{}
+	for _, q := range tp.version.QuestionsFor(e) {
+		out["q."+q.ID] = q.Answer
+	}
+	return out
+}
