@@ -161,3 +161,13 @@ func (tp *testPortal) answers(e *app.Employee) map[string]string {
 	}
 	return out
 }
+
+// signInLinkFor creates a fresh one-time sign-in link for any employee.
+func (tp *testPortal) signInLinkFor(t testing.TB, e *app.Employee) string {
+	t.Helper()
+	token, err := tp.handler.Sessions.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp.BaseURL + "/signin/link/" + token
+}

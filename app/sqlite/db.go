@@ -72,6 +72,7 @@ func Open(path string, opts Options) (*DB, error) {
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
 	q.Set("_synchronous", sync)
+	q.Set("_stmt_cache_size", "64") // re-use prepared statements: the portal runs a few dozen distinct queries
 	dsn := "file:" + path + "?" + q.Encode()
 
 	db := &DB{Path: path, Now: time.Now}
