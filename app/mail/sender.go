@@ -87,9 +87,8 @@ func (s *SMTPSender) Send(ctx context.Context, m *app.Message) error {
 		}
 		s.conn.Close()
 		s.conn = nil
-		var tp *textproto.Error
-		if errors.As(err, &tp) {
-			return &app.SendError{Permanent: tp.Code >= 500, Err: err}
+		if code := smtpCode(err); code != 0 {
+			return &app.SendError{Permanent: code >= 500, Err: err}
 		}
 		if try == 1 {
 			return &app.SendError{Err: err}
@@ -108,6 +107,20 @@ func (s *SMTPSender) Close() error {
 	err := s.conn.Close()
 	s.conn = nil
 	return err
+}
+
+// smtpCode digs the server's reply code out of err, or returns 0. go-mail's
+// SendError holds its cause without Unwrap, so it is opened by hand.
+func smtpCode(err error) int {
+	var ge *gomail.SendError
+	if errors.As(err, &ge) {
+		err = ge.Cause
+	}
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return tp.Code
+	}
+	return 0
 }
 
 // headerSafe removes line breaks so a value cannot add headers.

@@ -1,0 +1,193 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"portal/app"
+)
+
+// smtpServer is a real SMTP server on 127.0.0.1 that keeps what it receives.
+type smtpServer struct {
+	mu       sync.Mutex
+	messages []string
+	rcpts    []string
+	reject   int // reply code to refuse RCPT with, 0 to accept
+	addr     string
+}
+
+func (s *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }
+
+type smtpSession struct{ s *smtpServer }
+
+func (x *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.reject != 0 {
+		return &smtp.SMTPError{Code: x.s.reject, Message: "mailbox unavailable"}
+	}
+	x.s.rcpts = append(x.s.rcpts, to)
+	return nil
+}
+func (x *smtpSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.messages = append(x.s.messages, string(b))
+	return nil
+}
+func (x *smtpSession) Reset()        {}
+func (x *smtpSession) Logout() error { return nil }
+
+func startSMTP(t *testing.T) *smtpServer {
+	t.Helper()
+	s := &smtpServer{}
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+func (s *smtpServer) sender(t *testing.T) *SMTPSender {
+	host, port, _ := net.SplitHostPort(s.addr)
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snd := NewSMTPSender(SMTPConfig{Host: host, Port: p, TLS: "none", From: "Portal <portal@test.invalid>"})
+	t.Cleanup(func() { snd.Close() })
+	return snd
+}
+
+func TestSMTPSenderDelivers(t *testing.T) {
+	srv := startSMTP(t)
+	snd := srv.sender(t)
+	tpl, err := ParseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &app.Employee{FullName: "Zoë Côté\r\nBcc: victim@evil.example", Email: "zoe@agency.example"}
+	m, err := tpl.SignInLink(e, "http://127.0.0.1:3000/signin/link/abc", 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // one kept connection carries several messages
+		if err := snd.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.messages) != 3 || len(srv.rcpts) != 3 || srv.rcpts[0] != "zoe@agency.example" {
+		t.Fatalf("got %d messages to %v", len(srv.messages), srv.rcpts)
+	}
+	msg := srv.messages[0]
+	head := msg[:strings.Index(msg, "\r\n\r\n")]
+	for _, want := range []string{"Subject: Your sign-in link", "text/plain", "text/html", "/signin/link/abc"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q", want)
+		}
+	}
+	if strings.Contains(head, "\r\nBcc:") || strings.Contains(head, "victim@evil.example>") && !strings.Contains(head, "=?") {
+		t.Errorf("a name split the headers:\n%s", head)
+	}
+	if !strings.Contains(head, "=?UTF-8?") {
+		t.Errorf("the accented name is not encoded:\n%s", head)
+	}
+}
+
+func TestSMTPSenderPermanentFailure(t *testing.T) {
+	srv := startSMTP(t)
+	srv.reject = 550
+	err := srv.sender(t).Send(context.Background(), &app.Message{ToAddr: "gone@agency.example", Subject: "x", Text: "x"})
+	var se *app.SendError
+	if !errors.As(err, &se) || !se.Permanent {
+		t.Fatalf("err %v: want a permanent SendError", err)
+	}
+	srv.reject = 451
+	err = srv.sender(t).Send(context.Background(), &app.Message{ToAddr: "busy@agency.example", Subject: "x", Text: "x"})
+	if !errors.As(err, &se) || se.Permanent {
+		t.Fatalf("err %v: want a temporary SendError", err)
+	}
+}
+
+// memStore is an in-memory outbox for the worker test.
+type memStore struct {
+	mu     sync.Mutex
+	queued []*app.Message
+	sent   []int64
+	failed map[int64]bool
+}
+
+func (m *memStore) ClaimDue(context.Context, int) ([]*app.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.queued
+	m.queued = nil
+	return out, nil
+}
+func (m *memStore) MarkSent(_ context.Context, id int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, id)
+	return nil
+}
+func (m *memStore) MarkFailed(_ context.Context, id int64, _ string, _ time.Duration, permanent bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failed[id] = permanent
+	return nil
+}
+func (m *memStore) ReleaseLocks(context.Context) error { return nil }
+
+func TestWorkerDeliversAndStops(t *testing.T) {
+	srv := startSMTP(t)
+	store := &memStore{failed: map[int64]bool{}}
+	for i := int64(1); i <= 5; i++ {
+		store.queued = append(store.queued, &app.Message{ID: i, ToAddr: "a@agency.example", Subject: "s", Text: "t"})
+	}
+	w := NewWorker(store, srv.sender(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		store.mu.Lock()
+		n := len(store.sent)
+		store.mu.Unlock()
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 5 delivered", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker did not stop with its context")
+	}
+}
