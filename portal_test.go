@@ -62,7 +62,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startTestPortal(t testing.TB) *testPortal {
+func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,6 +72,9 @@ func startTestPortal(t testing.TB) *testPortal {
 	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base,
 		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
 		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true}
+	for _, o := range options {
+		o(cfg)
+	}
 	db, err := openDB(cfg)
 	if err != nil {
 		t.Fatal(err)

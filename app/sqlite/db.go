@@ -34,6 +34,7 @@ type DB struct {
 
 	// Path is the database file.
 	Path string
+	dsn  string // the writer's DSN, for one-off connections such as backups
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -75,7 +76,7 @@ func Open(path string, opts Options) (*DB, error) {
 	q.Set("_stmt_cache_size", "64") // re-use prepared statements: the portal runs a few dozen distinct queries
 	dsn := "file:" + path + "?" + q.Encode()
 
-	db := &DB{Path: path, Now: time.Now}
+	db := &DB{Path: path, Now: time.Now, dsn: dsn}
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -162,8 +163,14 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return app.Errorf(app.ECONFLICT, "%s already exists", path)
 	}
-	_, err := db.read.ExecContext(ctx, `VACUUM INTO ?`, path)
+	// A connection of its own: VACUUM INTO reads one snapshot of the source
+	// (WAL lets writers go on meanwhile), but the read pool is query-only.
+	conn, err := sql.Open("sqlite3", db.dsn)
 	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return nil

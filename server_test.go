@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSSOHeader(t *testing.T) {
+	trusted := func(prefix string) func(*config) {
+		return func(c *config) {
+			c.SSOHeader = "X-Remote-Email"
+			c.SSOProxies = []netip.Prefix{netip.MustParsePrefix(prefix)}
+		}
+	}
+	get := func(t *testing.T, tp *testPortal, email string) response {
+		c := newClient(t, tp.BaseURL)
+		req, err := http.NewRequest("GET", tp.BaseURL+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Remote-Email", email)
+		return c.do(req)
+	}
+	t.Run("a trusted proxy's header signs the user in", func(t *testing.T) {
+		tp := startTestPortal(t, trusted("127.0.0.0/8"))
+		e := tp.employee(t, "1006")
+		r := get(t, tp, strings.ToUpper(e.Email))
+		mustContain(t, r.Body, e.FullName, "Sign out")
+		if n := tp.count(t, `SELECT COUNT(*) FROM sessions WHERE employee_id = ? AND auth_method = 'sso-header'`, e.ID); n != 1 {
+			t.Fatalf("%d SSO sessions", n)
+		}
+	})
+	t.Run("the header from anywhere else is ignored", func(t *testing.T) {
+		tp := startTestPortal(t, trusted("10.9.9.9/32"))
+		r := get(t, tp, tp.employee(t, "1006").Email)
+		mustContain(t, r.Body, "Send me a sign-in link")
+	})
+	t.Run("an address not on the roster is not signed in", func(t *testing.T) {
+		tp := startTestPortal(t, trusted("127.0.0.0/8"))
+		mustContain(t, get(t, tp, "stranger@elsewhere.example").Body, "Send me a sign-in link")
+	})
+	t.Run("without configuration the header means nothing", func(t *testing.T) {
+		tp := startTestPortal(t)
+		mustContain(t, get(t, tp, tp.employee(t, "1006").Email).Body, "Send me a sign-in link")
+	})
+}
+
+func TestHeadersAndHealth(t *testing.T) {
+	tp := startTestPortal(t)
+	c := newClient(t, tp.BaseURL)
+	r := c.get("/healthz")
+	if r.Status != 200 || !strings.Contains(r.Body, `"ok"`) {
+		t.Fatalf("healthz: %d %s", r.Status, r.Body)
+	}
+	r = c.get("/signin")
+	for name, want := range map[string]string{
+		"Content-Security-Policy": "frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+		"X-Frame-Options":         "DENY",
+	} {
+		if got := r.Header.Get(name); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows unsafe-inline: %s", csp)
+	}
+	if r.Header.Get("X-Request-ID") == "" {
+		t.Error("no request id")
+	}
+	if !strings.Contains(tp.Logs.String(), `"request_id":"`+r.Header.Get("X-Request-ID")+`"`) {
+		t.Error("the request id is not in the structured log")
+	}
+	if r := c.get("/static/css/site.css"); r.Status != 200 || !strings.Contains(r.Header.Get("Cache-Control"), "max-age") {
+		t.Errorf("static: %d %q", r.Status, r.Header.Get("Cache-Control"))
+	}
+	if r := c.get("/no/such/page"); r.Status != 404 || !strings.Contains(r.Body, "Page not found") {
+		t.Errorf("404 page: %d", r.Status)
+	}
+	if r := c.get("/dev/mailbox"); r.Status != 200 {
+		t.Errorf("demo mailbox: %d", r.Status)
+	}
+}
+
+func TestDevMailboxOnlyInDemo(t *testing.T) {
+	for name, opt := range map[string]func(*config){
+		"serve":          func(c *config) { c.Demo = false },
+		"demo with SMTP": func(c *config) { c.SMTPHost = "127.0.0.1"; c.SMTPPort = 1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			tp := startTestPortal(t, opt)
+			if r := newClient(t, tp.BaseURL).get("/dev/mailbox"); r.Status != 404 {
+				t.Fatalf("status %d", r.Status)
+			}
+		})
+	}
+}
+
+func TestServeStartsAndShutsDownGracefully(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	t.Setenv("PORT", strconv.Itoa(port))
+	t.Setenv("PORTAL_HOST", "127.0.0.1")
+	t.Setenv("PORTAL_DB", t.TempDir()+"/serve.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out, logs bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve"}, &out, &logs) }()
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	var out bytes.Buffer
+	for _, args := range [][]string{nil, {"nope"}, {"backup"}, {"serve", "extra"}} {
+		if _, ok := run(context.Background(), args, &out, &out).(usageError); !ok {
+			t.Errorf("%q: not a usage error", args)
+		}
+	}
+	t.Setenv("PORT", "not-a-port")
+	if err := run(context.Background(), []string{"serve"}, &out, &out); err == nil || !strings.Contains(err.Error(), "PORT") {
+		t.Errorf("bad PORT: %v", err)
+	}
+	t.Setenv("PORT", "3000")
+	t.Setenv("PORTAL_SSO_HEADER", "X-Remote-Email")
+	if err := run(context.Background(), []string{"serve"}, &out, &out); err == nil || !strings.Contains(err.Error(), "PORTAL_SSO_PROXIES") {
+		t.Errorf("SSO header without proxies: %v", err)
+	}
+}
+
+func TestBackupCommand(t *testing.T) {
+	tp := startTestPortal(t)
+	t.Setenv("PORTAL_DB", tp.db.Path)
+	copyPath := t.TempDir() + "/copy.db"
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"backup", copyPath}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PORTAL_DB", copyPath)
+	out.Reset()
+	if err := run(context.Background(), []string{"audit-verify"}, &out, &out); err != nil {
+		t.Fatalf("the backup does not verify: %v", err)
+	}
+	if err := run(context.Background(), []string{"backup", copyPath}, &out, &out); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+}
