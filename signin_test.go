@@ -52,6 +52,13 @@ func TestSignInByEmailLink(t *testing.T) {
 			t.Fatalf("first use: status %d location %q", r.Status, r.Location)
 		}
 		mustContain(t, c.get("/").Body, emp.FullName)
+		token := link[strings.LastIndex(link, "/")+1:]
+		for _, line := range strings.Split(tp.Logs.String(), "\n") {
+			// Without SMTP the development mailbox logs messages by design; nothing else may.
+			if strings.Contains(line, token) && !strings.Contains(line, "development mailbox") {
+				t.Fatalf("the sign-in token is in the log: %s", line)
+			}
+		}
 		again := newClient(t, tp.BaseURL)
 		if r := again.get(link); r.Status != 401 || !strings.Contains(r.Body, "expired or has already been used") {
 			t.Fatalf("reused link page: status %d", r.Status)

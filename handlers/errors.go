@@ -54,7 +54,7 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		msg = app.ErrorMessage(err)
 	}
 	if status >= 500 {
-		h.Logger.Error("internal error", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(), "err", err)
+		h.Logger.Error("internal error", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", logPath(c), "err", err)
 		msg = "Internal error. The problem has been logged; quote reference " + requestID(c) + " if you contact the help desk."
 	}
 	title := map[int]string{401: "Please sign in", 403: "Not allowed", 404: "Page not found", 413: "Too large",
