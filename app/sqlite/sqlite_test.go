@@ -36,7 +36,7 @@ func newFixture(t testing.TB) *fixture {
 	f.version = &app.PolicyVersion{Code: "1.0", Title: "Policy", Kind: app.KindMaterial, Effective: "2026-01-01",
 		Intent: "I agree.", SHA256: strings.Repeat("ab", 32),
 		Modules:   []app.Module{{Slug: "m", Title: "M", Audience: app.AudienceAll, Body: "x"}},
-		Questions: []app.Question{{ID: "q", Module: "m", Options: []app.Option{{"a", "A"}, {"b", "B"}}, Answer: "a"}}}
+		Questions: []app.Question{{ID: "q", Module: "m", Options: []app.Option{{Key: "a", Text: "A"}, {Key: "b", Text: "B"}}, Answer: "a"}}}
 	if err := NewPolicyService(db).PublishVersion(ctx, f.version); err != nil {
 		t.Fatal(err)
 	}
