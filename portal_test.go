@@ -101,6 +101,9 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	go func() { defer close(served); _ = web.Listener(ln) }()
 	t.Cleanup(func() {
 		_ = web.ShutdownWithTimeout(5 * time.Second)
+		// If the server goroutine had not started serving yet, Shutdown did not
+		// know the listener; closing it makes a late Listener return at once.
+		ln.Close()
 		<-served
 		stopWorker()
 		<-workerDone
