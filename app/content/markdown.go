@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"sync"
+	"sync/atomic"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -28,12 +29,19 @@ func newGoldmark() goldmark.Markdown {
 
 // Renderer turns Markdown into HTML. goldmark does not document its
 // instances as safe for concurrent use, so a Renderer serialises calls to
-// the one it owns; a Renderer is therefore safe for concurrent use. Create
-// one with NewRenderer and keep it, for example in a handler struct.
+// the one it owns; a Renderer is therefore safe for concurrent use. What it
+// renders is published content, which never changes, so results are kept:
+// pages read the cache without taking the lock. Create one with NewRenderer
+// and keep it, for example in a handler struct.
 type Renderer struct {
-	mu sync.Mutex
-	md goldmark.Markdown
+	mu    sync.Mutex
+	md    goldmark.Markdown
+	cache sync.Map // source → template.HTML
+	size  atomic.Int64
 }
+
+// maxCached bounds the cache; published versions hold a few dozen texts each.
+const maxCached = 10000
 
 // NewRenderer returns a Renderer configured as described on Markdown.
 func NewRenderer() *Renderer {
@@ -42,6 +50,9 @@ func NewRenderer() *Renderer {
 
 // Markdown renders src to HTML; see the package-level Markdown.
 func (r *Renderer) Markdown(src string) (template.HTML, error) {
+	if h, ok := r.cache.Load(src); ok {
+		return h.(template.HTML), nil
+	}
 	var buf bytes.Buffer
 	r.mu.Lock()
 	err := r.md.Convert([]byte(src), &buf)
@@ -51,7 +62,13 @@ func (r *Renderer) Markdown(src string) (template.HTML, error) {
 	}
 	// goldmark escapes text and omits raw HTML, so the output is safe to
 	// put in a page as is.
-	return template.HTML(buf.String()), nil
+	h := template.HTML(buf.String())
+	if r.size.Load() < maxCached {
+		if _, loaded := r.cache.LoadOrStore(src, h); !loaded {
+			r.size.Add(1)
+		}
+	}
+	return h, nil
 }
 
 // Markdown renders src (CommonMark with GFM tables, strikethrough and
