@@ -99,6 +99,7 @@ func (a *QuizAttempt) Percent() int {
 
 // AckFilter selects acknowledgments; nil fields do not filter.
 type AckFilter struct {
+	ID         *int64
 	EmployeeID *int64
 	CycleID    *int64
 	VerifyCode *string
@@ -121,4 +122,6 @@ type AckService interface {
 	CreateAcknowledgment(ctx context.Context, a *Acknowledgment) (existing *Acknowledgment, created bool, err error)
 	FindAcknowledgments(ctx context.Context, f AckFilter) ([]*Acknowledgment, int, error)
 	FindAcknowledgmentByCode(ctx context.Context, code string) (*Acknowledgment, error)
+	// FindAssignment returns what the employee owes in a cycle.
+	FindAssignment(ctx context.Context, cycleID, employeeID int64) (*Assignment, error)
 }

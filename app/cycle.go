@@ -21,6 +21,7 @@ type Cycle struct {
 	NewHireDays     int
 	Open            bool
 	CreatedAt       time.Time
+	OpenedBy        *int64 // the HR user who opened it, for the audit log
 }
 
 // DueFor returns the date e must sign by in this cycle.

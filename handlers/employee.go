@@ -21,7 +21,11 @@ func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &app.Progress{Cycle: cycle, Version: v, DueOn: cycle.DueFor(e)}
+	asg, err := h.Acks.FindAssignment(ctx, cycle.ID, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := &app.Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn}
 	read, err := h.Acks.ModulesRead(ctx, e.ID, cycle.ID)
 	if err != nil {
 		return nil, err
@@ -50,14 +54,16 @@ func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error)
 	case app.ErrorCode(err) != app.ENOTFOUND:
 		return nil, err
 	}
-	acks, _, err := h.Acks.FindAcknowledgments(ctx, app.AckFilter{EmployeeID: &e.ID, CycleID: &cycle.ID})
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range acks {
-		if a.PolicyVersionID == v.ID {
-			p.Ack = a
-			break
+	// The assignment names the acknowledgment that satisfies this cycle: one
+	// of the current version, or of an earlier one when only minor versions
+	// followed it.
+	if asg.AckID != nil {
+		acks, _, err := h.Acks.FindAcknowledgments(ctx, app.AckFilter{ID: asg.AckID})
+		if err != nil {
+			return nil, err
+		}
+		if len(acks) == 1 {
+			p.Ack = acks[0]
 		}
 	}
 	return p, nil

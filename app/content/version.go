@@ -69,7 +69,11 @@ func LoadVersion(fsys fs.FS, dir string) (*app.PolicyVersion, error) {
 	if v.Questions, err = l.questions(path.Join(dir, "questions"), v); err != nil {
 		return nil, err
 	}
-	if err := l.err("policy version " + dir); err != nil {
+	what := "policy version " + dir
+	if dir == "." {
+		what = "policy version" // the root of an uploaded ZIP
+	}
+	if err := l.err(what); err != nil {
 		return nil, err
 	}
 	v.SHA256 = VersionSHA256(v)

@@ -22,12 +22,20 @@ func NewAckService(db *DB) *AckService { return &AckService{db: db} }
 // MarkModuleRead records that the employee read a module in a cycle. Reading
 // it again keeps the first time.
 func (s *AckService) MarkModuleRead(ctx context.Context, employeeID, cycleID int64, slug string) error {
-	_, err := s.db.write.ExecContext(ctx, `INSERT INTO module_progress (employee_id, cycle_id, slug, read_at)
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO module_progress (employee_id, cycle_id, slug, read_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, employeeID, cycleID, slug, formatTime(s.db.Now()))
 	if err != nil {
 		return fmt.Errorf("mark module read: %w", err)
 	}
-	return nil
+	if err := markStarted(ctx, tx, employeeID, cycleID); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // ModulesRead returns when each module was read in the cycle.
@@ -75,6 +83,9 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 		return err
 	}
 	if _, _, _, err := appendChain(ctx, tx, "quiz_attempt", a.ID); err != nil {
+		return err
+	}
+	if err := markStarted(ctx, tx, a.EmployeeID, a.CycleID); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -220,6 +231,13 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 	if a.ChainSeq, a.PrevHash, a.Hash, err = appendChain(ctx, tx, "acknowledgment", a.ID); err != nil {
 		return nil, false, err
 	}
+	if err := syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err != nil {
+		return nil, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ? WHERE cycle_id = ? AND employee_id = ?`,
+		formatTime(a.SignedAt), a.ID, a.CycleID, a.EmployeeID); err != nil {
+		return nil, false, fmt.Errorf("record signature on assignment: %w", err)
+	}
 	found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, a.ID)
 	if err != nil || len(found) == 0 {
 		return nil, false, fmt.Errorf("read new acknowledgment: %w", err)
@@ -234,7 +252,7 @@ const ackSelect = `SELECT a.id, a.employee_id, a.cycle_id, a.policy_version_id, 
 	a.consent_version, a.consent_sha256, a.intent_text, a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method,
 	a.quiz_attempt_id, a.certificate_no, a.verify_code, COALESCE(c.seq, 0), COALESCE(c.prev_hash, ''), COALESCE(c.hash, ''),
 	e.employee_number, e.full_name, e.agency, e.department, p.code, p.title, y.name,
-	EXISTS (SELECT 1 FROM acknowledgments n WHERE n.employee_id = a.employee_id AND n.cycle_id = a.cycle_id AND n.id > a.id)
+	EXISTS (SELECT 1 FROM assignments s WHERE s.cycle_id = a.cycle_id AND s.employee_id = a.employee_id AND s.ack_id IS NOT a.id)
 	FROM acknowledgments a
 	JOIN employees e ON e.id = a.employee_id
 	JOIN policy_versions p ON p.id = a.policy_version_id
@@ -269,6 +287,9 @@ func findAcks(ctx context.Context, q querier, where string, limit, offset int, a
 // FindAcknowledgments returns acknowledgments matching f, newest first, and the total.
 func (s *AckService) FindAcknowledgments(ctx context.Context, f app.AckFilter) ([]*app.Acknowledgment, int, error) {
 	where, args := []string{"1 = 1"}, []any{}
+	if f.ID != nil {
+		where, args = append(where, "a.id = ?"), append(args, *f.ID)
+	}
 	if f.EmployeeID != nil {
 		where, args = append(where, "a.employee_id = ?"), append(args, *f.EmployeeID)
 	}

@@ -76,7 +76,10 @@ func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
 		return err
 	}
 	c.CreatedAt = now
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, Action: "cycle.opened", SubjectType: "cycle",
+	if err := syncAssignments(ctx, tx, "c.id = ?", "1 = 1", c.ID); err != nil {
+		return err
+	}
+	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: c.OpenedBy, Action: "cycle.opened", SubjectType: "cycle",
 		SubjectID: c.ID, Detail: fmt.Sprintf("%s: %s to %s", c.Name, c.OpensOn, c.DueOn)}); err != nil {
 		return err
 	}

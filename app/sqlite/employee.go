@@ -131,8 +131,10 @@ func createEmployee(ctx context.Context, tx *sql.Tx, e *app.Employee, now time.T
 	if err != nil {
 		return fmt.Errorf("insert employee %s: %w", e.EmployeeNumber, err)
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return syncAssignments(ctx, tx, "1 = 1", "e.id = ?", e.ID)
 }
 
 // IsInTree reports whether employeeID reports, directly or indirectly, to managerID.

@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// RosterRow is one valid, normalised line of a roster file.
+type RosterRow struct {
+	Line           int
+	EmployeeNumber string
+	FullName       string
+	Email          string
+	Agency         string
+	Department     string
+	Title          string
+	ManagerNumber  string
+	HireDate       string
+	Roles          []Role
+	BargainingUnit string
+}
+
+// RosterProblem is one reason a roster file cannot be imported; Line 0 is
+// the file as a whole.
+type RosterProblem struct {
+	Line    int
+	Column  string
+	Message string
+}
+
+// ImportOptions say how to apply a roster.
+type ImportOptions struct {
+	DeactivateMissing bool   // active people missing from the file are deactivated (never deleted)
+	DryRun            bool   // work out what would change, change nothing
+	ActorID           *int64 // the HR user, or nil from the command line
+	Source            string // file name, for the audit log
+}
+
+// ImportSummary says what an import did (or, in a dry run, would do).
+type ImportSummary struct {
+	Rows        int
+	Added       int
+	Updated     int
+	Unchanged   int
+	Reactivated int
+	Deactivated int
+	Problems    []RosterProblem // conflicts only the database can see; when any, nothing changed
+}
+
+// Changed reports whether the import changes anything.
+func (s *ImportSummary) Changed() bool {
+	return s.Added+s.Updated+s.Reactivated+s.Deactivated > 0
+}
+
+// RosterService applies roster files.
+type RosterService interface {
+	// ActiveManagers maps each active employee number to its manager's number.
+	ActiveManagers(ctx context.Context) (map[string]string, error)
+	// ImportRoster applies rows atomically: all of it or nothing.
+	ImportRoster(ctx context.Context, rows []RosterRow, opts ImportOptions) (*ImportSummary, error)
+}
+
+// Assignment is one person's obligation in one cycle.
+type Assignment struct {
+	CycleID    int64
+	EmployeeID int64
+	DueOn      string
+	Active     bool
+	Started    bool
+	SignedAt   *time.Time
+	AckID      *int64
+}
+
+// Status of the assignment on a day (YYYY-MM-DD).
+func (a *Assignment) Status(today string) string {
+	switch {
+	case a.SignedAt != nil:
+		return StatusSigned
+	case today > a.DueOn:
+		return StatusOverdue
+	case a.Started:
+		return StatusInProgress
+	}
+	return StatusNotStarted
+}
+
+// Completion is the count for one agency or department (or everyone) in a cycle.
+type Completion struct {
+	Agency     string
+	Department string
+	Total      int
+	Signed     int
+	Started    int // started, not signed
+	Overdue    int // not signed, past due
+}
+
+// Percent signed, in whole percent.
+func (c Completion) Percent() int {
+	if c.Total == 0 {
+		return 0
+	}
+	return c.Signed * 100 / c.Total
+}
+
+// Remaining counts the people still to sign.
+func (c Completion) Remaining() int { return c.Total - c.Signed }
+
+// PeopleFilter selects people in a cycle for the HR lists and exports.
+type PeopleFilter struct {
+	CycleID    int64
+	Scope      []string // agencies the HR user may see; empty means all
+	Agency     string
+	Department string
+	Status     string // "", or one of the Status constants
+	Query      string // name, employee number or e-mail
+	Today      string
+	Offset     int
+	Limit      int // 0 means all (exports)
+}
+
+// PersonStatus is one row of the HR people list.
+type PersonStatus struct {
+	EmployeeID     int64
+	EmployeeNumber string
+	FullName       string
+	Email          string
+	Agency         string
+	Department     string
+	Title          string
+	ManagerName    string
+	DueOn          string
+	SignedAt       *time.Time
+	VerifyCode     string
+	Status         string
+}
+
+// DashboardService answers HR's questions about completion.
+type DashboardService interface {
+	// Completion returns one row per agency (agency == "") or per department
+	// of one agency, and the overall total, for the cycle on the given day.
+	Completion(ctx context.Context, cycleID int64, scope []string, agency, today string) ([]Completion, Completion, error)
+	// People returns the matching people and how many there are.
+	People(ctx context.Context, f PeopleFilter) ([]*PersonStatus, int, error)
+	// EachPerson calls fn for every matching person, streaming (for exports).
+	EachPerson(ctx context.Context, f PeopleFilter, fn func(*PersonStatus) error) error
+	// Assignments returns every cycle assignment of one employee, newest first.
+	Assignments(ctx context.Context, employeeID int64) ([]*Assignment, error)
+	// Scope returns the agencies an HR user is limited to (none: all).
+	Scope(ctx context.Context, employeeID int64) ([]string, error)
+	// Agencies lists the agencies and their departments with people in the cycle.
+	Agencies(ctx context.Context, cycleID int64, scope []string) (map[string][]string, error)
+}

@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"portal/app"
+)
+
+// dueExpr computes an employee's due date in a cycle in SQL, as
+// app.Cycle.DueFor does in Go: new hires get new_hire_days after hiring,
+// never earlier than the cycle's own due date.
+const dueExpr = `CASE WHEN e.hire_date > c.opens_on AND date(e.hire_date, '+' || c.new_hire_days || ' days') > c.due_on
+	THEN date(e.hire_date, '+' || c.new_hire_days || ' days') ELSE c.due_on END`
+
+// syncAssignments makes the assignments of open cycles match the roster for
+// the employees selected by where (an SQL condition on e), inserting missing
+// rows and updating those whose agency, department, due date or activity
+// changed. Rows that already match are not touched, so the counting triggers
+// fire only for real changes.
+func syncAssignments(ctx context.Context, tx *sql.Tx, cycleCond, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active)
+		SELECT c.id, e.id, e.agency, e.department, `+dueExpr+`, e.active
+		FROM cycles c JOIN employees e ON `+where+`
+		WHERE c.open = 1 AND `+cycleCond+` AND (e.active = 1 OR EXISTS (
+			SELECT 1 FROM assignments x WHERE x.cycle_id = c.id AND x.employee_id = e.id))
+		ON CONFLICT (cycle_id, employee_id) DO UPDATE SET agency = excluded.agency, department = excluded.department,
+			due_on = excluded.due_on, active = excluded.active
+		WHERE assignments.agency IS NOT excluded.agency OR assignments.department IS NOT excluded.department
+			OR assignments.due_on IS NOT excluded.due_on OR assignments.active IS NOT excluded.active`, args...)
+	if err != nil {
+		return fmt.Errorf("sync assignments: %w", err)
+	}
+	return nil
+}
+
+// markStarted records that the employee has begun the cycle's work.
+func markStarted(ctx context.Context, tx *sql.Tx, employeeID, cycleID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE assignments SET started = 1 WHERE cycle_id = ? AND employee_id = ? AND started = 0`, cycleID, employeeID)
+	if err != nil {
+		return fmt.Errorf("mark started: %w", err)
+	}
+	return nil
+}
+
+// FindAssignment returns the employee's assignment in a cycle.
+func (s *AckService) FindAssignment(ctx context.Context, cycleID, employeeID int64) (*app.Assignment, error) {
+	rows, err := scanAssignments(ctx, s.db.read, `cycle_id = ? AND employee_id = ?`, cycleID, employeeID)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, app.Errorf(app.ENOTFOUND, "You have nothing to sign in this cycle.")
+	}
+	return rows[0], nil
+}
+
+func scanAssignments(ctx context.Context, q querier, where string, args ...any) ([]*app.Assignment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT cycle_id, employee_id, due_on, active, started, signed_at, ack_id
+		FROM assignments WHERE `+where+` ORDER BY cycle_id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find assignments: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.Assignment
+	for rows.Next() {
+		var a app.Assignment
+		var signed sql.NullString
+		var ack sql.NullInt64
+		if err := rows.Scan(&a.CycleID, &a.EmployeeID, &a.DueOn, &a.Active, &a.Started, &signed, &ack); err != nil {
+			return nil, fmt.Errorf("scan assignment: %w", err)
+		}
+		if signed.Valid {
+			t := parseTime(signed.String)
+			a.SignedAt = &t
+		}
+		if ack.Valid {
+			a.AckID = &ack.Int64
+		}
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// placeholders returns "?, ?, …" for n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
