@@ -99,4 +99,3 @@ func anySlice(ss []string) []any {
 	}
 	return out
 }
-
