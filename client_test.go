@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -136,4 +138,37 @@ func form(kv ...string) url.Values {
 		v.Add(kv[i], kv[i+1])
 	}
 	return v
+}
+
+// upload posts a multipart form with one file and extra fields.
+func (c *client) upload(path, field, filename string, content []byte, fields map[string]string) response {
+	c.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if _, ok := fields["_csrf"]; !ok {
+		if err := w.WriteField("_csrf", c.csrf); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	for k, v := range fields {
+		if err := w.WriteField(k, v); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	fw, err := w.CreateFormFile(field, filename)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := fw.Write(content); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		c.t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", c.url(path), &body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return c.do(req)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"testing"
 
@@ -24,3 +25,15 @@ func cookiesOf(name, value string) []*http.Cookie {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o600) }
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+func mustAtoi(t testing.TB, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -32,6 +32,8 @@ const usage = `usage: portal <command> [arguments]
 commands:
   serve          run the web server (configured by environment variables)
   demo           run the web server on a demo database with sample data
+  import-roster FILE [--dry-run] [--deactivate-missing]
+                 load a roster CSV; exit 1 and list every bad row if the file is bad
   audit-verify   walk the evidence chain; exit 1 and name the first broken record
   backup FILE    write an online, consistent copy of the database to FILE
 `
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[0] == "demo", stdout, stderr)
 	case "audit-verify":
 		return auditVerify(ctx, stdout)
+	case "import-roster":
+		return importRoster(ctx, args[1:], stdout)
 	case "backup":
 		if len(args) != 2 {
 			return usageError{}
@@ -144,6 +148,9 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 			BaseURL: cfg.BaseURL, Demo: cfg.Demo, DevMailbox: cfg.SMTPHost == "", PassMark: cfg.PassMark,
 			Location: cfg.TimeZone, LinkTTL: 15 * time.Minute, SecureCookies: len(cfg.BaseURL) > 8 && cfg.BaseURL[:8] == "https://",
 			Secret: []byte(secret), SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
+			// Roster files are up to 20 MB; each upload handler checks its own, smaller limit
+			// so the person gets a clear message rather than a dropped connection.
+			BodyLimit: 32 << 20,
 		},
 		Employees: sqlite.NewEmployeeService(db),
 		Policies:  policies,
@@ -151,6 +158,8 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		Acks:      sqlite.NewAckService(db),
 		Sessions:  sqlite.NewSessionService(db),
 		Audit:     sqlite.NewAuditService(db),
+		Roster:    sqlite.NewRosterService(db),
+		Dashboard: sqlite.NewDashboardService(db),
 		Outbox:    outbox,
 		Messages:  templates,
 		Certs:     certs,

@@ -40,6 +40,7 @@ type AuditEvent struct {
 	SubjectID   int64
 	Detail      string
 	IP          string
+	ActorName   string // joined from the roster, for display
 }
 
 // ChainBreak describes the first record of the evidence chain that does not verify.
@@ -54,6 +55,8 @@ type ChainBreak struct {
 type AuditService interface {
 	RecordEvent(ctx context.Context, e *AuditEvent) error
 	FindEvents(ctx context.Context, subjectType string, subjectID int64) ([]*AuditEvent, error)
+	// ListEvents returns a page of all events, newest first, and the total.
+	ListEvents(ctx context.Context, offset, limit int) ([]*AuditEvent, int, error)
 	// VerifyChain walks the whole chain; it returns the number of records
 	// checked and the first break, or nil if the chain verifies.
 	VerifyChain(ctx context.Context) (int, *ChainBreak, error)
@@ -79,6 +82,8 @@ type Outbox interface {
 	// Enqueue stores m unless a message with the same dedupe key exists.
 	Enqueue(ctx context.Context, m *Message) (bool, error)
 	FindMessages(ctx context.Context, limit int) ([]*Message, error)
+	// FindMessagesTo returns the newest messages to one address.
+	FindMessagesTo(ctx context.Context, addr string, limit int) ([]*Message, error)
 }
 
 // Sender delivers one message. A returned *SendError tells the worker

@@ -67,6 +67,11 @@ type CycleService interface {
 	CurrentCycle(ctx context.Context) (*Cycle, error)
 	FindCycleByID(ctx context.Context, id int64) (*Cycle, error)
 	CreateCycle(ctx context.Context, c *Cycle) error
+	FindCycles(ctx context.Context) ([]*Cycle, error)
+	CloseCycle(ctx context.Context, id int64, actor *int64) error
+	// SetCycleVersion moves an open cycle to a newer version; a material one
+	// means everyone signs again.
+	SetCycleVersion(ctx context.Context, cycleID, versionID int64, actor *int64) error
 }
 
 // Validate checks a cycle before it is stored.

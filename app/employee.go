@@ -60,6 +60,7 @@ type EmployeeFilter struct {
 	EmployeeNumber *string
 	Email          *string
 	Active         *bool
+	Role           *string // holds this role
 	Offset, Limit  int
 }
 
@@ -69,6 +70,8 @@ type EmployeeService interface {
 	FindEmployeeByEmail(ctx context.Context, email string) (*Employee, error)
 	FindEmployees(ctx context.Context, filter EmployeeFilter) ([]*Employee, int, error)
 	CreateEmployee(ctx context.Context, e *Employee) error
+	// Agencies lists the agencies of active employees.
+	Agencies(ctx context.Context) ([]string, error)
 	// IsInTree reports whether employeeID reports, directly or indirectly, to managerID.
 	IsInTree(ctx context.Context, managerID, employeeID int64) (bool, error)
 }

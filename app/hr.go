@@ -52,8 +52,23 @@ func (s *ImportSummary) Changed() bool {
 	return s.Added+s.Updated+s.Reactivated+s.Deactivated > 0
 }
 
+// RosterUpload is a roster file between its preview and its import.
+type RosterUpload struct {
+	ID                int64
+	SHA256            string
+	Filename          string
+	Content           []byte
+	DeactivateMissing bool
+	UploadedBy        int64
+	CreatedAt         time.Time
+	AppliedAt         *time.Time
+}
+
 // RosterService applies roster files.
 type RosterService interface {
+	SaveUpload(ctx context.Context, u *RosterUpload) error
+	FindUpload(ctx context.Context, id int64) (*RosterUpload, error)
+	MarkUploadApplied(ctx context.Context, id int64) error
 	// ActiveManagers maps each active employee number to its manager's number.
 	ActiveManagers(ctx context.Context) (map[string]string, error)
 	// ImportRoster applies rows atomically: all of it or nothing.
@@ -147,6 +162,8 @@ type DashboardService interface {
 	Assignments(ctx context.Context, employeeID int64) ([]*Assignment, error)
 	// Scope returns the agencies an HR user is limited to (none: all).
 	Scope(ctx context.Context, employeeID int64) ([]string, error)
+	// SetScope limits an HR user to some agencies (none: all).
+	SetScope(ctx context.Context, employeeID int64, agencies []string, actor *int64) error
 	// Agencies lists the agencies and their departments with people in the cycle.
 	Agencies(ctx context.Context, cycleID int64, scope []string) (map[string][]string, error)
 }

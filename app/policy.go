@@ -34,6 +34,7 @@ type PolicyVersion struct {
 	Questions   []Question
 	SHA256      string
 	PublishedAt time.Time
+	PublishedBy *int64 // the HR user or administrator who published it, for the audit log
 }
 
 // Module is one short guidance page.
@@ -99,4 +100,7 @@ type PolicyService interface {
 	PublishVersion(ctx context.Context, v *PolicyVersion) error
 	FindVersionByID(ctx context.Context, id int64) (*PolicyVersion, error)
 	FindVersionByCode(ctx context.Context, code string) (*PolicyVersion, error)
+	// FindVersions lists every published version, newest first, without
+	// their modules and questions.
+	FindVersions(ctx context.Context) ([]*PolicyVersion, error)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"portal/app"
+	"portal/app/content"
 )
 
 // progress loads where the employee stands in the current cycle. It returns
@@ -109,6 +110,7 @@ type moduleLink struct {
 type guidancePage struct {
 	Page
 	Progress *app.Progress
+	Since    *app.Acknowledgment // the last acknowledgment of another version, for "what changed"
 	Modules  []moduleLink
 	Module   *app.Module
 	Body     template.HTML
@@ -129,6 +131,9 @@ func (h *Handler) guidanceData(c *fiber.Ctx, title string) (*guidancePage, error
 	}
 	pg := &guidancePage{Page: h.page(c, title), Progress: p}
 	pg.Nav = "guidance"
+	if pg.Since, err = h.lastOtherAck(c, p); err != nil {
+		return nil, err
+	}
 	for _, m := range p.Version.ModulesFor(e) {
 		_, ok := read[m.Slug]
 		pg.Modules = append(pg.Modules, moduleLink{m, ok})
@@ -324,4 +329,49 @@ func (h *Handler) quizResult(c *fiber.Ctx) error {
 		}
 	}
 	return h.render(c, fiber.StatusOK, "quiz_result", pg)
+}
+
+type changesPage struct {
+	Page
+	Progress *app.Progress
+	Since    *app.Acknowledgment
+	Changes  []content.Change
+}
+
+// lastOtherAck returns the employee's latest acknowledgment of a version
+// other than the current one, if any.
+func (h *Handler) lastOtherAck(c *fiber.Ctx, p *app.Progress) (*app.Acknowledgment, error) {
+	e := currentUser(c)
+	acks, _, err := h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID, Limit: 1})
+	if err != nil || len(acks) == 0 || acks[0].PolicyVersionID == p.Version.ID {
+		return nil, err
+	}
+	return acks[0], nil
+}
+
+// guidanceChanges shows what changed since the version the employee last signed.
+func (h *Handler) guidanceChanges(c *fiber.Ctx) error {
+	p, err := h.progress(c, currentUser(c))
+	if err != nil {
+		return err
+	}
+	pg := changesPage{Page: h.page(c, "What changed since you last signed"), Progress: p}
+	pg.Nav = "guidance"
+	if pg.Since, err = h.lastOtherAck(c, p); err != nil {
+		return err
+	}
+	if pg.Since != nil {
+		old, err := h.Policies.FindVersionByID(c.UserContext(), pg.Since.PolicyVersionID)
+		if err != nil {
+			return err
+		}
+		poster := currentUser(c).HasRole(app.RolePoster)
+		for _, ch := range content.Diff(old, p.Version) {
+			if ch.Kind == content.ChangeModule && ch.Audience == app.AudiencePosters && !poster {
+				continue
+			}
+			pg.Changes = append(pg.Changes, ch)
+		}
+	}
+	return h.render(c, fiber.StatusOK, "changes", pg)
 }

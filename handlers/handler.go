@@ -49,6 +49,8 @@ type Handler struct {
 	Acks      app.AckService
 	Sessions  app.SessionService
 	Audit     app.AuditService
+	Roster    app.RosterService
+	Dashboard app.DashboardService
 	Outbox    app.Outbox
 	Messages  MessageBuilder
 	Certs     app.CertificateRenderer

@@ -254,6 +254,8 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 			ok = u.IsManager
 		case HR:
 			ok = u.HasRole(app.RoleHR)
+		case HROrAdmin:
+			ok = u.HasRole(app.RoleHR) || u.HasRole(app.RoleAdmin)
 		case Admin:
 			ok = u.HasRole(app.RoleAdmin)
 		}

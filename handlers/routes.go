@@ -15,12 +15,13 @@ type Access int
 
 // Access levels, from the most open.
 const (
-	Public   Access = iota // anyone, signed in or not
-	Employee               // any signed-in active employee
-	Manager                // someone with reports
-	HR                     // the hr role
-	Admin                  // the admin role
-	DevOnly                // only in demo mode with the development mailbox
+	Public    Access = iota // anyone, signed in or not
+	Employee                // any signed-in active employee
+	Manager                 // someone with reports
+	HR                      // the hr role
+	HROrAdmin               // the hr or the admin role
+	Admin                   // the admin role
+	DevOnly                 // only in demo mode with the development mailbox
 )
 
 // Route is one entry of the route table. Tests walk the table, so every
@@ -43,6 +44,7 @@ func Routes() []Route {
 		{"POST", "/signin/link/:token", Public, (*Handler).signInComplete},
 		{"POST", "/signout", Employee, (*Handler).signOut},
 		{"GET", "/guidance", Employee, (*Handler).guidanceIndex},
+		{"GET", "/guidance/changes", Employee, (*Handler).guidanceChanges},
 		{"GET", "/guidance/:slug", Employee, (*Handler).guidanceModule},
 		{"POST", "/guidance/:slug/read", Employee, (*Handler).guidanceRead},
 		{"GET", "/quiz", Employee, (*Handler).quizForm},
@@ -57,6 +59,24 @@ func Routes() []Route {
 		{"GET", "/certificates/:code/pdf", Employee, (*Handler).certificatePDF},
 		{"GET", "/verify", Public, (*Handler).verifyPage},
 		{"GET", "/verify/:code", Public, (*Handler).verifyPage},
+		{"GET", "/hr", HR, (*Handler).hrDashboard},
+		{"GET", "/hr/people", HR, (*Handler).hrPeople},
+		{"GET", "/hr/people/:id", HR, (*Handler).hrPerson},
+		{"GET", "/hr/export.csv", HR, (*Handler).exportCSV},
+		{"GET", "/hr/export.xlsx", HR, (*Handler).exportXLSX},
+		{"GET", "/hr/roster", HR, (*Handler).rosterForm},
+		{"POST", "/hr/roster", HR, (*Handler).rosterPreview},
+		{"POST", "/hr/roster/:id/apply", HR, (*Handler).rosterApply},
+		{"GET", "/hr/cycles", HR, (*Handler).cyclesIndex},
+		{"POST", "/hr/cycles", HR, (*Handler).cycleOpen},
+		{"POST", "/hr/cycles/:id/close", HR, (*Handler).cycleClose},
+		{"POST", "/hr/cycles/:id/version", HR, (*Handler).cycleVersion},
+		{"GET", "/hr/versions", HROrAdmin, (*Handler).versionsIndex},
+		{"POST", "/hr/versions", HROrAdmin, (*Handler).versionPublish},
+		{"GET", "/hr/versions/:id", HROrAdmin, (*Handler).versionShow},
+		{"GET", "/hr/audit", HROrAdmin, (*Handler).auditIndex},
+		{"GET", "/admin/scopes", Admin, (*Handler).scopesIndex},
+		{"POST", "/admin/scopes", Admin, (*Handler).scopesSet},
 		{"GET", "/dev/mailbox", DevOnly, (*Handler).devMailbox},
 		{"GET", "/healthz", Public, (*Handler).healthz},
 	}

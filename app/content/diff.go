@@ -113,8 +113,8 @@ func Diff(old, new *app.PolicyVersion) []Change {
 
 // paragraphs splits Markdown into blocks separated by blank lines. A fenced
 // code block (``` or ~~~) is kept whole, blank lines and all, together with
-// any text directly above it. Lines keep their text except for trailing
-// white space.
+// any text directly above it. A line of only white space counts as blank;
+// other lines are kept exactly, so each block is still the author's Markdown.
 func paragraphs(md string) []string {
 	var out, cur []string
 	fence := "" // the opening fence while inside a fenced block
@@ -125,7 +125,6 @@ func paragraphs(md string) []string {
 		}
 	}
 	for line := range strings.SplitSeq(md, "\n") {
-		line = strings.TrimRight(line, " \t")
 		trimmed := strings.TrimLeft(line, " ")
 		switch {
 		case fence != "":
@@ -133,7 +132,7 @@ func paragraphs(md string) []string {
 			if closesFence(trimmed, fence) && len(line)-len(trimmed) < 4 {
 				fence = ""
 			}
-		case line == "":
+		case strings.TrimSpace(line) == "":
 			flush()
 		default:
 			cur = append(cur, line)

@@ -41,7 +41,7 @@ const (
 // same size limits are enforced again on the bytes actually decompressed.
 func LoadVersionZip(r io.ReaderAt, size int64) (*app.PolicyVersion, error) {
 	if size > maxZipSize {
-		return nil, app.Errorf(app.EINVALID, "The ZIP file is %s; the limit is %s.", mib(size), mib(maxZipSize))
+		return nil, app.Errorf(app.EINVALID, "The ZIP file is %d bytes; the limit is %s.", size, mib(maxZipSize))
 	}
 	zr, err := zip.NewReader(r, size)
 	// ErrInsecurePath comes with a usable reader (GODEBUG zipinsecurepath=0);
@@ -89,16 +89,16 @@ func checkZip(files []*zip.File) (string, error) {
 			return "", app.Errorf(app.EINVALID, "The ZIP entry %q uses compression method %d; use Deflate or no compression.", name, f.Method)
 		}
 		if f.UncompressedSize64 > maxEntrySize {
-			return "", app.Errorf(app.EINVALID, "The ZIP entry %q is %s uncompressed; the limit is %s per file.",
-				name, mib(int64(min(f.UncompressedSize64, 1<<62))), mib(maxEntrySize))
+			return "", app.Errorf(app.EINVALID, "The ZIP entry %q is %d bytes uncompressed; the limit is %s per file.",
+				name, f.UncompressedSize64, mib(maxEntrySize))
 		}
 		if total += f.UncompressedSize64; total > maxZipUnpacked {
 			return "", app.Errorf(app.EINVALID, "The files in the ZIP add up to more than %s uncompressed; that is the limit.", mib(maxZipUnpacked))
 		}
 		switch {
+		case path.Base(clean) != "policy.md" || strings.HasSuffix(name, "/"):
 		case clean == "policy.md":
 			candidates = append(candidates, ".")
-		case path.Base(clean) != "policy.md" || strings.HasSuffix(name, "/"):
 		case strings.Count(clean, "/") == 1:
 			candidates = append(candidates, path.Dir(clean))
 		default:
@@ -164,7 +164,7 @@ func newLimitFS(fsys fs.FS) *limitFS { return &limitFS{fsys: fsys, left: maxZipU
 func (l *limitFS) Open(name string) (fs.File, error) {
 	f, err := l.fsys.Open(name)
 	if err != nil {
-		return nil, zipError(name, err)
+		return nil, zipError(name, err, false)
 	}
 	if _, isDir := f.(fs.ReadDirFile); isDir {
 		return f, nil
@@ -196,31 +196,27 @@ func (f *limitFile) Read(p []byte) (int, error) {
 	case f.fs.left < 0:
 		return n, app.Errorf(app.EINVALID, "The files in the ZIP decompress to more than %s in all; the archive is damaged or hostile.", mib(maxZipUnpacked))
 	case err != nil && err != io.EOF:
-		return n, zipError(f.name, err)
+		return n, zipError(f.name, err, true)
 	}
 	return n, err
 }
 
 // zipError turns errors that mean the archive is damaged into an EINVALID
 // error naming the entry; others (such as fs.ErrNotExist) pass through.
-func zipError(name string, err error) error {
+// reading tells an error from Read from one from Open.
+func zipError(name string, err error, reading bool) error {
 	var corrupt flate.CorruptInputError
 	switch {
-	case errors.Is(err, zip.ErrFormat):
-		// archive/zip reports this when an entry yields more bytes than its
-		// header declares: the mark of a zip bomb.
-		return app.Errorf(app.EINVALID, "The ZIP entry %q is damaged or decompresses to more than its header says.", name)
-	case errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm),
+	case reading && errors.Is(err, zip.ErrFormat):
+		// While reading, archive/zip reports this only when an entry yields
+		// more bytes than its header declares: the mark of a zip bomb.
+		return app.Errorf(app.EINVALID, "The ZIP entry %q decompresses to more than its header declares; the archive is damaged or hostile.", name)
+	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &corrupt):
 		return app.Errorf(app.EINVALID, "The ZIP entry %q is damaged (%v).", name, err)
 	}
 	return err
 }
 
-// mib formats n bytes in MiB for messages.
-func mib(n int64) string {
-	if n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-}
+// mib formats a limit, a whole number of MiB, for messages.
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }

@@ -145,10 +145,26 @@ func (s *AuditService) RecordEvent(ctx context.Context, e *app.AuditEvent) error
 	return tx.Commit()
 }
 
+const eventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_type, v.subject_id, v.detail, v.ip,
+	COALESCE(e.full_name, '') FROM audit_events v LEFT JOIN employees e ON e.id = v.actor_id`
+
 // FindEvents returns the events about one subject, newest first.
 func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subjectID int64) ([]*app.AuditEvent, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, at, actor_id, action, subject_type, subject_id, detail, ip
-		FROM audit_events WHERE subject_type = ? AND subject_id = ? ORDER BY id DESC`, subjectType, subjectID)
+	return s.events(ctx, ` WHERE v.subject_type = ? AND v.subject_id = ? ORDER BY v.id DESC`, subjectType, subjectID)
+}
+
+// ListEvents returns a page of all events, newest first, and the total.
+func (s *AuditService) ListEvents(ctx context.Context, offset, limit int) ([]*app.AuditEvent, int, error) {
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	out, err := s.events(ctx, ` ORDER BY v.id DESC LIMIT ? OFFSET ?`, limit, offset)
+	return out, total, err
+}
+
+func (s *AuditService) events(ctx context.Context, tail string, args ...any) ([]*app.AuditEvent, error) {
+	rows, err := s.db.read.QueryContext(ctx, eventSelect+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find audit events: %w", err)
 	}
@@ -158,7 +174,7 @@ func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subje
 		var e app.AuditEvent
 		var at string
 		var actor sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.Detail, &e.IP); err != nil {
+		if err := rows.Scan(&e.ID, &at, &actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.Detail, &e.IP, &e.ActorName); err != nil {
 			return nil, fmt.Errorf("scan audit event: %w", err)
 		}
 		e.At = parseTime(at)

@@ -85,3 +85,99 @@ func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
 	}
 	return tx.Commit()
 }
+
+// FindCycles returns every cycle, newest first.
+func (s *CycleService) FindCycles(ctx context.Context) ([]*app.Cycle, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+cycleColumns+` FROM cycles ORDER BY opens_on DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("find cycles: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.Cycle
+	for rows.Next() {
+		c, err := scanCycle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan cycle: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CloseCycle closes a cycle: nobody is asked to sign in it any more; what
+// was signed stays.
+func (s *CycleService) CloseCycle(ctx context.Context, id int64, actor *int64) error {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE cycles SET open = 0 WHERE id = ? AND open = 1`, id)
+	if err != nil {
+		return fmt.Errorf("close cycle: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return app.Errorf(app.ECONFLICT, "That cycle is not open.")
+	}
+	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.closed",
+		SubjectType: "cycle", SubjectID: id}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SetCycleVersion makes a newer published version the one a cycle asks
+// for. When the new version is material, everyone must sign again: every
+// assignment of the cycle loses its acknowledgment (which stays on record,
+// now superseded). A minor version keeps existing signatures.
+func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID int64, actor *int64) error {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var current int64
+	var open bool
+	err = tx.QueryRowContext(ctx, `SELECT policy_version_id, open FROM cycles WHERE id = ?`, cycleID).Scan(&current, &open)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
+	}
+	if err != nil {
+		return fmt.Errorf("read cycle: %w", err)
+	}
+	if !open {
+		return app.Errorf(app.ECONFLICT, "That cycle is closed.")
+	}
+	if versionID <= current { // ids follow publication order
+		return app.Errorf(app.EINVALID, "Choose a version published after the one the cycle uses now.")
+	}
+	// Signatures stand only if every version since the current one is minor.
+	var code sql.NullString
+	var materials int
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT code FROM policy_versions WHERE id = ?),
+		(SELECT COUNT(*) FROM policy_versions WHERE id > ? AND id <= ? AND kind = 'material')`,
+		versionID, current, versionID).Scan(&code, &materials)
+	if err != nil {
+		return fmt.Errorf("read versions: %w", err)
+	}
+	if !code.Valid {
+		return app.Errorf(app.ENOTFOUND, "Policy version not found.")
+	}
+	kind := app.KindMinor
+	if materials > 0 {
+		kind = app.KindMaterial
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cycles SET policy_version_id = ? WHERE id = ?`, versionID, cycleID); err != nil {
+		return fmt.Errorf("set cycle version: %w", err)
+	}
+	if kind == app.KindMaterial {
+		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL WHERE cycle_id = ? AND ack_id IS NOT NULL`, cycleID); err != nil {
+			return fmt.Errorf("reopen assignments: %w", err)
+		}
+	}
+	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.version_changed",
+		SubjectType: "cycle", SubjectID: cycleID, Detail: fmt.Sprintf("now %s (%s)", code.String, kind)}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -77,6 +77,9 @@ func (s *EmployeeService) FindEmployees(ctx context.Context, f app.EmployeeFilte
 	if f.Active != nil {
 		where, args = append(where, "e.active = ?"), append(args, boolInt(*f.Active))
 	}
+	if f.Role != nil {
+		where, args = append(where, "(';' || e.roles || ';') LIKE ?"), append(args, "%;"+*f.Role+";%")
+	}
 	cond := strings.Join(where, " AND ")
 	var total int
 	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM employees e WHERE `+cond, args...).Scan(&total); err != nil {
@@ -148,4 +151,22 @@ func (s *EmployeeService) IsInTree(ctx context.Context, managerID, employeeID in
 		return false, fmt.Errorf("check reporting line: %w", err)
 	}
 	return n > 0, nil
+}
+
+// Agencies lists the agencies of active employees.
+func (s *EmployeeService) Agencies(ctx context.Context) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT DISTINCT agency FROM employees WHERE active = 1 ORDER BY agency`)
+	if err != nil {
+		return nil, fmt.Errorf("list agencies: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

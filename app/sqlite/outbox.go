@@ -48,7 +48,16 @@ func scanMessage(row interface{ Scan(...any) error }) (*app.Message, error) {
 
 // FindMessages returns the newest messages, for the development mailbox.
 func (o *Outbox) FindMessages(ctx context.Context, limit int) ([]*app.Message, error) {
-	rows, err := o.db.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox ORDER BY id DESC LIMIT ?`, limit)
+	return o.find(ctx, `ORDER BY id DESC LIMIT ?`, limit)
+}
+
+// FindMessagesTo returns the newest messages to one address.
+func (o *Outbox) FindMessagesTo(ctx context.Context, addr string, limit int) ([]*app.Message, error) {
+	return o.find(ctx, `WHERE to_addr = ? COLLATE NOCASE ORDER BY id DESC LIMIT ?`, addr, limit)
+}
+
+func (o *Outbox) find(ctx context.Context, tail string, args ...any) ([]*app.Message, error) {
+	rows, err := o.db.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find messages: %w", err)
 	}

@@ -66,7 +66,7 @@ func (s *PolicyService) PublishVersion(ctx context.Context, v *app.PolicyVersion
 	if v.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, Action: "policy.published", SubjectType: "policy_version",
+	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: v.PublishedBy, Action: "policy.published", SubjectType: "policy_version",
 		SubjectID: v.ID, Detail: v.Code + " " + v.SHA256}); err != nil {
 		return err
 	}
@@ -106,4 +106,25 @@ func (s *PolicyService) find(ctx context.Context, where string, arg any) (*app.P
 	v.PublishedAt = parseTime(published)
 	s.cache.Store(v.ID, &v)
 	return &v, nil
+}
+
+// FindVersions lists every published version, newest first, without their content.
+func (s *PolicyService) FindVersions(ctx context.Context) ([]*app.PolicyVersion, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, code, title, kind, effective, sha256, published_at
+		FROM policy_versions ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list policy versions: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.PolicyVersion
+	for rows.Next() {
+		var v app.PolicyVersion
+		var published string
+		if err := rows.Scan(&v.ID, &v.Code, &v.Title, &v.Kind, &v.Effective, &v.SHA256, &published); err != nil {
+			return nil, fmt.Errorf("scan policy version: %w", err)
+		}
+		v.PublishedAt = parseTime(published)
+		out = append(out, &v)
+	}
+	return out, rows.Err()
 }

@@ -1,0 +1,254 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"portal/app"
+)
+
+// DashboardService implements app.DashboardService. Completion figures come
+// from the completion and pending tables that triggers keep in step with the
+// assignments, so they cost a few hundred rows whatever the roster's size.
+type DashboardService struct{ db *DB }
+
+// NewDashboardService returns the HR dashboard queries.
+func NewDashboardService(db *DB) *DashboardService { return &DashboardService{db: db} }
+
+func scopeCond(col string, scope []string) (string, []any) {
+	if len(scope) == 0 {
+		return "1 = 1", nil
+	}
+	return col + " IN (" + placeholders(len(scope)) + ")", anySlice(scope)
+}
+
+// Completion returns per-agency rows (agency == "") or the departments of one
+// agency, and the total over them.
+func (s *DashboardService) Completion(ctx context.Context, cycleID int64, scope []string, agency, today string) ([]app.Completion, app.Completion, error) {
+	group, where, args := "agency", "cycle_id = ?", []any{cycleID}
+	if agency != "" {
+		group, where, args = "department", where+" AND agency = ?", append(args, agency)
+	}
+	sc, sargs := scopeCond("agency", scope)
+	where, args = where+" AND "+sc, append(args, sargs...)
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(total), SUM(signed), SUM(started) FROM completion
+		WHERE `+where+` GROUP BY `+group+` HAVING SUM(total) > 0 ORDER BY `+group, args...)
+	if err != nil {
+		return nil, app.Completion{}, fmt.Errorf("completion: %w", err)
+	}
+	defer rows.Close()
+	var out []app.Completion
+	index := map[string]int{}
+	for rows.Next() {
+		var c app.Completion
+		var key string
+		if err := rows.Scan(&key, &c.Total, &c.Signed, &c.Started); err != nil {
+			return nil, app.Completion{}, fmt.Errorf("scan completion: %w", err)
+		}
+		if agency == "" {
+			c.Agency = key
+		} else {
+			c.Agency, c.Department = agency, key
+		}
+		index[key] = len(out)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, app.Completion{}, err
+	}
+	prow, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(n) FROM pending WHERE `+where+` AND due_on < ? GROUP BY `+group,
+		append(args, today)...)
+	if err != nil {
+		return nil, app.Completion{}, fmt.Errorf("overdue counts: %w", err)
+	}
+	defer prow.Close()
+	for prow.Next() {
+		var key string
+		var n int
+		if err := prow.Scan(&key, &n); err != nil {
+			return nil, app.Completion{}, fmt.Errorf("scan overdue: %w", err)
+		}
+		if i, ok := index[key]; ok {
+			out[i].Overdue = n
+		}
+	}
+	if err := prow.Err(); err != nil {
+		return nil, app.Completion{}, err
+	}
+	total := app.Completion{Agency: agency}
+	for _, c := range out {
+		total.Total += c.Total
+		total.Signed += c.Signed
+		total.Started += c.Started
+		total.Overdue += c.Overdue
+	}
+	return out, total, nil
+}
+
+// peopleWhere builds the WHERE clause of the people list and exports.
+func peopleWhere(f app.PeopleFilter) (string, []any) {
+	where, args := []string{"a.cycle_id = ?", "a.active = 1"}, []any{f.CycleID}
+	if sc, sargs := scopeCond("a.agency", f.Scope); len(sargs) > 0 {
+		where, args = append(where, sc), append(args, sargs...)
+	}
+	if f.Agency != "" {
+		where, args = append(where, "a.agency = ?"), append(args, f.Agency)
+	}
+	if f.Department != "" {
+		where, args = append(where, "a.department = ?"), append(args, f.Department)
+	}
+	switch f.Status {
+	case app.StatusSigned:
+		where = append(where, "a.signed_at IS NOT NULL")
+	case app.StatusOverdue:
+		where, args = append(where, "a.signed_at IS NULL AND a.due_on < ?"), append(args, f.Today)
+	case app.StatusInProgress:
+		where, args = append(where, "a.signed_at IS NULL AND a.due_on >= ? AND a.started = 1"), append(args, f.Today)
+	case app.StatusNotStarted:
+		where, args = append(where, "a.signed_at IS NULL AND a.due_on >= ? AND a.started = 0"), append(args, f.Today)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+		where = append(where, `(e.full_name LIKE ? ESCAPE '\' OR e.email LIKE ? ESCAPE '\' OR e.employee_number = ?)`)
+		args = append(args, like, like, q)
+	}
+	return strings.Join(where, " AND "), args
+}
+
+const peopleSelect = `SELECT e.id, e.employee_number, e.full_name, e.email, a.agency, a.department, e.title,
+	COALESCE(m.full_name, ''), a.due_on, a.signed_at, COALESCE(k.verify_code, ''), a.started
+	FROM assignments a JOIN employees e ON e.id = a.employee_id
+	LEFT JOIN employees m ON m.id = e.manager_id
+	LEFT JOIN acknowledgments k ON k.id = a.ack_id`
+
+func scanPerson(rows *sql.Rows, today string) (*app.PersonStatus, error) {
+	var p app.PersonStatus
+	var signed sql.NullString
+	var started bool
+	if err := rows.Scan(&p.EmployeeID, &p.EmployeeNumber, &p.FullName, &p.Email, &p.Agency, &p.Department, &p.Title,
+		&p.ManagerName, &p.DueOn, &signed, &p.VerifyCode, &started); err != nil {
+		return nil, fmt.Errorf("scan person: %w", err)
+	}
+	asg := app.Assignment{DueOn: p.DueOn, Started: started}
+	if signed.Valid {
+		t := parseTime(signed.String)
+		p.SignedAt, asg.SignedAt = &t, &t
+	}
+	p.Status = asg.Status(today)
+	return &p, nil
+}
+
+// People returns one page of matching people, overdue first by due date, and the count.
+func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*app.PersonStatus, int, error) {
+	where, args := peopleWhere(f)
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count people: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE `+where+` ORDER BY a.due_on, e.full_name, e.id LIMIT ? OFFSET ?`,
+		append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find people: %w", err)
+	}
+	defer rows.Close()
+	var out []*app.PersonStatus
+	for rows.Next() {
+		p, err := scanPerson(rows, f.Today)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, p)
+	}
+	return out, total, rows.Err()
+}
+
+// EachPerson streams every matching person to fn, in agency, department and name order.
+func (s *DashboardService) EachPerson(ctx context.Context, f app.PeopleFilter, fn func(*app.PersonStatus) error) error {
+	where, args := peopleWhere(f)
+	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE `+where+` ORDER BY a.agency, a.department, e.full_name, e.id`, args...)
+	if err != nil {
+		return fmt.Errorf("export people: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPerson(rows, f.Today)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Assignments returns every assignment of one employee, newest cycle first.
+func (s *DashboardService) Assignments(ctx context.Context, employeeID int64) ([]*app.Assignment, error) {
+	return scanAssignments(ctx, s.db.read, `employee_id = ?`, employeeID)
+}
+
+// Scope returns the agencies an HR user is limited to; none means all.
+func (s *DashboardService) Scope(ctx context.Context, employeeID int64) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT agency FROM hr_scopes WHERE employee_id = ? ORDER BY agency`, employeeID)
+	if err != nil {
+		return nil, fmt.Errorf("read scope: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SetScope limits an HR user to some agencies (none: all of them).
+func (s *DashboardService) SetScope(ctx context.Context, employeeID int64, agencies []string, actor *int64) error {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM hr_scopes WHERE employee_id = ?`, employeeID); err != nil {
+		return fmt.Errorf("clear scope: %w", err)
+	}
+	for _, a := range agencies {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hr_scopes (employee_id, agency) VALUES (?, ?) ON CONFLICT DO NOTHING`, employeeID, a); err != nil {
+			return fmt.Errorf("set scope: %w", err)
+		}
+	}
+	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "hr.scope_set",
+		SubjectType: "employee", SubjectID: employeeID, Detail: strings.Join(agencies, "; ")}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Agencies maps each agency with people in the cycle to its departments.
+func (s *DashboardService) Agencies(ctx context.Context, cycleID int64, scope []string) (map[string][]string, error) {
+	sc, sargs := scopeCond("agency", scope)
+	rows, err := s.db.read.QueryContext(ctx, `SELECT agency, department FROM completion WHERE cycle_id = ? AND total > 0 AND `+sc+
+		` ORDER BY agency, department`, append([]any{cycleID}, sargs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("list agencies: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var a, d string
+		if err := rows.Scan(&a, &d); err != nil {
+			return nil, err
+		}
+		out[a] = append(out[a], d)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/xuri/excelize/v2"
+
+	"portal/app"
+)
+
+// exportHeader names the columns of the completion report.
+var exportHeader = []string{"employee_number", "full_name", "email", "agency", "department", "title", "manager",
+	"due_on", "status", "signed_at_utc", "certificate_code"}
+
+func exportRow(p *app.PersonStatus) []string {
+	signed := ""
+	if p.SignedAt != nil {
+		signed = p.SignedAt.UTC().Format(time.RFC3339)
+	}
+	return []string{p.EmployeeNumber, p.FullName, p.Email, p.Agency, p.Department, p.Title, p.ManagerName,
+		p.DueOn, p.Status, signed, p.VerifyCode}
+}
+
+// FormulaSafe neutralises a cell that a spreadsheet would run as a formula
+// (one that begins with =, +, -, @, or a tab or carriage return before one)
+// by putting an apostrophe in front of it.
+func FormulaSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// export prepares an export: the cycle, the filters, an audit event.
+func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string, error) {
+	cycle, _, err := h.hrCycle(c)
+	if err != nil {
+		return app.PeopleFilter{}, "", err
+	}
+	if cycle == nil {
+		return app.PeopleFilter{}, "", app.Errorf(app.ENOTFOUND, "No cycle has been opened yet.")
+	}
+	scope, err := h.hrScope(c)
+	if err != nil {
+		return app.PeopleFilter{}, "", err
+	}
+	f, err := h.peopleFilter(c, cycle, scope)
+	if err != nil {
+		return f, "", err
+	}
+	actor := currentUser(c).ID
+	if err := h.Audit.RecordEvent(c.UserContext(), &app.AuditEvent{ActorID: &actor, Action: "report.exported",
+		SubjectType: "cycle", SubjectID: cycle.ID, Detail: format + " " + filterQuery(f), IP: c.IP()}); err != nil {
+		return f, "", err
+	}
+	name := fmt.Sprintf("completion-%d-%s.%s", cycle.Year, h.today(), format)
+	return f, name, nil
+}
+
+// exportCSV streams the completion report as CSV (UTF-8 with a BOM, so
+// spreadsheets read accents right).
+func (h *Handler) exportCSV(c *fiber.Ctx) error {
+	f, name, err := h.export(c, "csv")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		w.WriteString("\ufeff")
+		cw := csv.NewWriter(w)
+		if err := writeCSV(cw, func(fn func(*app.PersonStatus) error) error { return h.Dashboard.EachPerson(ctx, f, fn) }); err != nil {
+			h.Logger.Error("csv export failed mid-stream", "err", err)
+		}
+	})
+	return nil
+}
+
+func writeCSV(cw *csv.Writer, each func(func(*app.PersonStatus) error) error) error {
+	if err := cw.Write(exportHeader); err != nil {
+		return err
+	}
+	err := each(func(p *app.PersonStatus) error {
+		row := exportRow(p)
+		for i := range row {
+			row[i] = FormulaSafe(row[i])
+		}
+		return cw.Write(row)
+	})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
+	}
+	return err
+}
+
+// exportXLSX writes the completion report as a real spreadsheet through
+// excelize's stream writer, which keeps rows on disk rather than in memory.
+func (h *Handler) exportXLSX(c *fiber.Ctx) error {
+	f, name, err := h.export(c, "xlsx")
+	if err != nil {
+		return err
+	}
+	x := excelize.NewFile()
+	defer x.Close()
+	sheet := "Completion"
+	if err := x.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	sw, err := x.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	if err := sw.SetRow("A1", toCells(exportHeader)); err != nil {
+		return err
+	}
+	n := 1
+	err = h.Dashboard.EachPerson(c.UserContext(), f, func(p *app.PersonStatus) error {
+		n++
+		cell, err := excelize.CoordinatesToCellName(1, n)
+		if err != nil {
+			return err
+		}
+		row := exportRow(p)
+		for i := range row {
+			row[i] = FormulaSafe(row[i])
+		}
+		return sw.SetRow(cell, toCells(row))
+	})
+	if err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	var buf strings.Builder
+	if _, err := x.WriteTo(&buf); err != nil {
+		return err
+	}
+	return c.SendString(buf.String())
+}
+
+// toCells makes every value a plain string cell: never a formula.
+func toCells(row []string) []any {
+	out := make([]any, len(row))
+	for i, s := range row {
+		out[i] = excelize.Cell{Value: s}
+	}
+	return out
+}
+
+var _ io.Writer = (*strings.Builder)(nil)

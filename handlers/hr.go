@@ -1,0 +1,264 @@
+package handlers
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"portal/app"
+)
+
+// hrScope returns the agencies the HR user may see (none: all).
+func (h *Handler) hrScope(c *fiber.Ctx) ([]string, error) {
+	return h.Dashboard.Scope(c.UserContext(), currentUser(c).ID)
+}
+
+// requireUnscoped refuses actions that touch every agency to an HR user
+// limited to some of them.
+func (h *Handler) requireUnscoped(c *fiber.Ctx) error {
+	scope, err := h.hrScope(c)
+	if err != nil {
+		return err
+	}
+	if len(scope) > 0 {
+		return app.Errorf(app.EFORBIDDEN, "Your HR access is limited to some agencies, so you cannot do this for everyone. Ask an administrator.")
+	}
+	return nil
+}
+
+// hrCycle picks the cycle named by ?cycle=, or the current one, or the newest.
+func (h *Handler) hrCycle(c *fiber.Ctx) (*app.Cycle, []*app.Cycle, error) {
+	cycles, err := h.Cycles.FindCycles(c.UserContext())
+	if err != nil || len(cycles) == 0 {
+		return nil, cycles, err
+	}
+	if id, err := strconv.ParseInt(c.Query("cycle"), 10, 64); err == nil {
+		for _, cy := range cycles {
+			if cy.ID == id {
+				return cy, cycles, nil
+			}
+		}
+		return nil, nil, app.Errorf(app.ENOTFOUND, "Cycle not found.")
+	}
+	if cur, err := h.Cycles.CurrentCycle(c.UserContext()); err == nil {
+		return cur, cycles, nil
+	}
+	return cycles[0], cycles, nil
+}
+
+// bar is one bar of the completion chart.
+type bar struct {
+	app.Completion
+	Label  string
+	Y      int // top of the bar in the SVG
+	Width  int // signed share, in SVG units out of 100
+	LabelY int
+}
+
+type dashboardPage struct {
+	Page
+	Cycle   *app.Cycle
+	Cycles  []*app.Cycle
+	Agency  string
+	Rows    []app.Completion
+	Total   app.Completion
+	Bars    []bar
+	Height  int
+	Scope   []string
+	NoCycle bool
+}
+
+func (h *Handler) hrDashboard(c *fiber.Ctx) error {
+	pg := dashboardPage{Page: h.page(c, "Completion"), Agency: utils.CopyString(c.Query("agency"))}
+	pg.Nav = "hr"
+	cycle, cycles, err := h.hrCycle(c)
+	if err != nil {
+		return err
+	}
+	if cycle == nil {
+		pg.NoCycle = true
+		return h.render(c, fiber.StatusOK, "hr_dashboard", pg)
+	}
+	pg.Cycle, pg.Cycles = cycle, cycles
+	if pg.Scope, err = h.hrScope(c); err != nil {
+		return err
+	}
+	if pg.Agency != "" && len(pg.Scope) > 0 && !slices.Contains(pg.Scope, pg.Agency) {
+		return app.Errorf(app.ENOTFOUND, "Agency not found.")
+	}
+	if pg.Rows, pg.Total, err = h.Dashboard.Completion(c.UserContext(), cycle.ID, pg.Scope, pg.Agency, h.today()); err != nil {
+		return err
+	}
+	for i, r := range pg.Rows {
+		label := r.Agency
+		if pg.Agency != "" {
+			label = r.Department
+		}
+		pg.Bars = append(pg.Bars, bar{Completion: r, Label: label, Y: i*44 + 18, LabelY: i*44 + 12, Width: r.Percent()})
+	}
+	pg.Height = len(pg.Rows)*44 + 8
+	if pg.Agency != "" {
+		pg.Title = pg.Agency
+	}
+	return h.render(c, fiber.StatusOK, "hr_dashboard", pg)
+}
+
+// peopleFilter reads the list and export filters from the query string.
+func (h *Handler) peopleFilter(c *fiber.Ctx, cycle *app.Cycle, scope []string) (app.PeopleFilter, error) {
+	f := app.PeopleFilter{CycleID: cycle.ID, Scope: scope, Today: h.today(),
+		Agency: utils.CopyString(c.Query("agency")), Department: utils.CopyString(c.Query("department")),
+		Status: utils.CopyString(c.Query("status")), Query: utils.CopyString(strings.TrimSpace(c.Query("q")))}
+	switch f.Status {
+	case "", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted:
+	default:
+		return f, app.Errorf(app.EINVALID, "Unknown status filter.")
+	}
+	if len(f.Query) > 200 {
+		return f, app.Errorf(app.EINVALID, "The search is too long.")
+	}
+	if f.Agency != "" && len(scope) > 0 && !slices.Contains(scope, f.Agency) {
+		return f, app.Errorf(app.ENOTFOUND, "Agency not found.")
+	}
+	return f, nil
+}
+
+const pageSize = 50
+
+type peoplePage struct {
+	Page
+	Cycle      *app.Cycle
+	Cycles     []*app.Cycle
+	Filter     app.PeopleFilter
+	Agencies   map[string][]string
+	AgencyList []string
+	People     []*app.PersonStatus
+	Total      int
+	PageNo     int
+	Pages      int
+	Query      string // the filters as a query string, for paging and export links
+	Statuses   []string
+}
+
+func (h *Handler) hrPeople(c *fiber.Ctx) error {
+	pg := peoplePage{Page: h.page(c, "People"),
+		Statuses: []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned}}
+	pg.Nav = "hr"
+	cycle, cycles, err := h.hrCycle(c)
+	if err != nil {
+		return err
+	}
+	if cycle == nil {
+		return app.Errorf(app.ENOTFOUND, "No cycle has been opened yet.")
+	}
+	pg.Cycle, pg.Cycles = cycle, cycles
+	scope, err := h.hrScope(c)
+	if err != nil {
+		return err
+	}
+	if pg.Filter, err = h.peopleFilter(c, cycle, scope); err != nil {
+		return err
+	}
+	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
+	if pg.PageNo < 1 || pg.PageNo > 1_000_000 {
+		pg.PageNo = 1
+	}
+	pg.Filter.Offset, pg.Filter.Limit = (pg.PageNo-1)*pageSize, pageSize
+	if pg.People, pg.Total, err = h.Dashboard.People(c.UserContext(), pg.Filter); err != nil {
+		return err
+	}
+	pg.Pages = (pg.Total + pageSize - 1) / pageSize
+	if pg.Agencies, err = h.Dashboard.Agencies(c.UserContext(), cycle.ID, scope); err != nil {
+		return err
+	}
+	for a := range pg.Agencies {
+		pg.AgencyList = append(pg.AgencyList, a)
+	}
+	slices.Sort(pg.AgencyList)
+	pg.Query = filterQuery(pg.Filter)
+	return h.render(c, fiber.StatusOK, "hr_people", pg)
+}
+
+// filterQuery writes the filters back as a query string.
+func filterQuery(f app.PeopleFilter) string {
+	v := make([]string, 0, 5)
+	add := func(k, val string) {
+		if val != "" {
+			v = append(v, k+"="+url.QueryEscape(val))
+		}
+	}
+	add("cycle", strconv.FormatInt(f.CycleID, 10))
+	add("agency", f.Agency)
+	add("department", f.Department)
+	add("status", f.Status)
+	add("q", f.Query)
+	return strings.Join(v, "&")
+}
+
+type personPage struct {
+	Page
+	Person      *app.Employee
+	Manager     *app.Employee
+	Assignments []*app.Assignment
+	Cycles      map[int64]*app.Cycle
+	Acks        []*app.Acknowledgment
+	Attempts    []*app.QuizAttempt
+	Messages    []*app.Message
+	Events      []*app.AuditEvent
+	Today       string
+}
+
+// hrPerson answers "did this person sign, and what exactly?".
+func (h *Handler) hrPerson(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "Person not found.")
+	}
+	e, err := h.Employees.FindEmployeeByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	scope, err := h.hrScope(c)
+	if err != nil {
+		return err
+	}
+	if len(scope) > 0 && !slices.Contains(scope, e.Agency) {
+		return app.Errorf(app.ENOTFOUND, "Person not found.")
+	}
+	pg := personPage{Page: h.page(c, e.FullName), Person: e, Cycles: map[int64]*app.Cycle{}, Today: h.today()}
+	pg.Nav = "hr"
+	if e.ManagerID != nil {
+		if pg.Manager, err = h.Employees.FindEmployeeByID(ctx, *e.ManagerID); err != nil {
+			return err
+		}
+	}
+	if pg.Assignments, err = h.Dashboard.Assignments(ctx, e.ID); err != nil {
+		return err
+	}
+	cycles, err := h.Cycles.FindCycles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cy := range cycles {
+		pg.Cycles[cy.ID] = cy
+		attempts, err := h.Acks.FindQuizAttempts(ctx, e.ID, cy.ID)
+		if err != nil {
+			return err
+		}
+		pg.Attempts = append(pg.Attempts, attempts...)
+	}
+	if pg.Acks, _, err = h.Acks.FindAcknowledgments(ctx, app.AckFilter{EmployeeID: &e.ID}); err != nil {
+		return err
+	}
+	if pg.Messages, err = h.Outbox.FindMessagesTo(ctx, e.Email, 100); err != nil {
+		return err
+	}
+	if pg.Events, err = h.Audit.FindEvents(ctx, "employee", e.ID); err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "hr_person", pg)
+}

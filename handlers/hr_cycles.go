@@ -1,0 +1,355 @@
+package handlers
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"portal/app"
+	"portal/app/content"
+)
+
+type cyclesPage struct {
+	Page
+	Cycles   []*app.Cycle
+	Versions map[int64]*app.PolicyVersion
+	Latest   []*app.PolicyVersion
+	Form     cycleForm
+	Error    string
+}
+
+type cycleForm struct {
+	Name, OpensOn, DueOn, NewHireDays string
+	VersionID                         int64
+}
+
+func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
+	ctx := c.UserContext()
+	pg := &cyclesPage{Page: h.page(c, "Annual cycles"), Versions: map[int64]*app.PolicyVersion{}}
+	pg.Nav = "hr"
+	var err error
+	if pg.Cycles, err = h.Cycles.FindCycles(ctx); err != nil {
+		return nil, err
+	}
+	if pg.Latest, err = h.Policies.FindVersions(ctx); err != nil {
+		return nil, err
+	}
+	for _, v := range pg.Latest {
+		pg.Versions[v.ID] = v
+	}
+	year := h.Now().In(h.Config.Location).Year()
+	pg.Form = cycleForm{Name: strconv.Itoa(year) + " annual acknowledgment", NewHireDays: "30",
+		OpensOn: h.today(), DueOn: h.Now().In(h.Config.Location).AddDate(0, 0, 60).Format(app.DateLayout)}
+	if len(pg.Latest) > 0 {
+		pg.Form.VersionID = pg.Latest[0].ID
+	}
+	return pg, nil
+}
+
+func (h *Handler) cyclesIndex(c *fiber.Ctx) error {
+	pg, err := h.cyclesData(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "hr_cycles", pg)
+}
+
+// cycleOpen opens an annual cycle: everyone active is asked to sign.
+func (h *Handler) cycleOpen(c *fiber.Ctx) error {
+	if err := h.requireUnscoped(c); err != nil {
+		return err
+	}
+	pg, err := h.cyclesData(c)
+	if err != nil {
+		return err
+	}
+	pg.Form = cycleForm{Name: strings.TrimSpace(utils.CopyString(c.FormValue("name"))), OpensOn: utils.CopyString(c.FormValue("opens_on")),
+		DueOn: utils.CopyString(c.FormValue("due_on")), NewHireDays: utils.CopyString(c.FormValue("new_hire_days"))}
+	pg.Form.VersionID, _ = strconv.ParseInt(c.FormValue("version"), 10, 64)
+	days, err := strconv.Atoi(pg.Form.NewHireDays)
+	if err != nil {
+		days = 0
+	}
+	actor := currentUser(c).ID
+	cy := &app.Cycle{Name: pg.Form.Name, PolicyVersionID: pg.Form.VersionID, OpensOn: pg.Form.OpensOn, DueOn: pg.Form.DueOn,
+		NewHireDays: days, Open: true, OpenedBy: &actor}
+	if _, ok := pg.Versions[cy.PolicyVersionID]; !ok {
+		cy.PolicyVersionID = 0
+	}
+	if len(cy.Name) > 100 {
+		return h.cycleFormError(c, pg, app.Errorf(app.EINVALID, "The name is too long."))
+	}
+	if err := h.Cycles.CreateCycle(c.UserContext(), cy); err != nil {
+		return h.cycleFormError(c, pg, err)
+	}
+	h.setFlash(c, "Cycle “"+cy.Name+"” is open.")
+	return c.Redirect("/hr/cycles", fiber.StatusSeeOther)
+}
+
+func (h *Handler) cycleFormError(c *fiber.Ctx, pg *cyclesPage, err error) error {
+	switch app.ErrorCode(err) {
+	case app.EINVALID, app.ECONFLICT:
+		pg.Error = app.ErrorMessage(err)
+		return h.render(c, fiber.StatusUnprocessableEntity, "hr_cycles", pg)
+	}
+	return err
+}
+
+func (h *Handler) cycleClose(c *fiber.Ctx) error {
+	if err := h.requireUnscoped(c); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
+	}
+	actor := currentUser(c).ID
+	if err := h.Cycles.CloseCycle(c.UserContext(), id, &actor); err != nil {
+		return err
+	}
+	h.setFlash(c, "The cycle is closed.")
+	return c.Redirect("/hr/cycles", fiber.StatusSeeOther)
+}
+
+// cycleVersion moves an open cycle to a newer version.
+func (h *Handler) cycleVersion(c *fiber.Ctx) error {
+	if err := h.requireUnscoped(c); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
+	}
+	vid, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
+	actor := currentUser(c).ID
+	if err := h.Cycles.SetCycleVersion(c.UserContext(), id, vid, &actor); err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			h.setFlash(c, app.ErrorMessage(err))
+			return c.Redirect("/hr/cycles", fiber.StatusSeeOther)
+		}
+		return err
+	}
+	h.setFlash(c, "The cycle now asks for the new version.")
+	return c.Redirect("/hr/cycles", fiber.StatusSeeOther)
+}
+
+type versionsPage struct {
+	Page
+	Versions []*app.PolicyVersion
+	Error    string
+}
+
+func (h *Handler) versionsIndex(c *fiber.Ctx) error {
+	vs, err := h.Policies.FindVersions(c.UserContext())
+	if err != nil {
+		return err
+	}
+	pg := versionsPage{Page: h.page(c, "Policy versions"), Versions: vs}
+	pg.Nav = "hr"
+	return h.render(c, fiber.StatusOK, "hr_versions", pg)
+}
+
+// MaxBundleBytes bounds an uploaded policy-version ZIP.
+const MaxBundleBytes = 16 << 20
+
+// versionPublish publishes an uploaded version bundle (a ZIP of the folder
+// layout under data/policies). Published versions never change.
+func (h *Handler) versionPublish(c *fiber.Ctx) error {
+	if currentUser(c).HasRole(app.RoleHR) {
+		if err := h.requireUnscoped(c); err != nil {
+			return err
+		}
+	}
+	fail := func(status int, msg string) error {
+		vs, err := h.Policies.FindVersions(c.UserContext())
+		if err != nil {
+			return err
+		}
+		pg := versionsPage{Page: h.page(c, "Policy versions"), Versions: vs, Error: msg}
+		pg.Nav = "hr"
+		return h.render(c, status, "hr_versions", pg)
+	}
+	fh, err := c.FormFile("bundle")
+	if err != nil {
+		return fail(fiber.StatusUnprocessableEntity, "Choose a ZIP file with the new version.")
+	}
+	if fh.Size > MaxBundleBytes {
+		return fail(fiber.StatusRequestEntityTooLarge, "The ZIP is larger than 16 MB.")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	body, err := io.ReadAll(io.LimitReader(f, MaxBundleBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > MaxBundleBytes {
+		return fail(fiber.StatusRequestEntityTooLarge, "The ZIP is larger than 16 MB.")
+	}
+	v, err := content.LoadVersionZip(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			return fail(fiber.StatusUnprocessableEntity, app.ErrorMessage(err))
+		}
+		return err
+	}
+	actor := currentUser(c).ID
+	v.PublishedBy = &actor
+	if existing, err := h.Policies.FindVersionByCode(c.UserContext(), v.Code); err == nil {
+		if existing.SHA256 == v.SHA256 {
+			return fail(fiber.StatusConflict, "Version "+v.Code+" is already published with exactly this content.")
+		}
+	}
+	if err := h.Policies.PublishVersion(c.UserContext(), v); err != nil {
+		if app.ErrorCode(err) == app.ECONFLICT {
+			return fail(fiber.StatusConflict, app.ErrorMessage(err))
+		}
+		return err
+	}
+	h.setFlash(c, "Version "+v.Code+" ("+v.Kind+") is published. Open a cycle with it, or move the current cycle to it.")
+	return c.Redirect("/hr/versions/"+strconv.FormatInt(v.ID, 10), fiber.StatusSeeOther)
+}
+
+type versionPage struct {
+	Page
+	Version  *app.PolicyVersion
+	Previous *app.PolicyVersion
+	Changes  []content.Change
+}
+
+// versionShow shows a version and what changed since the one before it.
+func (h *Handler) versionShow(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "Policy version not found.")
+	}
+	v, err := h.Policies.FindVersionByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	pg := versionPage{Page: h.page(c, v.Title+" "+v.Code), Version: v}
+	pg.Nav = "hr"
+	vs, err := h.Policies.FindVersions(c.UserContext())
+	if err != nil {
+		return err
+	}
+	for _, o := range vs { // newest first: the first older one is the previous
+		if o.ID < v.ID {
+			pg.Previous = o
+			break
+		}
+	}
+	if pg.Previous != nil {
+		prev, err := h.Policies.FindVersionByID(c.UserContext(), pg.Previous.ID)
+		if err != nil {
+			return err
+		}
+		pg.Changes = content.Diff(prev, v)
+	}
+	return h.render(c, fiber.StatusOK, "hr_version", pg)
+}
+
+type auditPage struct {
+	Page
+	Events   []*app.AuditEvent
+	Total    int
+	PageNo   int
+	Pages    int
+	Verified bool
+	Checked  int
+	Break    *app.ChainBreak
+	Ran      bool
+}
+
+// auditIndex lists audit events and, on request, verifies the whole chain.
+func (h *Handler) auditIndex(c *fiber.Ctx) error {
+	pg := auditPage{Page: h.page(c, "Audit log")}
+	pg.Nav = "hr"
+	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
+	if pg.PageNo < 1 {
+		pg.PageNo = 1
+	}
+	var err error
+	if pg.Events, pg.Total, err = h.Audit.ListEvents(c.UserContext(), (pg.PageNo-1)*pageSize, pageSize); err != nil {
+		return err
+	}
+	pg.Pages = (pg.Total + pageSize - 1) / pageSize
+	if c.Query("verify") == "1" {
+		pg.Ran = true
+		if pg.Checked, pg.Break, err = h.Audit.VerifyChain(c.UserContext()); err != nil {
+			return err
+		}
+		pg.Verified = pg.Break == nil
+	}
+	return h.render(c, fiber.StatusOK, "hr_audit", pg)
+}
+
+type scopesPage struct {
+	Page
+	HRUsers  []*app.Employee
+	Scopes   map[int64][]string
+	Agencies []string
+}
+
+func (h *Handler) scopesIndex(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	pg := scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
+	pg.Nav = "admin"
+	all, _, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true)})
+	if err != nil {
+		return err
+	}
+	pg.HRUsers = all
+	for _, e := range all {
+		if pg.Scopes[e.ID], err = h.Dashboard.Scope(ctx, e.ID); err != nil {
+			return err
+		}
+	}
+	if pg.Agencies, err = h.Employees.Agencies(ctx); err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "admin_scopes", pg)
+}
+
+func (h *Handler) scopesSet(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id, err := strconv.ParseInt(c.FormValue("employee"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.EINVALID, "Choose an HR user.")
+	}
+	e, err := h.Employees.FindEmployeeByID(ctx, id)
+	if err != nil || !e.HasRole(app.RoleHR) {
+		return app.Errorf(app.EINVALID, "Choose an HR user.")
+	}
+	known, err := h.Employees.Agencies(ctx)
+	if err != nil {
+		return err
+	}
+	var chosen []string
+	args := c.Request().PostArgs()
+	for _, v := range args.PeekMulti("agency") {
+		a := string(v)
+		found := false
+		for _, k := range known {
+			found = found || k == a
+		}
+		if !found {
+			return app.Errorf(app.EINVALID, "Unknown agency.")
+		}
+		chosen = append(chosen, a)
+	}
+	actor := currentUser(c).ID
+	if err := h.Dashboard.SetScope(ctx, id, chosen, &actor); err != nil {
+		return err
+	}
+	h.setFlash(c, "HR access for "+e.FullName+" is saved.")
+	return c.Redirect("/admin/scopes", fiber.StatusSeeOther)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,175 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"portal/app"
+	"portal/app/roster"
+)
+
+// MaxRosterBytes is the largest roster file accepted (about 100,000 rows fit in 15 MB).
+const MaxRosterBytes = 20 << 20
+
+// ParseRoster reads and validates a roster file against the active roster:
+// the rows to apply and every problem found. It is shared by the web upload
+// and the command line.
+func ParseRoster(r io.Reader, existing map[string]string) ([]app.RosterRow, []app.RosterProblem, error) {
+	res, err := roster.Parse(r, existing)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]app.RosterRow, len(res.Rows))
+	for i, x := range res.Rows {
+		rows[i] = app.RosterRow{Line: x.Line, EmployeeNumber: x.EmployeeNumber, FullName: x.FullName, Email: x.Email,
+			Agency: x.Agency, Department: x.Department, Title: x.Title, ManagerNumber: x.ManagerNumber,
+			HireDate: x.HireDate, Roles: x.Roles, BargainingUnit: x.BargainingUnit}
+	}
+	probs := make([]app.RosterProblem, len(res.Problems))
+	for i, p := range res.Problems {
+		probs[i] = app.RosterProblem{Line: p.Line, Column: p.Column, Message: p.Message}
+	}
+	return rows, probs, nil
+}
+
+type rosterPage struct {
+	Page
+	Upload     *app.RosterUpload
+	Summary    *app.ImportSummary
+	Problems   []app.RosterProblem
+	MoreErrors int
+	Error      string
+}
+
+func (h *Handler) rosterForm(c *fiber.Ctx) error {
+	if err := h.requireUnscoped(c); err != nil {
+		return err
+	}
+	pg := rosterPage{Page: h.page(c, "Import the roster")}
+	pg.Nav = "hr"
+	return h.render(c, fiber.StatusOK, "hr_roster", pg)
+}
+
+// maxShownProblems bounds the problems listed on the page; the count says how many more.
+const maxShownProblems = 500
+
+// rosterPreview checks an uploaded file and shows what applying it would do.
+// Nothing changes until the HR user confirms.
+func (h *Handler) rosterPreview(c *fiber.Ctx) error {
+	if err := h.requireUnscoped(c); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	pg := rosterPage{Page: h.page(c, "Import the roster")}
+	pg.Nav = "hr"
+	fail := func(status int, msg string) error {
+		pg.Error = msg
+		return h.render(c, status, "hr_roster", pg)
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return fail(fiber.StatusUnprocessableEntity, "Choose a CSV file to upload.")
+	}
+	if fh.Size > MaxRosterBytes {
+		return fail(fiber.StatusRequestEntityTooLarge, "The file is larger than 20 MB. Split it, or import it with the import-roster command.")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, MaxRosterBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(content) > MaxRosterBytes {
+		return fail(fiber.StatusRequestEntityTooLarge, "The file is larger than 20 MB. Split it, or import it with the import-roster command.")
+	}
+	deactivate := c.FormValue("deactivate_missing") == "yes"
+	existing, err := h.Roster.ActiveManagers(ctx)
+	if err != nil {
+		return err
+	}
+	rows, probs, err := ParseRoster(bytes.NewReader(content), existing)
+	if err != nil {
+		return err
+	}
+	if len(probs) == 0 {
+		pg.Summary, err = h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: deactivate, DryRun: true})
+		if err != nil {
+			return err
+		}
+		probs = pg.Summary.Problems
+	}
+	if len(probs) > 0 {
+		pg.Problems = probs
+		if len(probs) > maxShownProblems {
+			pg.Problems, pg.MoreErrors = probs[:maxShownProblems], len(probs)-maxShownProblems
+		}
+		pg.Summary = nil
+		return fail(fiber.StatusUnprocessableEntity, "The file has problems, so nothing was imported. Correct every line listed below and upload it again.")
+	}
+	sum := sha256.Sum256(content)
+	actor := currentUser(c).ID
+	pg.Upload = &app.RosterUpload{SHA256: hex.EncodeToString(sum[:]), Filename: utils.CopyString(fh.Filename),
+		Content: content, DeactivateMissing: deactivate, UploadedBy: actor}
+	if err := h.Roster.SaveUpload(ctx, pg.Upload); err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "hr_roster", pg)
+}
+
+// rosterApply applies a previewed file. The file is checked again against
+// the roster as it is now, and applied in one transaction.
+func (h *Handler) rosterApply(c *fiber.Ctx) error {
+	if err := h.requireUnscoped(c); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "Upload not found.")
+	}
+	up, err := h.Roster.FindUpload(ctx, id)
+	if err != nil {
+		return err
+	}
+	actor := currentUser(c).ID
+	if up.UploadedBy != actor || up.SHA256 != c.FormValue("sha256") {
+		return app.Errorf(app.ENOTFOUND, "Upload not found.")
+	}
+	if up.AppliedAt != nil {
+		h.setFlash(c, "That file was already imported.")
+		return c.Redirect("/hr/roster", fiber.StatusSeeOther)
+	}
+	existing, err := h.Roster.ActiveManagers(ctx)
+	if err != nil {
+		return err
+	}
+	rows, probs, err := ParseRoster(bytes.NewReader(up.Content), existing)
+	if err != nil {
+		return err
+	}
+	if len(probs) > 0 {
+		return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
+	}
+	sum, err := h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: up.DeactivateMissing, ActorID: &actor, Source: up.Filename})
+	if err != nil {
+		return err
+	}
+	if len(sum.Problems) > 0 {
+		return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
+	}
+	if err := h.Roster.MarkUploadApplied(ctx, up.ID); err != nil {
+		return err
+	}
+	h.setFlash(c, "Roster imported: "+strconv.Itoa(sum.Added)+" added, "+strconv.Itoa(sum.Updated)+" updated, "+
+		strconv.Itoa(sum.Reactivated)+" reactivated, "+strconv.Itoa(sum.Deactivated)+" deactivated, "+strconv.Itoa(sum.Unchanged)+" unchanged.")
+	return c.Redirect("/hr/roster", fiber.StatusSeeOther)
+}
