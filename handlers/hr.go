@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"html/template"
 	"net/url"
 	"slices"
 	"strconv"
@@ -55,7 +56,7 @@ type bar struct {
 	app.Completion
 	Label  string
 	Y      int // top of the bar in the SVG
-	Width  int // signed share, in SVG units out of 100
+	Width  int // signed share, in SVG units out of 250
 	LabelY int
 }
 
@@ -98,9 +99,10 @@ func (h *Handler) hrDashboard(c *fiber.Ctx) error {
 		if pg.Agency != "" {
 			label = r.Department
 		}
-		pg.Bars = append(pg.Bars, bar{Completion: r, Label: label, Y: i*44 + 18, LabelY: i*44 + 12, Width: r.Percent()})
+		// 300 units wide: the bar is 250 at 100 %; a row is 28 units, label above bar.
+		pg.Bars = append(pg.Bars, bar{Completion: r, Label: label, Y: i*28 + 14, LabelY: i*28 + 10, Width: r.Percent() * 5 / 2})
 	}
-	pg.Height = len(pg.Rows)*44 + 8
+	pg.Height = len(pg.Rows)*28 + 4
 	if pg.Agency != "" {
 		pg.Title = pg.Agency
 	}
@@ -139,7 +141,7 @@ type peoplePage struct {
 	Total      int
 	PageNo     int
 	Pages      int
-	Query      string // the filters as a query string, for paging and export links
+	Query      template.URL // the filters as a query string, for paging and export links (each value is escaped by filterQuery)
 	Statuses   []string
 }
 
@@ -178,7 +180,7 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 		pg.AgencyList = append(pg.AgencyList, a)
 	}
 	slices.Sort(pg.AgencyList)
-	pg.Query = filterQuery(pg.Filter)
+	pg.Query = template.URL(filterQuery(pg.Filter))
 	return h.render(c, fiber.StatusOK, "hr_people", pg)
 }
 
