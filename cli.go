@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -82,4 +83,84 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s:%d%s: %s\n", file, p.Line, col, p.Message)
 	}
 	return errors.New(fmt.Sprint(len(probs), " problem(s) in ", file, "; nothing was imported"))
+}
+
+// exportCertificates is `portal export-certificates [--agency NAME]
+// [--department NAME] [--manager EMPLOYEE_NUMBER] --out FILE.zip`.
+func exportCertificates(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var agency, department, manager, out string
+	for i := 0; i < len(args); i++ {
+		var dest *string
+		switch args[i] {
+		case "--agency":
+			dest = &agency
+		case "--department":
+			dest = &department
+		case "--manager":
+			dest = &manager
+		case "--out":
+			dest = &out
+		default:
+			return fmt.Errorf("export-certificates: unexpected %q", args[i])
+		}
+		if i+1 >= len(args) {
+			return fmt.Errorf("export-certificates: %s needs a value", args[i])
+		}
+		i++
+		*dest = args[i]
+	}
+	if out == "" {
+		return usageError{}
+	}
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := wire(ctx, cfg, db, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	h := p.handler
+	cycle, err := h.Cycles.CurrentCycle(ctx)
+	if err != nil {
+		return err
+	}
+	f := app.PeopleFilter{CycleID: cycle.ID, Agency: agency, Department: department}
+	if manager != "" {
+		es, _, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{EmployeeNumber: &manager})
+		if err != nil {
+			return err
+		}
+		if len(es) == 0 {
+			return fmt.Errorf("export-certificates: no employee has number %s", manager)
+		}
+		f.ManagerID = &es[0].ID
+	}
+	file, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(file)
+	n, err := h.WriteCertificates(ctx, w, f)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return err
+	}
+	if err := h.Audit.RecordEvent(ctx, &app.AuditEvent{Action: "certificates.exported", SubjectType: "cycle", SubjectID: cycle.ID,
+		Detail: fmt.Sprintf("%d certificates to %s (command line; agency %q, department %q, manager %q)", n, out, agency, department, manager)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d certificates written to %s\n", n, out)
+	return nil
 }

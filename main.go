@@ -34,6 +34,8 @@ commands:
   demo           run the web server on a demo database with sample data
   import-roster FILE [--dry-run] [--deactivate-missing]
                  load a roster CSV; exit 1 and list every bad row if the file is bad
+  export-certificates [--agency NAME] [--department NAME] [--manager EMPLOYEE_NUMBER] --out FILE.zip
+                 the signed certificates of the current cycle with a SHA-256 manifest
   audit-verify   walk the evidence chain; exit 1 and name the first broken record
   backup FILE    write an online, consistent copy of the database to FILE
 `
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auditVerify(ctx, stdout)
 	case "import-roster":
 		return importRoster(ctx, args[1:], stdout)
+	case "export-certificates":
+		return exportCertificates(ctx, args[1:], stdout, stderr)
 	case "backup":
 		if len(args) != 2 {
 			return usageError{}
@@ -167,8 +171,10 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		Markdown:  md.Markdown,
 		Ping:      db.Ping,
 		KickMail:  worker.Kick,
-		Logger:    logger,
-		Now:       db.Now,
+		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
+		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
+		Logger:      logger,
+		Now:         db.Now,
 	}
 	return &portal{db: db, handler: h, outbox: outbox, worker: worker, version: version}, nil
 }

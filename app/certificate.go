@@ -38,3 +38,13 @@ func (c *Certificate) SignedAtLocal() time.Time {
 type CertificateRenderer interface {
 	RenderPDF(w io.Writer, c *Certificate) error
 }
+
+// CertificateFor builds what is printed for a stored acknowledgment.
+func CertificateFor(a *Acknowledgment, baseURL string, loc *time.Location) *Certificate {
+	return &Certificate{
+		Number: a.CertificateNo, VerifyCode: a.VerifyCode, VerifyURL: baseURL + "/verify/" + a.VerifyCode,
+		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
+		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
+		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment,
+	}
+}

@@ -128,6 +128,7 @@ type PeopleFilter struct {
 	Department string
 	Status     string // "", or one of the Status constants
 	Query      string // name, employee number or e-mail
+	ManagerID  *int64 // only people under this manager, directly or indirectly
 	Today      string
 	Offset     int
 	Limit      int // 0 means all (exports)
@@ -158,6 +159,12 @@ type DashboardService interface {
 	People(ctx context.Context, f PeopleFilter) ([]*PersonStatus, int, error)
 	// EachPerson calls fn for every matching person, streaming (for exports).
 	EachPerson(ctx context.Context, f PeopleFilter, fn func(*PersonStatus) error) error
+	// Counts returns how many matching people are signed, started, overdue (Status ignored).
+	Counts(ctx context.Context, f PeopleFilter) (Completion, error)
+	// EachCertificate calls fn for the acknowledgment that satisfies the
+	// cycle for every matching signed person, in agency, department and
+	// name order (Status ignored).
+	EachCertificate(ctx context.Context, f PeopleFilter, fn func(*Acknowledgment) error) error
 	// Assignments returns every cycle assignment of one employee, newest first.
 	Assignments(ctx context.Context, employeeID int64) ([]*Assignment, error)
 	// Scope returns the agencies an HR user is limited to (none: all).

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,14 +38,9 @@ func (h *Handler) findVisibleAck(c *fiber.Ctx) (*app.Acknowledgment, error) {
 	return nil, notFound
 }
 
-// Certificate builds what is printed from the stored record.
+// certificate builds what is printed from the stored record.
 func (h *Handler) certificate(a *app.Acknowledgment) *app.Certificate {
-	return &app.Certificate{
-		Number: a.CertificateNo, VerifyCode: a.VerifyCode, VerifyURL: h.Config.BaseURL + "/verify/" + url.PathEscape(a.VerifyCode),
-		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
-		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
-		SignedAt: a.SignedAt, Location: h.Config.Location, Comment: a.Comment,
-	}
+	return app.CertificateFor(a, h.Config.BaseURL, h.Config.Location)
 }
 
 type certificatePage struct {
@@ -74,7 +68,7 @@ func (h *Handler) certificatePDF(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+a.CertificateNo+`.pdf"`)
+	c.Set(fiber.HeaderContentDisposition, ContentDisposition(a.CertificateNo+" "+a.EmployeeName+".pdf"))
 	return c.Send(buf.Bytes())
 }
 

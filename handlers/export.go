@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,9 @@ func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string,
 		return f, "", err
 	}
 	actor := currentUser(c).ID
+	if !h.ExportLimit.Allow("report:" + strconv.FormatInt(actor, 10)) {
+		return f, "", app.Errorf(app.ETOOMANY, "You have made several exports in the last few minutes. Please wait a few minutes and try again.")
+	}
 	if err := h.Audit.RecordEvent(c.UserContext(), &app.AuditEvent{ActorID: &actor, Action: "report.exported",
 		SubjectType: "cycle", SubjectID: cycle.ID, Detail: format + " " + filterQuery(f), IP: c.IP()}); err != nil {
 		return f, "", err
@@ -76,7 +80,7 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		w.WriteString("\ufeff")
 		cw := csv.NewWriter(w)
@@ -145,7 +149,7 @@ func (h *Handler) exportXLSX(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	var buf strings.Builder
 	if _, err := x.WriteTo(&buf); err != nil {
 		return err

@@ -269,19 +269,27 @@ func findAcks(ctx context.Context, q querier, where string, limit, offset int, a
 	defer rows.Close()
 	var out []*app.Acknowledgment
 	for rows.Next() {
-		var a app.Acknowledgment
-		var signed string
-		if err := rows.Scan(&a.ID, &a.EmployeeID, &a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &a.ConsentID,
-			&a.ConsentVersion, &a.ConsentSHA256, &a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod,
-			&a.QuizAttemptID, &a.CertificateNo, &a.VerifyCode, &a.ChainSeq, &a.PrevHash, &a.Hash,
-			&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.PolicyCode, &a.PolicyTitle,
-			&a.CycleName, &a.Superseded); err != nil {
-			return nil, fmt.Errorf("scan acknowledgment: %w", err)
+		a, err := scanAck(rows)
+		if err != nil {
+			return nil, err
 		}
-		a.SignedAt = parseTime(signed)
-		out = append(out, &a)
+		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+func scanAck(rows *sql.Rows) (*app.Acknowledgment, error) {
+	var a app.Acknowledgment
+	var signed string
+	if err := rows.Scan(&a.ID, &a.EmployeeID, &a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &a.ConsentID,
+		&a.ConsentVersion, &a.ConsentSHA256, &a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod,
+		&a.QuizAttemptID, &a.CertificateNo, &a.VerifyCode, &a.ChainSeq, &a.PrevHash, &a.Hash,
+		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.PolicyCode, &a.PolicyTitle,
+		&a.CycleName, &a.Superseded); err != nil {
+		return nil, fmt.Errorf("scan acknowledgment: %w", err)
+	}
+	a.SignedAt = parseTime(signed)
+	return &a, nil
 }
 
 // FindAcknowledgments returns acknowledgments matching f, newest first, and the total.

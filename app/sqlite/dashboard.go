@@ -87,27 +87,36 @@ func (s *DashboardService) Completion(ctx context.Context, cycleID int64, scope 
 	return out, total, nil
 }
 
-// peopleWhere builds the WHERE clause of the people list and exports.
-func peopleWhere(f app.PeopleFilter) (string, []any) {
-	where, args := []string{"a.cycle_id = ?", "a.active = 1"}, []any{f.CycleID}
-	if sc, sargs := scopeCond("a.agency", f.Scope); len(sargs) > 0 {
+// peopleWhere builds the WHERE clause of the people list and exports, with
+// the assignment as "a".
+func peopleWhere(f app.PeopleFilter) (string, []any) { return peopleWhereAs(f, "a") }
+
+// peopleWhereAs is peopleWhere with the assignment under another alias.
+func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
+	where, args := []string{a + ".cycle_id = ?", a + ".active = 1"}, []any{f.CycleID}
+	if sc, sargs := scopeCond(a+".agency", f.Scope); len(sargs) > 0 {
 		where, args = append(where, sc), append(args, sargs...)
 	}
 	if f.Agency != "" {
-		where, args = append(where, "a.agency = ?"), append(args, f.Agency)
+		where, args = append(where, a+".agency = ?"), append(args, f.Agency)
 	}
 	if f.Department != "" {
-		where, args = append(where, "a.department = ?"), append(args, f.Department)
+		where, args = append(where, a+".department = ?"), append(args, f.Department)
 	}
 	switch f.Status {
 	case app.StatusSigned:
-		where = append(where, "a.signed_at IS NOT NULL")
+		where = append(where, a+".signed_at IS NOT NULL")
 	case app.StatusOverdue:
-		where, args = append(where, "a.signed_at IS NULL AND a.due_on < ?"), append(args, f.Today)
+		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on < ?"), append(args, f.Today)
 	case app.StatusInProgress:
-		where, args = append(where, "a.signed_at IS NULL AND a.due_on >= ? AND a.started = 1"), append(args, f.Today)
+		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on >= ? AND "+a+".started = 1"), append(args, f.Today)
 	case app.StatusNotStarted:
-		where, args = append(where, "a.signed_at IS NULL AND a.due_on >= ? AND a.started = 0"), append(args, f.Today)
+		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on >= ? AND "+a+".started = 0"), append(args, f.Today)
+	}
+	if f.ManagerID != nil {
+		where, args = append(where, a+`.employee_id IN (WITH RECURSIVE tree(id) AS (
+			SELECT id FROM employees WHERE manager_id = ?
+			UNION SELECT x.id FROM employees x JOIN tree t ON x.manager_id = t.id) SELECT id FROM tree)`), append(args, *f.ManagerID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
@@ -145,7 +154,7 @@ func scanPerson(rows *sql.Rows, today string) (*app.PersonStatus, error) {
 // from the matching rows themselves.
 func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter) (int, error) {
 	var total int
-	if strings.TrimSpace(f.Query) != "" {
+	if strings.TrimSpace(f.Query) != "" || f.ManagerID != nil {
 		where, args := peopleWhere(f)
 		err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where, args...).Scan(&total)
 		return total, err
@@ -304,4 +313,43 @@ func (s *DashboardService) Agencies(ctx context.Context, cycleID int64, scope []
 		out[a] = append(out[a], d)
 	}
 	return out, rows.Err()
+}
+
+// Counts returns the matching people's totals by status, counted from the rows.
+func (s *DashboardService) Counts(ctx context.Context, f app.PeopleFilter) (app.Completion, error) {
+	f.Status = ""
+	where, args := peopleWhere(f)
+	var c app.Completion
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(a.signed_at IS NOT NULL), 0),
+		COALESCE(SUM(a.signed_at IS NULL AND a.due_on >= ? AND a.started = 1), 0),
+		COALESCE(SUM(a.signed_at IS NULL AND a.due_on < ?), 0)
+		FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where,
+		append([]any{f.Today, f.Today}, args...)...).Scan(&c.Total, &c.Signed, &c.Started, &c.Overdue)
+	if err != nil {
+		return c, fmt.Errorf("count people: %w", err)
+	}
+	return c, nil
+}
+
+// EachCertificate streams the satisfying acknowledgment of every matching
+// signed person.
+func (s *DashboardService) EachCertificate(ctx context.Context, f app.PeopleFilter, fn func(*app.Acknowledgment) error) error {
+	f.Status = app.StatusSigned
+	where, args := peopleWhereAs(f, "s") // "a" is the acknowledgment here
+	rows, err := s.db.read.QueryContext(ctx, ackSelect+` JOIN assignments s ON s.ack_id = a.id WHERE `+where+
+		` ORDER BY s.agency, s.department, e.full_name, e.id`, args...)
+	if err != nil {
+		return fmt.Errorf("export certificates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAck(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -1,0 +1,134 @@
+// Package export writes the signed certificates of many people as one ZIP
+// with a manifest, streaming: one certificate is in memory at a time,
+// whatever the number of people.
+package export
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"portal/app"
+)
+
+// ManifestName is the manifest's name inside the ZIP.
+const ManifestName = "manifest.csv"
+
+// ManifestHeader names the manifest's columns.
+var ManifestHeader = []string{"employee_number", "full_name", "cycle", "signed_at_utc", "certificate_code", "file_name", "sha256"}
+
+// Source calls fn for each acknowledgment to export, in a stable order.
+type Source func(ctx context.Context, fn func(*app.Acknowledgment) error) error
+
+// Render writes the PDF of one acknowledgment.
+type Render func(w io.Writer, a *app.Acknowledgment) error
+
+// WriteZip writes a ZIP of every acknowledgment from src, each as a PDF
+// stored without compression (PDFs are compressed already), then
+// manifest.csv with each file's SHA-256. It returns how many certificates
+// it wrote. Memory holds one PDF and the manifest rows, never the archive.
+func WriteZip(ctx context.Context, w io.Writer, src Source, render Render) (int, error) {
+	zw := zip.NewWriter(w)
+	var manifest bytes.Buffer
+	mw := csv.NewWriter(&manifest)
+	if err := mw.Write(ManifestHeader); err != nil {
+		return 0, err
+	}
+	var pdf bytes.Buffer
+	used := map[string]bool{}
+	n := 0
+	err := src(ctx, func(a *app.Acknowledgment) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pdf.Reset()
+		if err := render(&pdf, a); err != nil {
+			return fmt.Errorf("certificate %s: %w", a.CertificateNo, err)
+		}
+		name := FileName(a)
+		for i := 2; used[name]; i++ {
+			name = strings.TrimSuffix(FileName(a), ".pdf") + fmt.Sprintf("-%d.pdf", i)
+		}
+		used[name] = true
+		hdr := &zip.FileHeader{Name: name, Method: zip.Store, Modified: a.SignedAt.UTC()}
+		f, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(pdf.Bytes()); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(pdf.Bytes())
+		n++
+		return mw.Write([]string{a.EmployeeNumber, a.EmployeeName, a.CycleName, a.SignedAt.UTC().Format(time.RFC3339),
+			a.VerifyCode, name, hex.EncodeToString(sum[:])})
+	})
+	if err != nil {
+		return n, err
+	}
+	mw.Flush()
+	if err := mw.Error(); err != nil {
+		return n, err
+	}
+	f, err := zw.Create(ManifestName)
+	if err != nil {
+		return n, err
+	}
+	if _, err := f.Write(manifest.Bytes()); err != nil {
+		return n, err
+	}
+	return n, zw.Close()
+}
+
+// FileName is the server-made name of a certificate in the ZIP: the
+// employee number, the name in plain ASCII letters and the certificate
+// number, e.g. "1005-zoe-cote-smp-2026-000042.pdf". Nothing a user typed
+// reaches the file system unfiltered.
+func FileName(a *app.Acknowledgment) string {
+	parts := []string{Slug(a.EmployeeNumber), Slug(a.EmployeeName), Slug(a.CertificateNo)}
+	var keep []string
+	for _, p := range parts {
+		if p != "" {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		keep = []string{"certificate"}
+	}
+	return strings.Join(keep, "-") + ".pdf"
+}
+
+// Slug reduces s to lower-case ASCII letters, digits and single hyphens:
+// accents are dropped ("Zoë Côté" → "zoe-cote"), other scripts vanish.
+func Slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"sync"
+	"time"
+)
+
+// RateLimiter allows at most Limit events per key in any Window (a sliding
+// window). It is safe for concurrent use; keys that go quiet are dropped.
+type RateLimiter struct {
+	Limit  int
+	Window time.Duration
+	Now    func() time.Time
+
+	mu   sync.Mutex
+	hits map[string][]time.Time
+}
+
+// NewRateLimiter returns a limiter of limit events per window.
+func NewRateLimiter(limit int, window time.Duration) *RateLimiter {
+	return &RateLimiter{Limit: limit, Window: window, Now: time.Now, hits: map[string][]time.Time{}}
+}
+
+// Allow records an event for key and reports whether it is within the limit.
+func (r *RateLimiter) Allow(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.Now()
+	cut := now.Add(-r.Window)
+	if len(r.hits) > 10000 { // forget quiet keys so the map cannot grow without bound
+		for k, ts := range r.hits {
+			if len(ts) == 0 || ts[len(ts)-1].Before(cut) {
+				delete(r.hits, k)
+			}
+		}
+	}
+	ts := r.hits[key]
+	i := 0
+	for i < len(ts) && ts[i].Before(cut) {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) >= r.Limit {
+		r.hits[key] = ts
+		return false
+	}
+	r.hits[key] = append(ts, now)
+	return true
+}

@@ -1,0 +1,187 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"portal/app"
+	"portal/app/export"
+)
+
+type teamPage struct {
+	Page
+	Cycle       *app.Cycle
+	Filter      app.PeopleFilter
+	Departments []string
+	Counts      app.Completion
+	People      []*app.PersonStatus
+	Total       int
+	PageNo      int
+	Pages       int
+	Query       string
+	Statuses    []string
+}
+
+// team shows a manager everyone under them, directly or indirectly.
+func (h *Handler) team(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u := currentUser(c)
+	pg := teamPage{Page: h.page(c, "Your team"),
+		Statuses: []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned}}
+	pg.Nav = "team"
+	cycle, err := h.Cycles.CurrentCycle(ctx)
+	if err != nil {
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			return h.render(c, fiber.StatusOK, "team", pg)
+		}
+		return err
+	}
+	pg.Cycle = cycle
+	pg.Filter = app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Today: h.today(),
+		Department: utils.CopyString(c.Query("department")), Status: utils.CopyString(c.Query("status"))}
+	switch pg.Filter.Status {
+	case "", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted:
+	default:
+		return app.Errorf(app.EINVALID, "Unknown status filter.")
+	}
+	all := pg.Filter
+	all.Department, all.Status = "", ""
+	if pg.Counts, err = h.Dashboard.Counts(ctx, all); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	if err := h.Dashboard.EachPerson(ctx, all, func(p *app.PersonStatus) error {
+		if !seen[p.Department] {
+			seen[p.Department] = true
+			pg.Departments = append(pg.Departments, p.Department)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
+	if pg.PageNo < 1 || pg.PageNo > 1_000_000 {
+		pg.PageNo = 1
+	}
+	pg.Filter.Offset, pg.Filter.Limit = (pg.PageNo-1)*pageSize, pageSize
+	if pg.People, pg.Total, err = h.Dashboard.People(ctx, pg.Filter); err != nil {
+		return err
+	}
+	pg.Pages = (pg.Total + pageSize - 1) / pageSize
+	q := url.Values{}
+	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	pg.Query = q.Encode()
+	return h.render(c, fiber.StatusOK, "team", pg)
+}
+
+// teamZip exports the signed certificates of the manager's tree (or one
+// department of it).
+func (h *Handler) teamZip(c *fiber.Ctx) error {
+	u := currentUser(c)
+	cycle, err := h.Cycles.CurrentCycle(c.UserContext())
+	if err != nil {
+		return err
+	}
+	f := app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Department: utils.CopyString(c.Query("department")), Today: h.today()}
+	name := fmt.Sprintf("certificates-%d-team-of-%s", cycle.Year, u.FullName)
+	if f.Department != "" {
+		name += "-" + f.Department
+	}
+	return h.streamZip(c, cycle, f, name)
+}
+
+// hrZip exports the signed certificates of an agency or department within
+// the HR user's scope (or everyone, for an unscoped HR user).
+func (h *Handler) hrZip(c *fiber.Ctx) error {
+	cycle, _, err := h.hrCycle(c)
+	if err != nil {
+		return err
+	}
+	if cycle == nil {
+		return app.Errorf(app.ENOTFOUND, "No cycle has been opened yet.")
+	}
+	scope, err := h.hrScope(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.peopleFilter(c, cycle, scope)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("certificates-%d", cycle.Year)
+	for _, part := range []string{f.Agency, f.Department} {
+		if part != "" {
+			name += "-" + part
+		}
+	}
+	return h.streamZip(c, cycle, f, name)
+}
+
+// streamZip checks the rate limit, records the export in the evidence chain
+// and streams the ZIP straight into the response.
+func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, name string) error {
+	u := currentUser(c)
+	if !h.ExportLimit.Allow("export:" + strconv.FormatInt(u.ID, 10)) {
+		return app.Errorf(app.ETOOMANY, "You have made several exports in the last few minutes. Please wait a few minutes and try again.")
+	}
+	counts, err := h.Dashboard.Counts(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	if counts.Signed == 0 {
+		return app.Errorf(app.ENOTFOUND, "Nobody here has signed in this cycle yet, so there is nothing to export.")
+	}
+	if err := h.Audit.RecordEvent(c.UserContext(), &app.AuditEvent{ActorID: &u.ID, Action: "certificates.exported",
+		SubjectType: "cycle", SubjectID: cycle.ID, IP: c.IP(),
+		Detail: fmt.Sprintf("%d certificates; %s", counts.Signed, filterQuery(f))}); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/zip")
+	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name+".zip"))
+	// The response is written after the handler returns, by fasthttp, so it
+	// must not use the request's context or strings.
+	ctx := context.Background()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		if _, err := h.WriteCertificates(ctx, w, f); err != nil {
+			h.Logger.Error("certificate export failed mid-stream", "err", err)
+		}
+	})
+	return nil
+}
+
+// WriteCertificates writes the ZIP of every signed certificate matching f.
+// The command line uses it too.
+func (h *Handler) WriteCertificates(ctx context.Context, w io.Writer, f app.PeopleFilter) (int, error) {
+	src := func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
+		return h.Dashboard.EachCertificate(ctx, f, fn)
+	}
+	return export.WriteZip(ctx, w, src, func(w io.Writer, a *app.Acknowledgment) error {
+		return h.Certs.RenderPDF(w, h.certificate(a))
+	})
+}
+
+// ContentDisposition makes an attachment header that any browser reads
+// right (RFC 6266): an ASCII fallback name and the exact name in UTF-8.
+func ContentDisposition(name string) string {
+	ext := ""
+	if i := strings.LastIndex(name, "."); i > 0 {
+		name, ext = name[:i], name[i:]
+	}
+	ascii := export.Slug(name)
+	if ascii == "" {
+		ascii = "download"
+	}
+	return `attachment; filename="` + ascii + ext + `"; filename*=UTF-8''` + url.PathEscape(name+ext)
+}
