@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/handlers"
 )
 
 // benchBareCommit measures the raw limit of the sign path: one single-row
@@ -118,4 +119,32 @@ func BenchmarkSign(b *testing.B) {
 			b.ReportMetric(signRate/bareRate, "ratio_vs_bare")
 		}
 	})
+}
+
+// BenchmarkCertificateZip1000 downloads the ZIP of 1,000 signed
+// certificates end to end: HTTP over loopback, the query, 1,000 PDFs
+// rendered, hashed and stored in the streamed ZIP.
+func BenchmarkCertificateZip1000(b *testing.B) {
+	tp := startTestPortal(b)
+	tp.handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
+	clients := readyToSign(b, tp, 1000)
+	for i, c := range clients {
+		if r := c.postRaw("/sign", form("_csrf", c.csrf, "typed_name", fmt.Sprintf("Bénédicte Ørsted %d", i), "intent", "yes")); r.Status != 303 {
+			b.Fatalf("sign: %d", r.Status)
+		}
+	}
+	hr := newClient(b, tp.BaseURL)
+	hr.signIn(tp.signInLink(b, "1002"))
+	b.ResetTimer()
+	var size int
+	for i := 0; i < b.N; i++ {
+		r := hr.get("/hr/certificates.zip?agency=Bench")
+		if r.Status != 200 {
+			b.Fatalf("status %d", r.Status)
+		}
+		size = len(r.Body)
+	}
+	b.StopTimer()
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/zip")
+	b.ReportMetric(float64(size)/(1<<20), "MB/zip")
 }
