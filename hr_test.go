@@ -115,7 +115,7 @@ func TestCyclesAndVersions(t *testing.T) {
 		// 1008 signed 2026.1: now superseded, and shown what changed.
 		e := newClient(t, tp.BaseURL)
 		e.signIn(tp.signInLink(t, "1008"))
-		mustContain(t, e.get("/").Body, "Overdue")
+		mustContain(t, e.get("/").Body, "Overdue", "0 of 8 sections read")
 		mustContain(t, e.get("/guidance").Body, "See what changed")
 		mustContain(t, e.get("/guidance/changes").Body, "You last signed", "2026.1", "Added:")
 		acks, _, err := tp.handler.Acks.FindAcknowledgments(t.Context(), appAckFilterEmployee(tp.employee(t, "1008").ID))

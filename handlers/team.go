@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"html/template"
 	"io"
 	"net/url"
 	"strconv"
@@ -26,7 +27,7 @@ type teamPage struct {
 	Total       int
 	PageNo      int
 	Pages       int
-	Query       string
+	Query       template.URL // the filters, already escaped, for paging links
 	Statuses    []string
 }
 
@@ -82,7 +83,7 @@ func (h *Handler) team(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	pg.Query = q.Encode()
+	pg.Query = template.URL(q.Encode()) // url.Values.Encode escapes every value
 	return h.render(c, fiber.StatusOK, "team", pg)
 }
 

@@ -174,6 +174,10 @@ func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID i
 		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL WHERE cycle_id = ? AND ack_id IS NOT NULL`, cycleID); err != nil {
 			return fmt.Errorf("reopen assignments: %w", err)
 		}
+		// Reading progress is not evidence: the new text is read again before signing again.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM module_progress WHERE cycle_id = ?`, cycleID); err != nil {
+			return fmt.Errorf("reset reading progress: %w", err)
+		}
 	}
 	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.version_changed",
 		SubjectType: "cycle", SubjectID: cycleID, Detail: fmt.Sprintf("now %s (%s)", code.String, kind)}); err != nil {
