@@ -164,3 +164,42 @@ func exportCertificates(ctx context.Context, args []string, stdout, stderr io.Wr
 	fmt.Fprintf(stdout, "%d certificates written to %s\n", n, out)
 	return nil
 }
+
+// remind is `portal remind [--dry-run]`: one reminder pass, then the outbox
+// is drained once (a running server's worker would deliver it as well).
+func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	dry := false
+	for _, a := range args {
+		if a != "--dry-run" {
+			return usageError{}
+		}
+		dry = true
+	}
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := wire(ctx, cfg, db, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	sum, err := p.reminders.RunPass(ctx, db.Now(), cfg.TimeZone, cfg.Schedule, dry)
+	if err != nil {
+		return err
+	}
+	verb := "queued"
+	if dry {
+		verb = "would queue (dry run, nothing changed)"
+	}
+	fmt.Fprintf(stdout, "reminder pass %s %d invitations, %d reminders, %d escalations, %d digests\n",
+		verb, sum.Invitations, sum.Reminders, sum.Escalations, sum.Digests)
+	if !dry {
+		p.worker.Drain(ctx)
+	}
+	return nil
+}

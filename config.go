@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"portal/app"
 )
 
 // config is everything read from the environment, once, at start-up. The
@@ -32,6 +34,9 @@ type config struct {
 	TrustedProxies []string
 	PolicyVersion  string
 	Demo           bool
+	SMTPConns      int
+	Schedule       app.Schedule
+	RemindEvery    time.Duration
 }
 
 func env(name, def string) string {
@@ -115,5 +120,25 @@ func loadConfig(demo bool) (*config, error) {
 		}
 	}
 	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.1")
+	if c.SMTPConns, err = envInt("PORTAL_SMTP_CONNECTIONS", 2, 1, 16); err != nil {
+		return nil, err
+	}
+	c.Schedule = app.Schedule{}
+	for _, p := range strings.Split(env("PORTAL_REMIND_BEFORE", "14,7,1"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 || n > 365 {
+			return nil, fmt.Errorf("PORTAL_REMIND_BEFORE must list days from 1 to 365, such as 14,7,1")
+		}
+		c.Schedule.Before = append(c.Schedule.Before, n)
+	}
+	if c.Schedule.OverdueEvery, err = envInt("PORTAL_REMIND_OVERDUE_EVERY", 7, 0, 365); err != nil {
+		return nil, err
+	}
+	if c.Schedule.EscalateAfter, err = envInt("PORTAL_ESCALATE_AFTER", 7, 0, 365); err != nil {
+		return nil, err
+	}
+	if c.RemindEvery, err = time.ParseDuration(env("PORTAL_REMIND_INTERVAL", "1h")); err != nil || c.RemindEvery < 0 {
+		return nil, fmt.Errorf("PORTAL_REMIND_INTERVAL must be a duration such as 1h or 30m (0 turns it off)")
+	}
 	return c, nil
 }

@@ -34,6 +34,8 @@ commands:
   demo           run the web server on a demo database with sample data
   import-roster FILE [--dry-run] [--deactivate-missing]
                  load a roster CSV; exit 1 and list every bad row if the file is bad
+  remind [--dry-run]
+                 one reminder pass (safe from cron while the server runs)
   export-certificates [--agency NAME] [--department NAME] [--manager EMPLOYEE_NUMBER] --out FILE.zip
                  the signed certificates of the current cycle with a SHA-256 manifest
   audit-verify   walk the evidence chain; exit 1 and name the first broken record
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auditVerify(ctx, stdout)
 	case "import-roster":
 		return importRoster(ctx, args[1:], stdout)
+	case "remind":
+		return remind(ctx, args[1:], stdout, stderr)
 	case "export-certificates":
 		return exportCertificates(ctx, args[1:], stdout, stderr)
 	case "backup":
@@ -101,11 +105,43 @@ func openDB(cfg *config) (*sqlite.DB, error) {
 
 // portal is the wired application: database, services and web handler.
 type portal struct {
-	db      *sqlite.DB
-	handler *handlers.Handler
-	outbox  *sqlite.Outbox
-	worker  *mail.Worker
-	version *app.PolicyVersion
+	db        *sqlite.DB
+	handler   *handlers.Handler
+	outbox    *sqlite.Outbox
+	worker    *mail.Worker
+	version   *app.PolicyVersion
+	reminders *sqlite.ReminderService
+	cfg       *config
+	logger    *slog.Logger
+}
+
+// remindLoop runs a reminder pass at start and then every interval until
+// ctx is done. Passes are idempotent, so a cron `portal remind` may run too.
+func (p *portal) remindLoop(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		sum, err := p.reminders.RunPass(ctx, p.db.Now(), p.cfg.TimeZone, p.cfg.Schedule, false)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.logger.Error("reminder pass", "err", err)
+			}
+		} else {
+			p.logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
+				"escalations", sum.Escalations, "digests", sum.Digests)
+			if sum.Total() > 0 {
+				p.worker.Kick()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) (*portal, error) {
@@ -142,10 +178,11 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 	var sender app.Sender = &mail.DevSender{Logger: logger}
 	if cfg.SMTPHost != "" {
 		sender = mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
-			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom})
+			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns})
 	}
 	outbox := sqlite.NewOutbox(db)
 	worker := mail.NewWorker(outbox, sender, logger)
+	worker.Concurrency = cfg.SMTPConns
 	md := content.NewRenderer()
 	h := &handlers.Handler{
 		Config: handlers.Config{
@@ -176,7 +213,10 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		Logger:      logger,
 		Now:         db.Now,
 	}
-	return &portal{db: db, handler: h, outbox: outbox, worker: worker, version: version}, nil
+	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
+		Dashboard: h.Dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
+	return &portal{db: db, handler: h, outbox: outbox, worker: worker, version: version,
+		reminders: sqlite.NewReminderService(db), cfg: cfg, logger: logger}, nil
 }
 
 func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
@@ -208,8 +248,9 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 		return err
 	}
 	workerCtx, stopWorker := context.WithCancel(context.Background())
-	workerDone := make(chan struct{})
-	go func() { defer close(workerDone); p.worker.Run(workerCtx) }()
+	workerDone := make(chan struct{}, 2)
+	go func() { defer func() { workerDone <- struct{}{} }(); p.worker.Run(workerCtx) }()
+	go func() { defer func() { workerDone <- struct{}{} }(); p.remindLoop(workerCtx, cfg.RemindEvery) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Listener(ln) }()
 	logger.Info("portal listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "demo", demo)
@@ -223,6 +264,7 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 		cancel()
 	}
 	stopWorker()
+	<-workerDone
 	<-workerDone
 	return err
 }

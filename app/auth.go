@@ -62,19 +62,42 @@ type AuditService interface {
 	VerifyChain(ctx context.Context) (int, *ChainBreak, error)
 }
 
-// Message is one e-mail in the outbox.
+// Message kinds.
+const (
+	MailSignIn      = "signin"      // a one-time sign-in link (rendered when enqueued)
+	MailInvitation  = "invitation"  // the cycle is open for you
+	MailReminder    = "reminder"    // a scheduled reminder; Step says which
+	MailEscalation  = "escalation"  // to a manager: one of their people is overdue
+	MailDigest      = "digest"      // to a manager: this week's overdue people
+	MailCertificate = "certificate" // a copy of the signed certificate, attached
+)
+
+// Message is one e-mail in the outbox. Scheduled messages are stored with
+// their kind and subjects only, and rendered when sent.
 type Message struct {
-	ID        int64
-	DedupeKey string
-	ToAddr    string
-	ToName    string
-	Subject   string
-	Text      string
-	HTML      string
-	Status    string // queued, sent, failed
-	Attempts  int
-	CreatedAt time.Time
-	SentAt    *time.Time
+	ID          int64
+	DedupeKey   string
+	Kind        string
+	EmployeeID  *int64 // the recipient, when an employee
+	CycleID     *int64
+	AboutID     *int64 // the overdue employee (escalation) or acknowledgment (certificate)
+	Attachments []Attachment
+	ToAddr      string
+	ToName      string
+	Subject     string
+	Text        string
+	HTML        string
+	Status      string // queued, sent, failed, skipped
+	Attempts    int
+	CreatedAt   time.Time
+	SentAt      *time.Time
+}
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
 }
 
 // Outbox stores messages for the mail worker; handlers only enqueue.

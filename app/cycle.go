@@ -44,6 +44,8 @@ const (
 	StatusInProgress = "in_progress"
 	StatusSigned     = "signed"
 	StatusOverdue    = "overdue"
+	// StatusUnreachable is a list filter, not a status: people whose mail bounces.
+	StatusUnreachable = "unreachable"
 )
 
 // StatusLabel returns the words shown for a status.
@@ -57,6 +59,8 @@ func StatusLabel(s string) string {
 		return "Signed"
 	case StatusOverdue:
 		return "Overdue"
+	case StatusUnreachable:
+		return "Unreachable by e-mail"
 	}
 	return s
 }

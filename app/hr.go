@@ -126,7 +126,7 @@ type PeopleFilter struct {
 	Scope      []string // agencies the HR user may see; empty means all
 	Agency     string
 	Department string
-	Status     string // "", or one of the Status constants
+	Status     string // "", one of the Status constants, or StatusUnreachable
 	Query      string // name, employee number or e-mail
 	ManagerID  *int64 // only people under this manager, directly or indirectly
 	Today      string
@@ -148,6 +148,7 @@ type PersonStatus struct {
 	SignedAt       *time.Time
 	VerifyCode     string
 	Status         string
+	Unreachable    bool // mail to them bounced permanently
 }
 
 // DashboardService answers HR's questions about completion.
@@ -171,6 +172,37 @@ type DashboardService interface {
 	Scope(ctx context.Context, employeeID int64) ([]string, error)
 	// SetScope limits an HR user to some agencies (none: all).
 	SetScope(ctx context.Context, employeeID int64, agencies []string, actor *int64) error
+	// UnreachableCount counts active people in scope whose mail bounces.
+	UnreachableCount(ctx context.Context, scope []string) (int, error)
 	// Agencies lists the agencies and their departments with people in the cycle.
 	Agencies(ctx context.Context, cycleID int64, scope []string) (map[string][]string, error)
+}
+
+// Schedule says when reminders go out.
+type Schedule struct {
+	Before        []int // days before the due date, e.g. 14, 7, 1 (and always on the day itself)
+	OverdueEvery  int   // once overdue, every this many days
+	EscalateAfter int   // days overdue before the manager is told
+}
+
+// DefaultSchedule: reminders 14, 7 and 1 days before the due date and on it,
+// every 7 days overdue, the manager told at 7 days overdue.
+var DefaultSchedule = Schedule{Before: []int{14, 7, 1}, OverdueEvery: 7, EscalateAfter: 7}
+
+// PassSummary counts what one reminder pass queued (or would queue).
+type PassSummary struct {
+	Invitations int
+	Reminders   int
+	Escalations int
+	Digests     int
+}
+
+// Total is the number of messages.
+func (p *PassSummary) Total() int { return p.Invitations + p.Reminders + p.Escalations + p.Digests }
+
+// ReminderService decides who is due a message and queues it.
+type ReminderService interface {
+	// RunPass queues every message due at now; a message already queued for
+	// the same person, cycle and step is never queued again.
+	RunPass(ctx context.Context, now time.Time, loc *time.Location, s Schedule, dryRun bool) (*PassSummary, error)
 }

@@ -62,15 +62,16 @@ type bar struct {
 
 type dashboardPage struct {
 	Page
-	Cycle   *app.Cycle
-	Cycles  []*app.Cycle
-	Agency  string
-	Rows    []app.Completion
-	Total   app.Completion
-	Bars    []bar
-	Height  int
-	Scope   []string
-	NoCycle bool
+	Cycle       *app.Cycle
+	Cycles      []*app.Cycle
+	Agency      string
+	Rows        []app.Completion
+	Total       app.Completion
+	Bars        []bar
+	Height      int
+	Scope       []string
+	NoCycle     bool
+	Unreachable int
 }
 
 func (h *Handler) hrDashboard(c *fiber.Ctx) error {
@@ -94,6 +95,9 @@ func (h *Handler) hrDashboard(c *fiber.Ctx) error {
 	if pg.Rows, pg.Total, err = h.Dashboard.Completion(c.UserContext(), cycle.ID, pg.Scope, pg.Agency, h.today()); err != nil {
 		return err
 	}
+	if pg.Unreachable, err = h.Dashboard.UnreachableCount(c.UserContext(), pg.Scope); err != nil {
+		return err
+	}
 	for i, r := range pg.Rows {
 		label := r.Agency
 		if pg.Agency != "" {
@@ -115,7 +119,7 @@ func (h *Handler) peopleFilter(c *fiber.Ctx, cycle *app.Cycle, scope []string) (
 		Agency: utils.CopyString(c.Query("agency")), Department: utils.CopyString(c.Query("department")),
 		Status: utils.CopyString(c.Query("status")), Query: utils.CopyString(strings.TrimSpace(c.Query("q")))}
 	switch f.Status {
-	case "", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted:
+	case "", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted, app.StatusUnreachable:
 	default:
 		return f, app.Errorf(app.EINVALID, "Unknown status filter.")
 	}
@@ -147,7 +151,7 @@ type peoplePage struct {
 
 func (h *Handler) hrPeople(c *fiber.Ctx) error {
 	pg := peoplePage{Page: h.page(c, "People"),
-		Statuses: []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned}}
+		Statuses: []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned, app.StatusUnreachable}}
 	pg.Nav = "hr"
 	cycle, cycles, err := h.hrCycle(c)
 	if err != nil {

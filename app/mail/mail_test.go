@@ -147,10 +147,10 @@ func (m *memStore) ClaimDue(context.Context, int) ([]*app.Message, error) {
 	m.queued = nil
 	return out, nil
 }
-func (m *memStore) MarkSent(_ context.Context, id int64) error {
+func (m *memStore) MarkSent(_ context.Context, msg *app.Message) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sent = append(m.sent, id)
+	m.sent = append(m.sent, msg.ID)
 	return nil
 }
 func (m *memStore) MarkFailed(_ context.Context, id int64, _ string, _ time.Duration, permanent bool) error {
@@ -191,3 +191,5 @@ func TestWorkerDeliversAndStops(t *testing.T) {
 		t.Fatal("the worker did not stop with its context")
 	}
 }
+
+func (m *memStore) MarkSkipped(context.Context, int64, string) error { return nil }

@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/textproto"
 	"strings"
-	"sync"
 
 	gomail "gopkg.in/mail.v2"
 
@@ -36,18 +36,22 @@ type SMTPConfig struct {
 	Password string
 	TLS      string // "none", "starttls" (default) or "tls"
 	From     string // e.g. "Policy Portal <portal@agency.example>"
+	// Connections is the pool size: how many messages may be in flight at once.
+	Connections int
 }
 
-// SMTPSender delivers through an SMTP server, keeping one connection open
-// between messages.
+// SMTPSender delivers through an SMTP server over a small pool of kept
+// connections, each dialled when first needed and again after a failure.
 type SMTPSender struct {
 	cfg    SMTPConfig
 	dialer *gomail.Dialer
-	mu     sync.Mutex
-	conn   gomail.SendCloser
+	pool   chan *conn
 }
 
-// NewSMTPSender returns a sender for cfg.
+// conn is one pooled connection; sc is nil until dialled.
+type conn struct{ sc gomail.SendCloser }
+
+// NewSMTPSender returns a sender for cfg with cfg.Connections connections (default 1).
 func NewSMTPSender(cfg SMTPConfig) *SMTPSender {
 	d := gomail.NewDialer(cfg.Host, cfg.Port, cfg.Username, cfg.Password)
 	switch strings.ToLower(cfg.TLS) {
@@ -58,7 +62,12 @@ func NewSMTPSender(cfg SMTPConfig) *SMTPSender {
 	default:
 		d.StartTLSPolicy = gomail.MandatoryStartTLS
 	}
-	return &SMTPSender{cfg: cfg, dialer: d}
+	n := max(cfg.Connections, 1)
+	s := &SMTPSender{cfg: cfg, dialer: d, pool: make(chan *conn, n)}
+	for i := 0; i < n; i++ {
+		s.pool <- &conn{}
+	}
+	return s
 }
 
 // Send delivers m, dialling again if the kept connection has gone.
@@ -71,22 +80,34 @@ func (s *SMTPSender) Send(ctx context.Context, m *app.Message) error {
 	if m.HTML != "" {
 		msg.AddAlternative("text/html", m.HTML)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	for _, a := range m.Attachments {
+		data := a.Data
+		msg.Attach(headerSafe(a.Name), gomail.SetCopyFunc(func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		}), gomail.SetHeader(map[string][]string{"Content-Type": {a.ContentType}}))
+	}
+	var c *conn
+	select {
+	case c = <-s.pool:
+	case <-ctx.Done():
+		return &app.SendError{Err: ctx.Err()}
+	}
+	defer func() { s.pool <- c }()
 	for try := 0; try < 2; try++ {
-		if s.conn == nil {
-			c, err := s.dialer.Dial()
+		if c.sc == nil {
+			sc, err := s.dialer.Dial()
 			if err != nil {
 				return &app.SendError{Err: fmt.Errorf("connect to %s: %w", s.cfg.Host, err)}
 			}
-			s.conn = c
+			c.sc = sc
 		}
-		err := gomail.Send(s.conn, msg)
+		err := gomail.Send(c.sc, msg)
 		if err == nil {
 			return nil
 		}
-		s.conn.Close()
-		s.conn = nil
+		c.sc.Close()
+		c.sc = nil
 		if code := smtpCode(err); code != 0 {
 			return &app.SendError{Permanent: code >= 500, Err: err}
 		}
@@ -97,16 +118,18 @@ func (s *SMTPSender) Send(ctx context.Context, m *app.Message) error {
 	return nil
 }
 
-// Close closes the kept connection.
+// Close closes the kept connections. It waits for messages in flight.
 func (s *SMTPSender) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn == nil {
-		return nil
+	var errs []error
+	for i := 0; i < cap(s.pool); i++ {
+		c := <-s.pool
+		if c.sc != nil {
+			errs = append(errs, c.sc.Close())
+			c.sc = nil
+		}
+		defer func() { s.pool <- c }()
 	}
-	err := s.conn.Close()
-	s.conn = nil
-	return err
+	return errors.Join(errs...)
 }
 
 // smtpCode digs the server's reply code out of err, or returns 0. go-mail's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"portal/app"
@@ -12,26 +13,36 @@ import (
 // Store is what the worker needs from the outbox.
 type Store interface {
 	ClaimDue(ctx context.Context, limit int) ([]*app.Message, error)
-	MarkSent(ctx context.Context, id int64) error
+	MarkSent(ctx context.Context, m *app.Message) error
 	MarkFailed(ctx context.Context, id int64, reason string, backoff time.Duration, permanent bool) error
+	MarkSkipped(ctx context.Context, id int64, reason string) error
 	ReleaseLocks(ctx context.Context) error
 }
 
-// Worker is the one goroutine that delivers the outbox. Handlers enqueue and
-// Kick it; it also polls on a ticker for retries.
+// Renderer fills in a scheduled message just before it is sent, or says why
+// it is no longer needed.
+type Renderer interface {
+	Compose(ctx context.Context, m *app.Message) (skip string, err error)
+}
+
+// Worker delivers the outbox: one loop, sending each claimed batch over
+// Concurrency connections. Handlers enqueue and Kick it; it also polls on a
+// ticker for retries.
 type Worker struct {
-	Store    Store
-	Sender   app.Sender
-	Logger   *slog.Logger
-	Interval time.Duration // poll interval (default 5 s)
-	MaxDelay time.Duration // cap on the retry back-off (default 1 h)
-	kick     chan struct{}
+	Store       Store
+	Sender      app.Sender
+	Renderer    Renderer // nil: messages are sent as stored
+	Logger      *slog.Logger
+	Interval    time.Duration // poll interval (default 5 s)
+	MaxDelay    time.Duration // cap on the retry back-off (default 1 h)
+	Concurrency int           // messages in flight at once (default 1); match the sender's connections
+	kick        chan struct{}
 }
 
 // NewWorker returns a worker.
 func NewWorker(store Store, sender app.Sender, logger *slog.Logger) *Worker {
 	return &Worker{Store: store, Sender: sender, Logger: logger, Interval: 5 * time.Second, MaxDelay: time.Hour,
-		kick: make(chan struct{}, 1)}
+		Concurrency: 1, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks the worker to look at the outbox now.
@@ -73,16 +84,51 @@ func (w *Worker) Drain(ctx context.Context) {
 		if len(msgs) == 0 {
 			return
 		}
-		for _, m := range msgs {
-			w.deliver(ctx, m)
-		}
+		w.deliverAll(ctx, msgs)
 	}
 }
 
+// deliverAll sends a batch over up to Concurrency goroutines and waits for them.
+func (w *Worker) deliverAll(ctx context.Context, msgs []*app.Message) {
+	n := max(w.Concurrency, 1)
+	next := make(chan *app.Message)
+	var wg sync.WaitGroup
+	for i := 0; i < min(n, len(msgs)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range next {
+				w.deliver(ctx, m)
+			}
+		}()
+	}
+	for _, m := range msgs {
+		next <- m
+	}
+	close(next)
+	wg.Wait()
+}
+
 func (w *Worker) deliver(ctx context.Context, m *app.Message) {
+	if w.Renderer != nil {
+		skip, err := w.Renderer.Compose(ctx, m)
+		if err != nil {
+			w.Logger.Error("outbox: render", "id", m.ID, "kind", m.Kind, "err", err)
+			if err := w.Store.MarkFailed(ctx, m.ID, "render: "+err.Error(), w.MaxDelay, false); err != nil {
+				w.Logger.Error("outbox: mark failed", "id", m.ID, "err", err)
+			}
+			return
+		}
+		if skip != "" {
+			if err := w.Store.MarkSkipped(ctx, m.ID, skip); err != nil {
+				w.Logger.Error("outbox: mark skipped", "id", m.ID, "err", err)
+			}
+			return
+		}
+	}
 	err := w.Sender.Send(ctx, m)
 	if err == nil {
-		if err := w.Store.MarkSent(ctx, m.ID); err != nil {
+		if err := w.Store.MarkSent(ctx, m); err != nil {
 			w.Logger.Error("outbox: mark sent", "id", m.ID, "err", err)
 		}
 		return

@@ -238,6 +238,15 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 		formatTime(a.SignedAt), a.ID, a.CycleID, a.EmployeeID); err != nil {
 		return nil, false, fmt.Errorf("record signature on assignment: %w", err)
 	}
+	// The copy of the certificate is queued in the same transaction: it cannot
+	// be lost between the signature and the mail.
+	now := formatTime(a.SignedAt)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, kind, employee_id, cycle_id, about_id, to_addr, to_name,
+		subject, text_body, html_body, next_attempt_at, created_at)
+		SELECT 'certificate:' || ?, 'certificate', e.id, ?, ?, e.email, e.full_name, '', '', '', ?, ? FROM employees e WHERE e.id = ?
+		ON CONFLICT (dedupe_key) DO NOTHING`, a.ID, a.CycleID, a.ID, now, now, a.EmployeeID); err != nil {
+		return nil, false, fmt.Errorf("queue certificate copy: %w", err)
+	}
 	found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, a.ID)
 	if err != nil || len(found) == 0 {
 		return nil, false, fmt.Errorf("read new acknowledgment: %w", err)

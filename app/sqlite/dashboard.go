@@ -112,6 +112,8 @@ func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
 		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on >= ? AND "+a+".started = 1"), append(args, f.Today)
 	case app.StatusNotStarted:
 		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on >= ? AND "+a+".started = 0"), append(args, f.Today)
+	case app.StatusUnreachable:
+		where = append(where, "EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)")
 	}
 	if f.ManagerID != nil {
 		where, args = append(where, a+`.employee_id IN (WITH RECURSIVE tree(id) AS (
@@ -127,7 +129,8 @@ func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
 }
 
 const peopleSelect = `SELECT e.id, e.employee_number, e.full_name, e.email, a.agency, a.department, e.title,
-	COALESCE(m.full_name, ''), a.due_on, a.signed_at, COALESCE(k.verify_code, ''), a.started
+	COALESCE(m.full_name, ''), a.due_on, a.signed_at, COALESCE(k.verify_code, ''), a.started,
+	EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)
 	FROM assignments a JOIN employees e ON e.id = a.employee_id
 	LEFT JOIN employees m ON m.id = e.manager_id
 	LEFT JOIN acknowledgments k ON k.id = a.ack_id`
@@ -137,7 +140,7 @@ func scanPerson(rows *sql.Rows, today string) (*app.PersonStatus, error) {
 	var signed sql.NullString
 	var started bool
 	if err := rows.Scan(&p.EmployeeID, &p.EmployeeNumber, &p.FullName, &p.Email, &p.Agency, &p.Department, &p.Title,
-		&p.ManagerName, &p.DueOn, &signed, &p.VerifyCode, &started); err != nil {
+		&p.ManagerName, &p.DueOn, &signed, &p.VerifyCode, &started, &p.Unreachable); err != nil {
 		return nil, fmt.Errorf("scan person: %w", err)
 	}
 	asg := app.Assignment{DueOn: p.DueOn, Started: started}
@@ -154,7 +157,7 @@ func scanPerson(rows *sql.Rows, today string) (*app.PersonStatus, error) {
 // from the matching rows themselves.
 func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter) (int, error) {
 	var total int
-	if strings.TrimSpace(f.Query) != "" || f.ManagerID != nil {
+	if strings.TrimSpace(f.Query) != "" || f.ManagerID != nil || f.Status == app.StatusUnreachable {
 		where, args := peopleWhere(f)
 		err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where, args...).Scan(&total)
 		return total, err
@@ -352,4 +355,16 @@ func (s *DashboardService) EachCertificate(ctx context.Context, f app.PeopleFilt
 		}
 	}
 	return rows.Err()
+}
+
+// UnreachableCount counts active people in scope whose mail bounces.
+func (s *DashboardService) UnreachableCount(ctx context.Context, scope []string) (int, error) {
+	sc, args := scopeCond("e.agency", scope)
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM unreachable u JOIN employees e ON e.email = u.email AND e.active = 1
+		WHERE `+sc, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unreachable: %w", err)
+	}
+	return n, nil
 }

@@ -19,9 +19,13 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // Enqueue stores m unless a message with its dedupe key already exists.
 func (o *Outbox) Enqueue(ctx context.Context, m *app.Message) (bool, error) {
 	now := formatTime(o.db.Now())
-	res, err := o.db.write.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, to_addr, to_name, subject, text_body, html_body,
-		next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-		m.DedupeKey, m.ToAddr, m.ToName, m.Subject, m.Text, m.HTML, now, now)
+	if m.Kind == "" {
+		m.Kind = app.MailSignIn
+	}
+	res, err := o.db.write.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, kind, employee_id, cycle_id, about_id, to_addr,
+		to_name, subject, text_body, html_body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING`,
+		m.DedupeKey, m.Kind, m.EmployeeID, m.CycleID, m.AboutID, m.ToAddr, m.ToName, m.Subject, m.Text, m.HTML, now, now)
 	if err != nil {
 		return false, fmt.Errorf("enqueue message: %w", err)
 	}
@@ -29,14 +33,26 @@ func (o *Outbox) Enqueue(ctx context.Context, m *app.Message) (bool, error) {
 	return n == 1, err
 }
 
-const messageColumns = `id, dedupe_key, to_addr, to_name, subject, text_body, html_body, status, attempts, created_at, sent_at`
+const messageColumns = `id, dedupe_key, kind, employee_id, cycle_id, about_id, to_addr, to_name, subject, text_body,
+	html_body, status, attempts, created_at, sent_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (*app.Message, error) {
 	var m app.Message
 	var created string
 	var sent sql.NullString
-	if err := row.Scan(&m.ID, &m.DedupeKey, &m.ToAddr, &m.ToName, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &created, &sent); err != nil {
+	var emp, cyc, about sql.NullInt64
+	if err := row.Scan(&m.ID, &m.DedupeKey, &m.Kind, &emp, &cyc, &about, &m.ToAddr, &m.ToName, &m.Subject, &m.Text, &m.HTML,
+		&m.Status, &m.Attempts, &created, &sent); err != nil {
 		return nil, err
+	}
+	if emp.Valid {
+		m.EmployeeID = &emp.Int64
+	}
+	if cyc.Valid {
+		m.CycleID = &cyc.Int64
+	}
+	if about.Valid {
+		m.AboutID = &about.Int64
 	}
 	m.CreatedAt = parseTime(created)
 	if sent.Valid {
@@ -102,10 +118,11 @@ func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error
 	return out, tx.Commit()
 }
 
-// MarkSent records a delivered message.
-func (o *Outbox) MarkSent(ctx context.Context, id int64) error {
+// MarkSent records a delivered message with what was sent.
+func (o *Outbox) MarkSent(ctx context.Context, m *app.Message) error {
 	now := formatTime(o.db.Now())
-	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1 WHERE id = ?`, now, id)
+	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1,
+		subject = ?, text_body = ?, html_body = ? WHERE id = ?`, now, m.Subject, m.Text, m.HTML, m.ID)
 	if err != nil {
 		return fmt.Errorf("mark message sent: %w", err)
 	}
@@ -113,17 +130,39 @@ func (o *Outbox) MarkSent(ctx context.Context, id int64) error {
 }
 
 // MarkFailed records a failed attempt: the message is retried after backoff,
-// or, when permanent is true, given up.
+// or, when permanent is true, given up and its address marked unreachable.
 func (o *Outbox) MarkFailed(ctx context.Context, id int64, reason string, backoff time.Duration, permanent bool) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	tx, err := o.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	status := "queued"
 	if permanent {
 		status = "failed"
 	}
 	next := formatTime(o.db.Now().Add(backoff))
-	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-		locked_at = NULL, last_error = ? WHERE id = ?`, status, next, reason, id)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+		locked_at = NULL, last_error = ? WHERE id = ?`, status, next, reason, id); err != nil {
 		return fmt.Errorf("mark message failed: %w", err)
+	}
+	if permanent {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO unreachable (email, at, reason) SELECT to_addr, ?, ? FROM outbox WHERE id = ?
+			ON CONFLICT (email) DO UPDATE SET at = excluded.at, reason = excluded.reason`, formatTime(o.db.Now()), reason, id); err != nil {
+			return fmt.Errorf("mark address unreachable: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// MarkSkipped records a message that is no longer needed (its person signed meanwhile).
+func (o *Outbox) MarkSkipped(ctx context.Context, id int64, reason string) error {
+	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'skipped', locked_at = NULL, last_error = ? WHERE id = ?`, reason, id)
+	if err != nil {
+		return fmt.Errorf("mark message skipped: %w", err)
 	}
 	return nil
 }
