@@ -71,7 +71,8 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	base := "http://" + ln.Addr().String()
 	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base,
 		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
-		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true}
+		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true,
+		SMTPConns: 1, Schedule: app.DefaultSchedule}
 	for _, o := range options {
 		o(cfg)
 	}
@@ -94,6 +95,7 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.worker.Interval = 50 * time.Millisecond // tests move the clock; the worker should notice quickly
 	wctx, stopWorker := context.WithCancel(ctx)
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); p.worker.Run(wctx) }()
