@@ -53,7 +53,7 @@ func (x *smtpSession) Data(r io.Reader) error {
 func (x *smtpSession) Reset()        {}
 func (x *smtpSession) Logout() error { return nil }
 
-func startSMTP(t *testing.T) *smtpServer {
+func startSMTP(t testing.TB) *smtpServer {
 	t.Helper()
 	s := &smtpServer{}
 	srv := smtp.NewServer(s)
@@ -69,7 +69,7 @@ func startSMTP(t *testing.T) *smtpServer {
 	return s
 }
 
-func (s *smtpServer) sender(t *testing.T) *SMTPSender {
+func (s *smtpServer) sender(t testing.TB) *SMTPSender {
 	host, port, _ := net.SplitHostPort(s.addr)
 	p, err := strconv.Atoi(port)
 	if err != nil {

@@ -266,3 +266,31 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	*c += countingWriter(len(p))
 	return len(p), nil
 }
+
+// BenchmarkReminderPass runs a reminder pass over 100,000 employees (40,000
+// still to sign): the first pass queues an invitation for each, escalations
+// and digests; a repeat pass finds nothing new.
+func BenchmarkReminderPass(b *testing.B) {
+	loc, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db, _ := seedLarge(b, 100_000, 1)
+		rs := NewReminderService(db)
+		b.StartTimer()
+		sum, err := rs.RunPass(context.Background(), now, loc, app.DefaultSchedule, false)
+		if err != nil || sum.Invitations != 40_000 {
+			b.Fatalf("%+v %v", sum, err)
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(sum.Total()), "queued")
+		start := time.Now()
+		again, err := rs.RunPass(context.Background(), now, loc, app.DefaultSchedule, false)
+		if err != nil || again.Total() != 0 {
+			b.Fatalf("repeat pass: %+v %v", again, err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/repeat_pass")
+		b.StartTimer()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/first_pass")
+}

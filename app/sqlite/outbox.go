@@ -98,7 +98,8 @@ func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error
 	defer tx.Rollback()
 	now := formatTime(o.db.Now())
 	rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_at = ? WHERE id IN (
-			SELECT id FROM outbox WHERE status = 'queued' AND locked_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?)
+			SELECT id FROM outbox WHERE status = 'queued' AND locked_at IS NULL AND next_attempt_at <= ?
+			ORDER BY next_attempt_at, id LIMIT ?)
 		RETURNING `+messageColumns, now, now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim messages: %w", err)

@@ -13,3 +13,8 @@ CREATE TABLE unreachable (
 	at     TEXT NOT NULL,
 	reason TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- The worker claims the earliest due first; this index gives that order
+-- without sorting the whole queue on every claim.
+DROP INDEX outbox_due;
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at, id) WHERE locked_at IS NULL;
