@@ -7,9 +7,15 @@ export GOFLAGS ?= -buildvcs=false
 export PORTAL_CHROMIUM ?= /usr/bin/chromium
 export PORTAL_AXE ?= $(CURDIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: test deps deps-apt deps-npm vet bench demo
+# Static-analysis tools, pinned, installed into .cache/tools.
+TOOLS   := $(CURDIR)/.cache/tools
+# The offline copy of the Go vulnerability database that sits beside the
+# project on the build machines; elsewhere govulncheck uses its own default.
+VULNDB  := $(wildcard $(CURDIR)/../shared/vulndb)
 
-test: deps vet
+.PHONY: test deps deps-apt deps-npm vet lint bench demo
+
+test: deps vet lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 vet:
@@ -18,6 +24,20 @@ vet:
 	$(GO) vet ./...
 
 deps: deps-apt deps-npm
+
+# go vet, staticcheck, gosec (each exclusion is a #nosec comment with its
+# reason, next to the code) and govulncheck: zero findings, or the build fails.
+lint: $(TOOLS)/staticcheck $(TOOLS)/gosec $(TOOLS)/govulncheck
+	$(TOOLS)/staticcheck ./...
+	$(TOOLS)/gosec -quiet -exclude-generated ./...
+	$(TOOLS)/govulncheck $(if $(VULNDB),-db file://$(VULNDB)) ./...
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+$(TOOLS)/gosec:
+	GOBIN=$(TOOLS) $(GO) install github.com/securego/gosec/v2/cmd/gosec@v2.29.0
+$(TOOLS)/govulncheck:
+	GOBIN=$(TOOLS) $(GO) install golang.org/x/vuln/cmd/govulncheck@v1.8.0
 
 # Chromium for the browser tests, poppler-utils (pdftotext) for the PDF tests.
 deps-apt:

@@ -19,8 +19,11 @@ type signInPage struct {
 }
 
 // safeNext keeps a post-sign-in destination only if it is a local path.
+// Control characters are refused too: browsers drop tabs and line breaks
+// from a URL before reading it, so "/\t/evil.example" would be another host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 500 {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 500 ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return ""
 	}
 	return next

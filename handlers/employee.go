@@ -258,7 +258,7 @@ func (h *Handler) quizSubmit(c *fiber.Ctx) error {
 	answers := map[string]string{}
 	args := c.Request().PostArgs()
 	var bad bool
-	args.VisitAll(func(k, v []byte) {
+	for k, v := range args.All() {
 		key := string(k)
 		if len(key) > 2 && key[:2] == "q." {
 			if _, dup := answers[key[2:]]; dup {
@@ -266,7 +266,7 @@ func (h *Handler) quizSubmit(c *fiber.Ctx) error {
 			}
 			answers[key[2:]] = string(v)
 		}
-	})
+	}
 	a, err := app.GradeQuiz(p.Version, e, answers, h.Config.PassMark)
 	if bad && err == nil {
 		err = app.Errorf(app.EINVALID, "A question was answered twice. Please answer again.")

@@ -82,7 +82,9 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		w.WriteString("\ufeff")
+		if _, err := w.WriteString("\ufeff"); err != nil {
+			return // the client went away
+		}
 		cw := csv.NewWriter(w)
 		if err := writeCSV(cw, func(fn func(*app.PersonStatus) error) error { return h.Dashboard.EachPerson(ctx, f, fn) }); err != nil {
 			h.Logger.Error("csv export failed mid-stream", "err", err)

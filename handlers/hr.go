@@ -184,7 +184,7 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 		pg.AgencyList = append(pg.AgencyList, a)
 	}
 	slices.Sort(pg.AgencyList)
-	pg.Query = template.URL(filterQuery(pg.Filter))
+	pg.Query = template.URL(filterQuery(pg.Filter)) // #nosec G203 -- filterQuery escapes every value with url.QueryEscape
 	return h.render(c, fiber.StatusOK, "hr_people", pg)
 }
 

@@ -83,7 +83,7 @@ func (h *Handler) team(c *fiber.Ctx) error {
 			q.Set(k, v)
 		}
 	}
-	pg.Query = template.URL(q.Encode()) // url.Values.Encode escapes every value
+	pg.Query = template.URL(q.Encode()) // #nosec G203 -- url.Values.Encode has escaped every value
 	return h.render(c, fiber.StatusOK, "team", pg)
 }
 
@@ -174,15 +174,47 @@ func (h *Handler) WriteCertificates(ctx context.Context, w io.Writer, f app.Peop
 }
 
 // ContentDisposition makes an attachment header that any browser reads
-// right (RFC 6266): an ASCII fallback name and the exact name in UTF-8.
+// right (RFC 6266): an ASCII fallback name and the exact name in UTF-8
+// (RFC 8187). The extension is kept in the fallback only if it is plain
+// letters and digits, so nothing in name can end the quoted string.
 func ContentDisposition(name string) string {
-	ext := ""
-	if i := strings.LastIndex(name, "."); i > 0 {
-		name, ext = name[:i], name[i:]
+	base, ext := name, ""
+	if i := strings.LastIndex(name, "."); i > 0 && plainExt(name[i+1:]) {
+		base, ext = name[:i], name[i:]
 	}
-	ascii := export.Slug(name)
+	ascii := export.Slug(base)
 	if ascii == "" {
 		ascii = "download"
 	}
-	return `attachment; filename="` + ascii + ext + `"; filename*=UTF-8''` + url.PathEscape(name+ext)
+	return `attachment; filename="` + ascii + ext + `"; filename*=UTF-8''` + extValue(name)
+}
+
+func plainExt(s string) bool {
+	if s == "" || len(s) > 10 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// extValue percent-encodes every byte of s that RFC 8187 does not allow
+// unencoded (url.PathEscape leaves ':', '=', '@' and others that it does not).
+func extValue(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }

@@ -106,7 +106,7 @@ func (s *SMTPSender) Send(ctx context.Context, m *app.Message) error {
 		if err == nil {
 			return nil
 		}
-		c.sc.Close()
+		_ = c.sc.Close() // the connection is replaced; its close error says nothing new
 		c.sc = nil
 		if code := smtpCode(err); code != 0 {
 			return &app.SendError{Permanent: code >= 500, Err: err}

@@ -40,7 +40,7 @@ type face struct {
 
 // has reports whether the face has a glyph for r.
 func (fc *face) has(r rune) bool {
-	return r >= 0 && r < rune(len(fc.widths)) && fc.widths[r] != noGlyph
+	return r >= 0 && r < rune(len(fc.widths)) && fc.widths[r] != noGlyph // #nosec G115 -- len(widths) is at most 65,536
 }
 
 // width returns the advance of r in 1/1000 em, or the missing width.
@@ -72,7 +72,7 @@ func parseFace(data string) (fc *face, err error) {
 		}
 	}()
 	u16 := func(p int) int { return int(data[p])<<8 | int(data[p+1]) }
-	s16 := func(p int) int { return int(int16(u16(p))) }
+	s16 := func(p int) int { return int(int16(u16(p))) } // #nosec G115 -- reads a signed 16-bit TrueType field
 	u32 := func(p int) int { return u16(p)<<16 | u16(p+2) }
 	if v := u32(0); v != 0x00010000 && v != 0x74727565 {
 		return nil, errBadFont
@@ -105,7 +105,7 @@ func parseFace(data string) (fc *face, err error) {
 			fc.capHeight = scale(s16(os2 + 88))
 		}
 	}
-	fc.italicAngle = int(math.Round(float64(int32(u32(post+4))) / 65536))
+	fc.italicAngle = int(math.Round(float64(int32(u32(post+4))) / 65536)) // #nosec G115 -- a signed 16.16 TrueType Fixed
 	fc.underlinePos, fc.underlineThk = scale(s16(post+8)), scale(s16(post+10))
 	fc.stemV = 50 + int(math.Pow(float64(weight)/65, 2))
 	fc.flags = 32 // nonsymbolic: glyphs are found through the encoding's names
@@ -161,7 +161,7 @@ func parseFace(data string) (fc *face, err error) {
 				gid = (g + delta) & 0xFFFF
 			}
 			if gid != 0 && gid < numGlyphs {
-				fc.widths[c] = uint16(advance(gid))
+				fc.widths[c] = uint16(advance(gid)) // #nosec G115 -- hmtx advance widths are 16-bit
 			}
 		}
 	}

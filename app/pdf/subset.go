@@ -36,8 +36,8 @@ import (
 func codeRange(from int, taken string) []byte {
 	var codes []byte
 	for c := from; c < 256; c++ {
-		if !strings.ContainsRune(taken, winAnsiRune(byte(c))) {
-			codes = append(codes, byte(c))
+		if !strings.ContainsRune(taken, winAnsiRune(byte(c))) { // #nosec G115 -- c < 256
+			codes = append(codes, byte(c)) // #nosec G115 -- c < 256
 		}
 	}
 	return codes
@@ -111,7 +111,7 @@ func newSubset(fc *face, base map[rune]byte, extra []rune, codes []byte) (*subse
 	// A subset's PostScript name carries a six-letter tag (ISO 32000 9.6.4).
 	tag := make([]byte, 6)
 	for i := range tag {
-		tag[i] = 'A' + sum[8+i]%26
+		tag[i] = 'A' + sum[8+i]%26 // #nosec G602 -- sum is a 32-byte SHA-256, i < 6
 	}
 	d := fontDef{
 		Tp: "TrueType", Name: string(tag) + "+" + fc.name,

@@ -86,17 +86,17 @@ func Open(path string, opts Options) (*DB, error) {
 	db.write.SetConnMaxLifetime(0)
 	db.write.SetConnMaxIdleTime(0)
 	if err := db.write.Ping(); err != nil {
-		db.write.Close()
+		_ = db.write.Close() // the open error is the one to report
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if err := db.migrate(); err != nil {
-		db.write.Close()
+		_ = db.write.Close() // the open error is the one to report
 		return nil, err
 	}
 	q.Set("_query_only", "1")
 	q.Set("_txlock", "deferred")
 	if db.read, err = sql.Open("sqlite3", "file:"+path+"?"+q.Encode()); err != nil {
-		db.write.Close()
+		_ = db.write.Close() // the open error is the one to report
 		return nil, fmt.Errorf("open read pool: %w", err)
 	}
 	db.read.SetMaxOpenConns(opts.ReadConns)

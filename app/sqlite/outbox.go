@@ -73,7 +73,7 @@ func (o *Outbox) FindMessagesTo(ctx context.Context, addr string, limit int) ([]
 }
 
 func (o *Outbox) find(ctx context.Context, tail string, args ...any) ([]*app.Message, error) {
-	rows, err := o.db.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox `+tail, args...)
+	rows, err := o.db.read.QueryContext(ctx, `SELECT `+messageColumns+` FROM outbox `+tail, args...) // #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	if err != nil {
 		return nil, fmt.Errorf("find messages: %w", err)
 	}
@@ -108,7 +108,7 @@ func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to report
 			return nil, fmt.Errorf("scan message: %w", err)
 		}
 		out = append(out, m)
