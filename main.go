@@ -210,8 +210,12 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		KickMail:  worker.Kick,
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
 		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
-		Logger:      logger,
-		Now:         db.Now,
+		// Three links an address and 30 a client address per 15 minutes: a person
+		// who mistypes is fine, a script probing or flooding mailboxes is not.
+		SignInLimit:   handlers.NewRateLimiter(3, 15*time.Minute),
+		SignInIPLimit: handlers.NewRateLimiter(30, 15*time.Minute),
+		Logger:        logger,
+		Now:           db.Now,
 	}
 	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
 		Dashboard: h.Dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"portal/handlers"
 )
 
 func TestSignInByEmailLink(t *testing.T) {
@@ -215,6 +217,52 @@ func TestAuditVerifyCommand(t *testing.T) {
 		want := "acknowledgment " + itoa(ackID) + " "
 		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "altered") {
 			t.Fatalf("error %q does not name %q", err, want)
+		}
+	})
+}
+
+func TestSignInRateLimits(t *testing.T) {
+	tp := startTestPortal(t)
+	emp := tp.employee(t, "1006")
+	c := newClient(t, tp.BaseURL)
+	c.get("/signin")
+	t.Run("per address, known or not", func(t *testing.T) {
+		for _, addr := range []string{emp.Email, "nobody@elsewhere.example"} {
+			for i := 0; i < 3; i++ {
+				if r := c.post("/signin", form("email", addr)); r.Status != 303 {
+					t.Fatalf("%s request %d: %d", addr, i+1, r.Status)
+				}
+			}
+			r := c.post("/signin", form("email", strings.ToUpper(addr)))
+			if r.Status != 429 || !strings.Contains(r.Body, "Please wait 15 minutes") {
+				t.Fatalf("%s fourth request: %d", addr, r.Status)
+			}
+		}
+		if n := len(tp.mailedLinks(t, emp.Email)); n != 3 {
+			t.Fatalf("%d links mailed, want 3", n)
+		}
+	})
+	t.Run("per client address", func(t *testing.T) {
+		for i := 0; i < 30; i++ {
+			r := c.post("/signin", form("email", "probe"+itoa(int64(i))+"@elsewhere.example"))
+			if i < 22 && r.Status != 303 { // 8 requests (each refused one too) were used above
+				t.Fatalf("request %d: %d", i, r.Status)
+			}
+			if i >= 22 && r.Status != 429 {
+				t.Fatalf("request %d past the limit: %d", i, r.Status)
+			}
+		}
+	})
+	t.Run("the limit lifts after the window", func(t *testing.T) {
+		lim := handlers.NewRateLimiter(1, time.Minute)
+		now := time.Now()
+		lim.Now = func() time.Time { return now }
+		if !lim.Allow("k") || lim.Allow("k") {
+			t.Fatal("limit of 1 not applied")
+		}
+		now = now.Add(61 * time.Second)
+		if !lim.Allow("k") {
+			t.Fatal("the limit did not lift")
 		}
 	})
 }

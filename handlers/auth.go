@@ -47,6 +47,10 @@ func (h *Handler) signInRequest(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusUnprocessableEntity, "signin", signInPage{Page: h.page(c, "Sign in"),
 			Email: email, Next: next, Error: "Enter your work e-mail address, for example jane.doe@agency.example."})
 	}
+	// Limits apply whether or not the address is known, so they reveal nothing.
+	if !h.SignInIPLimit.Allow("ip:"+c.IP()) || !h.SignInLimit.Allow("addr:"+strings.ToLower(email)) {
+		return app.Errorf(app.ETOOMANY, "Too many sign-in links have been asked for. Please wait 15 minutes, then try again; the last link we sent still works until it expires.")
+	}
 	e, err := h.Employees.FindEmployeeByEmail(ctx, email)
 	switch {
 	case err == nil && e.Active:

@@ -42,25 +42,27 @@ type MessageBuilder interface {
 
 // Handler holds everything the routes need; main sets every field.
 type Handler struct {
-	Config      Config
-	Employees   app.EmployeeService
-	Policies    app.PolicyService
-	Cycles      app.CycleService
-	Acks        app.AckService
-	Sessions    app.SessionService
-	Audit       app.AuditService
-	Roster      app.RosterService
-	Dashboard   app.DashboardService
-	Outbox      app.Outbox
-	Messages    MessageBuilder
-	Certs       app.CertificateRenderer
-	Consent     *app.Consent
-	Markdown    func(src string) (template.HTML, error)
-	Ping        func(ctx context.Context) error
-	KickMail    func()
-	ExportLimit *RateLimiter // certificate and report exports per user
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Config        Config
+	Employees     app.EmployeeService
+	Policies      app.PolicyService
+	Cycles        app.CycleService
+	Acks          app.AckService
+	Sessions      app.SessionService
+	Audit         app.AuditService
+	Roster        app.RosterService
+	Dashboard     app.DashboardService
+	Outbox        app.Outbox
+	Messages      MessageBuilder
+	Certs         app.CertificateRenderer
+	Consent       *app.Consent
+	Markdown      func(src string) (template.HTML, error)
+	Ping          func(ctx context.Context) error
+	KickMail      func()
+	ExportLimit   *RateLimiter // certificate and report exports per user
+	SignInLimit   *RateLimiter // sign-in links per address
+	SignInIPLimit *RateLimiter // sign-in links per client address
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // NewApp builds the Fiber application. It parses every template first and
