@@ -188,3 +188,30 @@ func TestBackupCommand(t *testing.T) {
 		t.Fatal("backup overwrote an existing file")
 	}
 }
+
+func TestBehindTLS(t *testing.T) {
+	tp := startTestPortal(t, func(c *config) { c.BaseURL = "https://portal.agency.example" })
+	r := newClient(t, tp.BaseURL).get("/signin")
+	if hsts := r.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("no HSTS: %q", hsts)
+	}
+	for _, sc := range r.Header.Values("Set-Cookie") {
+		if !strings.Contains(sc, "; secure") && !strings.Contains(sc, "; Secure") {
+			t.Errorf("cookie without Secure: %q", sc)
+		}
+	}
+	plain := startTestPortal(t)
+	if h := newClient(t, plain.BaseURL).get("/signin").Header.Get("Strict-Transport-Security"); h != "" {
+		t.Errorf("HSTS over plain HTTP: %q", h)
+	}
+}
+
+func TestDownloadsAreNotCached(t *testing.T) {
+	tp := startTestPortal(t)
+	c := hrClient(t, tp)
+	for _, path := range []string{"/hr/export.csv", "/hr/export.xlsx", "/hr/certificates.zip", "/hr/people", "/"} {
+		if r := c.get(path); r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q", path, r.Header.Get("Cache-Control"))
+		}
+	}
+}
