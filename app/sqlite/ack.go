@@ -185,13 +185,26 @@ func (s *AckService) FindConsent(ctx context.Context, employeeID, cycleID int64)
 // double click, a retried request — it changes nothing and returns the
 // existing record with created=false.
 func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledgment) (*app.Acknowledgment, bool, error) {
-	tx, err := s.db.beginWrite(ctx)
+	var found *app.Acknowledgment
+	var created bool
+	// Signatures arriving together share one transaction and one commit
+	// (see groupCommitter); each runs in its own savepoint.
+	err := s.db.group.do(ctx, func(tx *sql.Tx) error {
+		var err error
+		found, created, err = s.createAck(ctx, tx, a)
+		return err
+	})
 	if err != nil {
 		return nil, false, err
 	}
-	defer tx.Rollback()
+	return found, created, nil
+}
+
+// createAck writes one acknowledgment, its chain link, its assignment and the
+// queued copy of its certificate inside tx.
+func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) (*app.Acknowledgment, bool, error) {
 	var existing int64
-	err = tx.QueryRowContext(ctx, `SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?`,
+	err := tx.QueryRowContext(ctx, `SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?`,
 		a.EmployeeID, a.CycleID, a.PolicyVersionID).Scan(&existing)
 	if err == nil {
 		found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, existing)
@@ -231,12 +244,22 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 	if a.ChainSeq, a.PrevHash, a.Hash, err = appendChain(ctx, tx, "acknowledgment", a.ID); err != nil {
 		return nil, false, err
 	}
-	if err := syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err != nil {
-		return nil, false, err
+	signOn := func() (int64, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ? WHERE cycle_id = ? AND employee_id = ?`,
+			formatTime(a.SignedAt), a.ID, a.CycleID, a.EmployeeID)
+		if err != nil {
+			return 0, fmt.Errorf("record signature on assignment: %w", err)
+		}
+		return res.RowsAffected()
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ? WHERE cycle_id = ? AND employee_id = ?`,
-		formatTime(a.SignedAt), a.ID, a.CycleID, a.EmployeeID); err != nil {
-		return nil, false, fmt.Errorf("record signature on assignment: %w", err)
+	n, err := signOn()
+	if err == nil && n == 0 { // no assignment yet (the roster changed a moment ago): make it, then sign it
+		if err = syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err == nil {
+			_, err = signOn()
+		}
+	}
+	if err != nil {
+		return nil, false, err
 	}
 	// The copy of the certificate is queued in the same transaction: it cannot
 	// be lost between the signature and the mail.
@@ -250,9 +273,6 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 	found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, a.ID)
 	if err != nil || len(found) == 0 {
 		return nil, false, fmt.Errorf("read new acknowledgment: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, fmt.Errorf("commit acknowledgment: %w", err)
 	}
 	return found[0], true, nil
 }

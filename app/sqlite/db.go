@@ -31,6 +31,7 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 type DB struct {
 	write *sql.DB // exactly one connection: SQLite allows one writer at a time
 	read  *sql.DB // a pool of query-only connections
+	group *groupCommitter
 
 	// Path is the database file.
 	Path string
@@ -101,11 +102,13 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(opts.ReadConns)
 	db.read.SetMaxIdleConns(opts.ReadConns)
+	db.group = newGroupCommitter(db)
 	return db, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.group.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

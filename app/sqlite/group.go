@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// groupJob is one unit of work for the group committer.
+type groupJob struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// groupCommitter writes concurrent requests in one transaction: each runs in
+// its own savepoint, so one that fails is rolled back alone, and a single
+// COMMIT — a single sync to disk — covers them all. Nobody is answered before
+// that commit, so nothing acknowledged is lost if the process then dies.
+type groupCommitter struct {
+	db    *DB
+	jobs  chan *groupJob
+	stop  chan struct{}
+	done  chan struct{}
+	max   int           // most jobs in one transaction
+	delay time.Duration // how long the first job waits for company
+}
+
+func newGroupCommitter(db *DB) *groupCommitter {
+	g := &groupCommitter{db: db, jobs: make(chan *groupJob, 1024), stop: make(chan struct{}),
+		done: make(chan struct{}), max: 256, delay: 0}
+	go g.run()
+	return g
+}
+
+// do runs fn inside a group transaction and returns once it is committed.
+func (g *groupCommitter) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case g.jobs <- j:
+	case <-g.stop:
+		return fmt.Errorf("database is closing")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the job is always answered: wait for it even if ctx ends,
+	// so a commit is never reported as a failure.
+	return <-j.done
+}
+
+func (g *groupCommitter) run() {
+	defer close(g.done)
+	for {
+		var first *groupJob
+		select {
+		case first = <-g.jobs:
+		case <-g.stop:
+			return
+		}
+		batch := []*groupJob{first}
+		if g.delay > 0 {
+			time.Sleep(g.delay)
+		}
+	fill:
+		for len(batch) < g.max {
+			select {
+			case j := <-g.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		g.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction and answers every job.
+func (g *groupCommitter) commit(batch []*groupJob) {
+	errs := make([]error, len(batch))
+	tx, err := g.db.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, j := range batch {
+			j.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	for i, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.Exec(`SAVEPOINT job`); err != nil {
+			errs[i] = fmt.Errorf("savepoint: %w", err)
+			continue
+		}
+		if err := j.fn(tx); err != nil {
+			errs[i] = err
+			if _, rerr := tx.Exec(`ROLLBACK TO job`); rerr != nil {
+				errs[i] = fmt.Errorf("%w (and rollback: %v)", err, rerr)
+			}
+		}
+		if _, err := tx.Exec(`RELEASE job`); err != nil && errs[i] == nil {
+			errs[i] = fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+	for i, j := range batch {
+		j.done <- errs[i]
+	}
+}
+
+// close stops the committer after the batch in hand.
+func (g *groupCommitter) close() {
+	close(g.stop)
+	<-g.done
+}

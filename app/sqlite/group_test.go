@@ -1,0 +1,79 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"portal/app"
+)
+
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.db.write.Exec(`CREATE TABLE g (n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 200)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.db.group.do(context.Background(), func(tx *sql.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO g (n) VALUES (?)`, i); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return errors.New("refused") // after writing: the savepoint must undo it
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	var rows, refused int
+	if err := f.db.read.QueryRow(`SELECT COUNT(*) FROM g`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if (i%3 == 0) != (err != nil) {
+			t.Fatalf("job %d: err %v", i, err)
+		}
+		if err != nil {
+			refused++
+		}
+	}
+	if rows != len(errs)-refused {
+		t.Fatalf("%d rows for %d successful jobs", rows, len(errs)-refused)
+	}
+}
+
+func TestConcurrentSignaturesKeepTheChain(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	es := NewEmployeeService(f.db)
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		e := &app.Employee{EmployeeNumber: fmt.Sprint("C", i), FullName: fmt.Sprint("Person ", i),
+			Email: fmt.Sprintf("c%d@x.example", i), Agency: "A", Department: "D", Active: true}
+		if err := es.CreateEmployee(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		g := &fixture{db: f.db, emp: e, version: f.version, cycle: f.cycle, acks: f.acks}
+		for k := 0; k < 2; k++ { // each signs twice at once: still one acknowledgment
+			wg.Add(1)
+			go func() { defer wg.Done(); g.sign(t) }()
+		}
+	}
+	wg.Wait()
+	var n int
+	if err := f.db.read.QueryRow(`SELECT COUNT(*) FROM acknowledgments`).Scan(&n); err != nil || n != 40 {
+		t.Fatalf("%d acknowledgments, want 40 (%v)", n, err)
+	}
+	if _, brk, err := NewAuditService(f.db).VerifyChain(ctx); err != nil || brk != nil {
+		t.Fatalf("chain: %+v %v", brk, err)
+	}
+}
