@@ -172,3 +172,35 @@ func (c *client) upload(path, field, filename string, content []byte, fields map
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	return c.do(req)
 }
+
+// tryGet is get that returns transport errors instead of failing (the server may be gone).
+func (c *client) tryGet(path string) (response, error) {
+	req, err := http.NewRequest("GET", c.url(path), nil)
+	if err != nil {
+		return response{}, err
+	}
+	return c.tryDo(req)
+}
+
+// tryPost is postRaw that returns transport errors instead of failing.
+func (c *client) tryPost(path string, form url.Values) (response, error) {
+	req, err := http.NewRequest("POST", c.url(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		return response{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.tryDo(req)
+}
+
+func (c *client) tryDo(req *http.Request) (response, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{Status: resp.StatusCode, Body: string(b), Location: resp.Header.Get("Location"), Header: resp.Header}, nil
+}
