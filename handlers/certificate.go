@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,8 +24,17 @@ func (h *Handler) findVisibleAck(c *fiber.Ctx) (*app.Acknowledgment, error) {
 		return nil, err
 	}
 	u := currentUser(c)
-	if a.EmployeeID == u.ID || u.HasRole(app.RoleHR) {
+	if a.EmployeeID == u.ID {
 		return a, nil
+	}
+	if u.HasRole(app.RoleHR) {
+		scope, err := h.hrScope(c)
+		if err != nil {
+			return nil, err
+		}
+		if len(scope) == 0 || slices.Contains(scope, a.EmployeeAgency) {
+			return a, nil
+		}
 	}
 	if u.IsManager {
 		in, err := h.Employees.IsInTree(c.UserContext(), u.ID, a.EmployeeID)
@@ -86,9 +96,11 @@ func (h *Handler) verifyPage(c *fiber.Ctx) error {
 	if raw == "" {
 		raw = c.Query("code")
 	}
-	pg := verifyPage{Page: h.page(c, "Verify a certificate"), Code: strings.TrimSpace(raw)}
+	// Shown back on the page: valid UTF-8, cut at 40 bytes without splitting
+	// a character.
+	pg := verifyPage{Page: h.page(c, "Verify a certificate"), Code: strings.ToValidUTF8(strings.TrimSpace(raw), "")}
 	if len(pg.Code) > 40 {
-		pg.Code = pg.Code[:40]
+		pg.Code = strings.ToValidUTF8(pg.Code[:40], "")
 	}
 	if pg.Code == "" {
 		return h.render(c, fiber.StatusOK, "verify", pg)

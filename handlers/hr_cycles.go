@@ -269,6 +269,12 @@ type auditPage struct {
 
 // auditIndex lists audit events and, on request, verifies the whole chain.
 func (h *Handler) auditIndex(c *fiber.Ctx) error {
+	// The log spans every agency, so it is for unscoped HR users and administrators.
+	if !currentUser(c).HasRole(app.RoleAdmin) {
+		if err := h.requireUnscoped(c); err != nil {
+			return err
+		}
+	}
 	pg := auditPage{Page: h.page(c, "Audit log")}
 	pg.Nav = "hr"
 	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
