@@ -215,3 +215,26 @@ func TestDownloadsAreNotCached(t *testing.T) {
 		}
 	}
 }
+
+func TestExportsRefuseCrossSiteRequests(t *testing.T) {
+	tp := startTestPortal(t)
+	c := hrClient(t, tp)
+	for _, path := range []string{"/hr/export.csv", "/hr/export.xlsx", "/hr/certificates.zip"} {
+		req, err := http.NewRequest("GET", tp.BaseURL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if r := c.do(req); r.Status != 403 {
+			t.Errorf("%s from another site: %d", path, r.Status)
+		}
+	}
+	if n := tp.count(t, `SELECT COUNT(*) FROM audit_events WHERE action LIKE '%exported'`); n != 0 {
+		t.Fatalf("%d exports recorded", n)
+	}
+	req, _ := http.NewRequest("GET", tp.BaseURL+"/hr/export.csv", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if r := c.do(req); r.Status != 200 {
+		t.Fatalf("same-origin export: %d", r.Status)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"portal/app"
+	"portal/app/export"
 )
 
 // exportHeader names the columns of the completion report.
@@ -30,20 +31,25 @@ func exportRow(p *app.PersonStatus) []string {
 
 // FormulaSafe neutralises a cell that a spreadsheet would run as a formula
 // (one that begins with =, +, -, @, or a tab or carriage return before one)
-// by putting an apostrophe in front of it.
-func FormulaSafe(s string) string {
-	if s == "" {
-		return s
+// by putting an apostrophe in front of it. The certificate ZIP's manifest
+// uses the same rule.
+func FormulaSafe(s string) string { return export.FormulaSafe(s) }
+
+// refuseCrossSite stops a link on another site from starting an export: the
+// export is a GET (a download link) that records an audit event and counts
+// against the user's export limit. Browsers say where a request came from.
+func refuseCrossSite(c *fiber.Ctx) error {
+	if c.Get("Sec-Fetch-Site") == "cross-site" {
+		return app.Errorf(app.EFORBIDDEN, "Exports can only be started from the portal's own pages.")
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
+	return nil
 }
 
 // export prepares an export: the cycle, the filters, an audit event.
 func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string, error) {
+	if err := refuseCrossSite(c); err != nil {
+		return app.PeopleFilter{}, "", err
+	}
 	cycle, _, err := h.hrCycle(c)
 	if err != nil {
 		return app.PeopleFilter{}, "", err

@@ -133,6 +133,9 @@ func (h *Handler) hrZip(c *fiber.Ctx) error {
 // streamZip checks the rate limit, records the export in the evidence chain
 // and streams the ZIP straight into the response.
 func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, name string) error {
+	if err := refuseCrossSite(c); err != nil {
+		return err
+	}
 	u := currentUser(c)
 	if !h.ExportLimit.Allow("export:" + strconv.FormatInt(u.ID, 10)) {
 		return app.Errorf(app.ETOOMANY, "You have made several exports in the last few minutes. Please wait a few minutes and try again.")
