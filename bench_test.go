@@ -46,7 +46,7 @@ func benchBareCommitSync(b *testing.B, sync string) {
 
 // readyToSign creates n employees who have read the guidance, passed the
 // knowledge check and consented, each with a signed-in client on the sign page.
-func readyToSign(b *testing.B, tp *testPortal, n int) []*client {
+func readyToSign(b testing.TB, tp *testPortal, n int) []*client {
 	ctx := context.Background()
 	h := tp.handler
 	cycle, err := h.Cycles.CurrentCycle(ctx)

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -236,5 +239,58 @@ func TestExportsRefuseCrossSiteRequests(t *testing.T) {
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	if r := c.do(req); r.Status != 200 {
 		t.Fatalf("same-origin export: %d", r.Status)
+	}
+}
+
+func TestBackupUnderLoad(t *testing.T) {
+	tp := startTestPortal(t)
+	clients := readyToSign(t, tp, 120)
+	t.Setenv("PORTAL_DB", tp.db.Path)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				c := clients[i]
+				if r, err := c.tryPost("/sign", form("_csrf", c.csrf, "typed_name", fmt.Sprintf("Bénédicte Ørsted %d", i), "intent", "yes")); err != nil || r.Status != 303 {
+					t.Errorf("sign %d: %v %d", i, err, r.Status)
+				}
+			}
+		}()
+	}
+	go func() {
+		for i := range clients {
+			work <- i
+		}
+		close(work)
+	}()
+	// Back up three times while the signatures go in.
+	var copies []string
+	for i := 0; i < 3; i++ {
+		p := filepath.Join(t.TempDir(), fmt.Sprint("copy", i, ".db"))
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"backup", p}, &out, &out); err != nil {
+			t.Fatal(err)
+		}
+		copies = append(copies, p)
+		time.Sleep(30 * time.Millisecond)
+	}
+	wg.Wait()
+	live := tp.count(t, `SELECT COUNT(*) FROM acknowledgments`)
+	for _, p := range copies {
+		t.Setenv("PORTAL_DB", p)
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"audit-verify"}, &out, &out); err != nil {
+			t.Fatalf("restored copy %s: %v", filepath.Base(p), err)
+		}
+		restored := &testPortal{portal: &portal{db: mustOpen(t, p)}}
+		n := restored.count(t, `SELECT COUNT(*) FROM acknowledgments`)
+		restored.db.Close()
+		if n > live {
+			t.Fatalf("copy has %d acknowledgments, the live database %d", n, live)
+		}
+		t.Logf("%s: %d of %d acknowledgments, chain verifies", filepath.Base(p), n, live)
 	}
 }
