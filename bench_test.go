@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"portal/app"
 	"portal/handlers"
@@ -196,4 +199,59 @@ func BenchmarkSignConcurrent(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPages serves an employee's guidance page (session lookup,
+// progress queries, Markdown, the template) to parallel clients over
+// loopback, after a bare Fiber handler answering "hello" the same way in the
+// same run, and reports the ratio of their rates.
+func BenchmarkPages(b *testing.B) {
+	var bareRate float64
+	b.Run("bare-fiber-handler", func(b *testing.B) {
+		app := fiber.New(fiber.Config{DisableStartupMessage: true})
+		app.Get("/", func(c *fiber.Ctx) error { return c.SendString("hello") })
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() { _ = app.Listener(ln) }()
+		defer app.Shutdown()
+		url := "http://" + ln.Addr().String() + "/"
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			c := newClient(b, url)
+			for pb.Next() {
+				if r := c.get(url); r.Status != 200 {
+					b.Errorf("status %d", r.Status)
+				}
+			}
+		})
+		bareRate = float64(b.N) / b.Elapsed().Seconds()
+		b.ReportMetric(bareRate, "req/s")
+	})
+	b.Run("guidance-page", func(b *testing.B) {
+		tp := startTestPortal(b)
+		slug := tp.version.Modules[0].Slug
+		links := make(chan string, 64)
+		go func() {
+			for i := 0; i < 64; i++ {
+				links <- tp.signInLink(b, "1006")
+			}
+		}()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			c := newClient(b, tp.BaseURL)
+			c.signIn(<-links)
+			for pb.Next() {
+				if r := c.get("/guidance/" + slug); r.Status != 200 {
+					b.Errorf("status %d", r.Status)
+				}
+			}
+		})
+		rate := float64(b.N) / b.Elapsed().Seconds()
+		b.ReportMetric(rate, "req/s")
+		if bareRate > 0 {
+			b.ReportMetric(rate/bareRate, "ratio_vs_bare")
+		}
+	})
 }
