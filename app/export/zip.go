@@ -70,8 +70,8 @@ func WriteZip(ctx context.Context, w io.Writer, src Source, render Render) (int,
 		}
 		sum := sha256.Sum256(pdf.Bytes())
 		n++
-		return mw.Write([]string{a.EmployeeNumber, a.EmployeeName, a.CycleName, a.SignedAt.UTC().Format(time.RFC3339),
-			a.VerifyCode, name, hex.EncodeToString(sum[:])})
+		return mw.Write([]string{FormulaSafe(a.EmployeeNumber), FormulaSafe(a.EmployeeName), FormulaSafe(a.CycleName),
+			a.SignedAt.UTC().Format(time.RFC3339), a.VerifyCode, name, hex.EncodeToString(sum[:])})
 	})
 	if err != nil {
 		return n, err
@@ -88,6 +88,20 @@ func WriteZip(ctx context.Context, w io.Writer, src Source, render Render) (int,
 		return n, err
 	}
 	return n, zw.Close()
+}
+
+// FormulaSafe neutralises a CSV or spreadsheet cell that a spreadsheet would
+// run as a formula (one that begins with =, +, -, @, or a tab or carriage
+// return before one) by putting an apostrophe in front of it.
+func FormulaSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
 }
 
 // FileName is the server-made name of a certificate in the ZIP: the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type groupCommitter struct {
 	done  chan struct{}
 	max   int           // most jobs in one transaction
 	delay time.Duration // how long the first job waits for company
+	once  sync.Once
 }
 
 func newGroupCommitter(db *DB) *groupCommitter {
@@ -116,8 +118,8 @@ func (g *groupCommitter) commit(batch []*groupJob) {
 	}
 }
 
-// close stops the committer after the batch in hand.
+// close stops the committer after the batch in hand; closing twice is harmless.
 func (g *groupCommitter) close() {
-	close(g.stop)
+	g.once.Do(func() { close(g.stop) })
 	<-g.done
 }
