@@ -608,14 +608,8 @@ func checkPDFName(t *testing.T, pdf []byte, name string) {
 	if !regexp.MustCompile(`(?m)^Subject: +` + regexp.QuoteMeta(name) + ` acknowledged `).MatchString(info) {
 		t.Errorf("the PDF's metadata does not hold the name %q:\n%s", name, info)
 	}
-	if strings.Contains(text, name) {
-		return
-	}
-	// Only a name longer than two lines may be cut, after at least 60
-	// characters and at a word, with an ellipsis.
-	cut := regexp.MustCompile(`that (.{60,}?)… Employee number`).FindStringSubmatch(text)
-	if cut == nil || !strings.HasPrefix(name, cut[1]+" ") {
-		t.Errorf("the PDF does not print the name %q literally:\n%s", name, text)
+	if !strings.Contains(text, name) {
+		t.Errorf("the PDF does not print the whole name %q:\n%s", name, text)
 	}
 }
 

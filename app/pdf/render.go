@@ -141,14 +141,28 @@ func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	p.centered(44, "Certificate of acknowledgment", bold, 26, navy)
 	p.centered(63, "This certifies that", regular, 12, muted)
 
-	// The name shrinks to fit one line, down to 16 pt; a longer one wraps.
+	// The name shrinks to fit one line, down to 16 pt; a longer one wraps on
+	// two lines, and a very long one (the roster allows 200 characters)
+	// shrinks to 11 pt on up to four, so every name prints in full.
 	name := app.NormalizeName(oneLine(c.FullName, 300))
 	size := 24.0
 	for size > 16 && p.measure(name, bold, size) > textW {
 		size--
 	}
 	y := 77.0
-	if lines := p.wrap(name, bold, size, textW, 2); len(lines) > 1 {
+	lines := p.wrap(name, bold, size, textW, 8)
+	for len(lines) > 2 && size > 11 { // a very long name: smaller, on up to four lines
+		size--
+		lines = p.wrap(name, bold, size, textW, 8)
+	}
+	if len(lines) > 2 {
+		lines = p.wrap(name, bold, size, textW, 4)
+		step := size * 0.45 // mm between lines
+		for i, line := range lines {
+			p.centered(74+float64(i)*step, line, bold, size, ink)
+		}
+		y = 74 + float64(len(lines)-1)*step + 8
+	} else if len(lines) > 1 {
 		p.centered(74, lines[0], bold, size, ink)
 		p.centered(81, lines[1], bold, size, ink)
 		y = 89
