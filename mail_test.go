@@ -301,6 +301,9 @@ func TestMailOutageAndFailures(t *testing.T) {
 	zoe, jose, lan := tp.employee(t, "1005"), tp.employee(t, "1006"), tp.employee(t, "1007")
 
 	t.Run("while the server is down nothing is lost, and nothing is sent twice once it is back", func(t *testing.T) {
+		// The demo data's certificate copies go out first; then the server stops.
+		eventually(t, "the demo's mail", func() bool { return tp.queued(t) == 0 })
+		sentBefore := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`)
 		ms.stop()
 		if inv, _, _, _ := tp.pass(t); inv == 0 {
 			t.Fatal("no invitations")
@@ -308,8 +311,8 @@ func TestMailOutageAndFailures(t *testing.T) {
 		eventually(t, "a failed attempt at every message", func() bool {
 			return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE attempts = 0`) == 0
 		})
-		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`); n != 0 {
-			t.Fatalf("%d sent while down", n)
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`); n != sentBefore {
+			t.Fatalf("%d sent while down", n-sentBefore)
 		}
 		ms.start(t, ms.addr)
 		tp.Clock.Advance(2 * time.Minute) // the first retry is a minute later

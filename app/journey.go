@@ -2,6 +2,7 @@ package app
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -92,6 +93,7 @@ type Progress struct {
 	DueOn        string
 	ModulesTotal int
 	ModulesRead  int
+	Read         map[string]time.Time // when each module was read in this cycle
 	Attempts     int
 	Passed       *QuizAttempt // the latest passing attempt, if any
 	Consented    *ConsentRecord

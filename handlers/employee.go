@@ -27,13 +27,12 @@ func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error)
 		return nil, err
 	}
 	p := &app.Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn}
-	read, err := h.Acks.ModulesRead(ctx, e.ID, cycle.ID)
-	if err != nil {
+	if p.Read, err = h.Acks.ModulesRead(ctx, e.ID, cycle.ID); err != nil {
 		return nil, err
 	}
 	for _, m := range v.ModulesFor(e) {
 		p.ModulesTotal++
-		if _, ok := read[m.Slug]; ok {
+		if _, ok := p.Read[m.Slug]; ok {
 			p.ModulesRead++
 		}
 	}
@@ -125,17 +124,13 @@ func (h *Handler) guidanceData(c *fiber.Ctx, title string) (*guidancePage, error
 	if err != nil {
 		return nil, err
 	}
-	read, err := h.Acks.ModulesRead(c.UserContext(), e.ID, p.Cycle.ID)
-	if err != nil {
-		return nil, err
-	}
 	pg := &guidancePage{Page: h.page(c, title), Progress: p}
 	pg.Nav = "guidance"
 	if pg.Since, err = h.lastOtherAck(c, p); err != nil {
 		return nil, err
 	}
 	for _, m := range p.Version.ModulesFor(e) {
-		_, ok := read[m.Slug]
+		_, ok := p.Read[m.Slug]
 		pg.Modules = append(pg.Modules, moduleLink{m, ok})
 	}
 	return pg, nil
@@ -342,7 +337,7 @@ type changesPage struct {
 // other than the current one, if any.
 func (h *Handler) lastOtherAck(c *fiber.Ctx, p *app.Progress) (*app.Acknowledgment, error) {
 	e := currentUser(c)
-	acks, _, err := h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID, Limit: 1})
+	acks, _, err := h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID}) // newest first; a few a person
 	if err != nil || len(acks) == 0 || acks[0].PolicyVersionID == p.Version.ID {
 		return nil, err
 	}

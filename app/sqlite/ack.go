@@ -337,15 +337,15 @@ func (s *AckService) FindAcknowledgments(ctx context.Context, f app.AckFilter) (
 		where, args = append(where, "a.verify_code = ?"), append(args, *f.VerifyCode)
 	}
 	cond := strings.Join(where, " AND ")
+	if f.Limit <= 0 { // everything from Offset on: no need to count separately
+		acks, err := findAcks(ctx, s.db.read, cond, -1, f.Offset, args...)
+		return acks, f.Offset + len(acks), err
+	}
 	var total int
 	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM acknowledgments a WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count acknowledgments: %w", err)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	acks, err := findAcks(ctx, s.db.read, cond, limit, f.Offset, args...)
+	acks, err := findAcks(ctx, s.db.read, cond, f.Limit, f.Offset, args...)
 	return acks, total, err
 }
 
