@@ -215,7 +215,7 @@ func BenchmarkPages(b *testing.B) {
 			b.Fatal(err)
 		}
 		go func() { _ = app.Listener(ln) }()
-		defer app.Shutdown()
+		defer func() { _ = app.ShutdownWithTimeout(time.Second) }() // clients keep idle connections open
 		url := "http://" + ln.Addr().String() + "/"
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
@@ -226,6 +226,7 @@ func BenchmarkPages(b *testing.B) {
 				}
 			}
 		})
+		b.StopTimer()
 		bareRate = float64(b.N) / b.Elapsed().Seconds()
 		b.ReportMetric(bareRate, "req/s")
 	})
@@ -248,6 +249,7 @@ func BenchmarkPages(b *testing.B) {
 				}
 			}
 		})
+		b.StopTimer()
 		rate := float64(b.N) / b.Elapsed().Seconds()
 		b.ReportMetric(rate, "req/s")
 		if bareRate > 0 {
