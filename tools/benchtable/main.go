@@ -59,7 +59,8 @@ func run(in io.Reader, out io.Writer) error {
 	fmt.Fprintln(out, "| package | benchmark | time/op | measured |")
 	fmt.Fprintln(out, "|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Fprintf(out, "| %s | %s | %s | %s |\n", strings.TrimPrefix(r.pkg, "portal"), r.name, r.nsop, strings.Join(r.metrics, ", "))
+		pkg := "." + strings.TrimPrefix(r.pkg, "portal")
+		fmt.Fprintf(out, "| %s | %s | %s | %s |\n", pkg, r.name, r.nsop, strings.Join(r.metrics, ", "))
 	}
 	return nil
 }
