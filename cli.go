@@ -112,11 +112,7 @@ func exportCertificates(ctx context.Context, args []string, stdout, stderr io.Wr
 	if out == "" {
 		return usageError{}
 	}
-	cfg, err := loadConfig(false)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	cfg, db, err := openForCommand()
 	if err != nil {
 		return err
 	}
@@ -175,11 +171,7 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		dry = true
 	}
-	cfg, err := loadConfig(false)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	cfg, db, err := openForCommand()
 	if err != nil {
 		return err
 	}
@@ -202,4 +194,18 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		p.worker.Drain(ctx)
 	}
 	return nil
+}
+
+// openForCommand reads the configuration and opens the database, as every
+// operator command does.
+func openForCommand() (*config, *sqlite.DB, error) {
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDB(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, db, nil
 }

@@ -274,11 +274,7 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 }
 
 func auditVerify(ctx context.Context, stdout io.Writer) error {
-	cfg, err := loadConfig(false)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	_, db, err := openForCommand()
 	if err != nil {
 		return err
 	}
@@ -295,11 +291,7 @@ func auditVerify(ctx context.Context, stdout io.Writer) error {
 }
 
 func backup(ctx context.Context, path string, stdout io.Writer) error {
-	cfg, err := loadConfig(false)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg)
+	_, db, err := openForCommand()
 	if err != nil {
 		return err
 	}
