@@ -12,6 +12,7 @@ type Session struct {
 	AuthMethod string
 	CreatedAt  time.Time
 	LastSeenAt time.Time
+	Employee   *Employee // the signed-in employee, read with the session by FindSession
 }
 
 // SessionService manages server-side sessions and one-time sign-in links.

@@ -126,9 +126,6 @@ func (h *Handler) guidanceData(c *fiber.Ctx, title string) (*guidancePage, error
 	}
 	pg := &guidancePage{Page: h.page(c, title), Progress: p}
 	pg.Nav = "guidance"
-	if pg.Since, err = h.lastOtherAck(c, p); err != nil {
-		return nil, err
-	}
 	for _, m := range p.Version.ModulesFor(e) {
 		_, ok := p.Read[m.Slug]
 		pg.Modules = append(pg.Modules, moduleLink{m, ok})
@@ -139,6 +136,10 @@ func (h *Handler) guidanceData(c *fiber.Ctx, title string) (*guidancePage, error
 func (h *Handler) guidanceIndex(c *fiber.Ctx) error {
 	pg, err := h.guidanceData(c, "Guidance")
 	if err != nil {
+		return err
+	}
+	// Only the index offers "what changed since you last signed".
+	if pg.Since, err = h.lastOtherAck(c, pg.Progress); err != nil {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, "guidance", pg)

@@ -146,9 +146,11 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 	if id := c.Cookies(sessionCookie); id != "" {
 		sess, err := h.Sessions.FindSession(ctx, id)
 		if err == nil {
-			e, err := h.Employees.FindEmployeeByID(ctx, sess.EmployeeID)
-			if err != nil {
-				return err
+			e := sess.Employee
+			if e == nil {
+				if e, err = h.Employees.FindEmployeeByID(ctx, sess.EmployeeID); err != nil {
+					return err
+				}
 			}
 			c.Locals(localSession, sess)
 			c.Locals(localUser, e)

@@ -21,12 +21,14 @@ const employeeColumns = `e.id, e.employee_number, e.full_name, e.email, e.agency
 	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active, e.created_at, e.updated_at,
 	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1)`
 
-func scanEmployee(row interface{ Scan(...any) error }) (*app.Employee, error) {
+// scanEmployee scans employeeColumns, after any leading columns given in before.
+func scanEmployee(row interface{ Scan(...any) error }, before ...any) (*app.Employee, error) {
 	var e app.Employee
 	var manager sql.NullInt64
 	var roles, created, updated string
-	if err := row.Scan(&e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
-		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &created, &updated, &e.IsManager); err != nil {
+	dest := append(before, &e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
+		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &created, &updated, &e.IsManager)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if manager.Valid {

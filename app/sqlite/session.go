@@ -150,9 +150,14 @@ func (s *SessionService) FindSession(ctx context.Context, id string) (*app.Sessi
 	}
 	var sess app.Session
 	var created, seen string
-	err := s.db.read.QueryRowContext(ctx, `SELECT s.employee_id, s.auth_method, s.created_at, s.last_seen_at
-		FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE s.id_hash = ? AND e.active = 1`, hashToken(id)).
-		Scan(&sess.EmployeeID, &sess.AuthMethod, &created, &seen)
+	// One query for the session and its employee: this runs on every request.
+	row := s.db.read.QueryRowContext(ctx, `SELECT s.auth_method, s.created_at, s.last_seen_at, `+employeeColumns+`
+		FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE s.id_hash = ? AND e.active = 1`, hashToken(id))
+	var err error
+	sess.Employee, err = scanEmployee(row, &sess.AuthMethod, &created, &seen)
+	if sess.Employee != nil {
+		sess.EmployeeID = sess.Employee.ID
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}
