@@ -124,4 +124,17 @@ type AckService interface {
 	FindAcknowledgmentByCode(ctx context.Context, code string) (*Acknowledgment, error)
 	// FindAssignment returns what the employee owes in a cycle.
 	FindAssignment(ctx context.Context, cycleID, employeeID int64) (*Assignment, error)
+	// Progress reads the assignment, modules read, attempts, the passing
+	// attempt of versionID and the consent in one query; ENOTFOUND without an assignment.
+	Progress(ctx context.Context, cycleID, employeeID, versionID int64) (*ProgressData, error)
+}
+
+// ProgressData is everything about one employee's work in one cycle that a
+// page needs, read in one query.
+type ProgressData struct {
+	Assignment *Assignment
+	Read       map[string]time.Time // module slug → when read
+	Attempts   int
+	Passed     *QuizAttempt   // the latest passing attempt of the given version (without answers)
+	Consent    *ConsentRecord // the latest consent in the cycle
 }

@@ -22,37 +22,19 @@ func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error)
 	if err != nil {
 		return nil, err
 	}
-	asg, err := h.Acks.FindAssignment(ctx, cycle.ID, e.ID)
+	// One query for the assignment, the modules read, the attempts and the consent.
+	d, err := h.Acks.Progress(ctx, cycle.ID, e.ID, v.ID)
 	if err != nil {
 		return nil, err
 	}
-	p := &app.Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn}
-	if p.Read, err = h.Acks.ModulesRead(ctx, e.ID, cycle.ID); err != nil {
-		return nil, err
-	}
+	asg := d.Assignment
+	p := &app.Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn, Read: d.Read, Attempts: d.Attempts,
+		Passed: d.Passed, Consented: d.Consent}
 	for _, m := range v.ModulesFor(e) {
 		p.ModulesTotal++
 		if _, ok := p.Read[m.Slug]; ok {
 			p.ModulesRead++
 		}
-	}
-	attempts, err := h.Acks.FindQuizAttempts(ctx, e.ID, cycle.ID)
-	if err != nil {
-		return nil, err
-	}
-	p.Attempts = len(attempts)
-	for _, a := range attempts {
-		if a.Passed && a.PolicyVersionID == v.ID {
-			p.Passed = a
-			break
-		}
-	}
-	consent, err := h.Acks.FindConsent(ctx, e.ID, cycle.ID)
-	switch {
-	case err == nil:
-		p.Consented = consent
-	case app.ErrorCode(err) != app.ENOTFOUND:
-		return nil, err
 	}
 	// The assignment names the acknowledgment that satisfies this cycle: one
 	// of the current version, or of an earlier one when only minor versions

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"portal/app"
 )
@@ -99,4 +101,58 @@ func anySlice(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// Progress reads everything a page needs about one person's cycle in one query.
+func (s *AckService) Progress(ctx context.Context, cycleID, employeeID, versionID int64) (*app.ProgressData, error) {
+	var p app.ProgressData
+	var a app.Assignment
+	var signed, read, qCreated, cAccepted sql.NullString
+	var ack, qID, qScore, qTotal, qMark, cID sql.NullInt64
+	var cVersion, cSHA sql.NullString
+	err := s.db.read.QueryRowContext(ctx, `SELECT a.due_on, a.active, a.started, a.signed_at, a.ack_id,
+		(SELECT group_concat(m.slug || ' ' || m.read_at, char(10)) FROM module_progress m WHERE m.employee_id = a.employee_id AND m.cycle_id = a.cycle_id),
+		(SELECT COUNT(*) FROM quiz_attempts x WHERE x.employee_id = a.employee_id AND x.cycle_id = a.cycle_id),
+		q.id, q.score, q.total, q.pass_mark, q.created_at, c.id, c.version, c.sha256, c.accepted_at
+		FROM assignments a
+		LEFT JOIN (SELECT id, score, total, pass_mark, created_at FROM quiz_attempts
+			WHERE employee_id = ? AND cycle_id = ? AND passed = 1 AND policy_version_id = ? ORDER BY id DESC LIMIT 1) q ON 1
+		LEFT JOIN (SELECT id, version, sha256, accepted_at FROM consents
+			WHERE employee_id = ? AND cycle_id = ? ORDER BY id DESC LIMIT 1) c ON 1
+		WHERE a.cycle_id = ? AND a.employee_id = ?`,
+		employeeID, cycleID, versionID, employeeID, cycleID, cycleID, employeeID).Scan(
+		&a.DueOn, &a.Active, &a.Started, &signed, &ack, &read, &p.Attempts,
+		&qID, &qScore, &qTotal, &qMark, &qCreated, &cID, &cVersion, &cSHA, &cAccepted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "You have nothing to sign in this cycle.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read progress: %w", err)
+	}
+	a.CycleID, a.EmployeeID = cycleID, employeeID
+	if signed.Valid {
+		t := parseTime(signed.String)
+		a.SignedAt = &t
+	}
+	if ack.Valid {
+		a.AckID = &ack.Int64
+	}
+	p.Assignment = &a
+	p.Read = map[string]time.Time{}
+	if read.Valid {
+		for _, line := range strings.Split(read.String, "\n") {
+			if slug, at, ok := strings.Cut(line, " "); ok {
+				p.Read[slug] = parseTime(at)
+			}
+		}
+	}
+	if qID.Valid {
+		p.Passed = &app.QuizAttempt{ID: qID.Int64, EmployeeID: employeeID, CycleID: cycleID, PolicyVersionID: versionID,
+			Score: int(qScore.Int64), Total: int(qTotal.Int64), PassMark: int(qMark.Int64), Passed: true, CreatedAt: parseTime(qCreated.String)}
+	}
+	if cID.Valid {
+		p.Consent = &app.ConsentRecord{ID: cID.Int64, EmployeeID: employeeID, CycleID: cycleID, Version: cVersion.String,
+			SHA256: cSHA.String, AcceptedAt: parseTime(cAccepted.String)}
+	}
+	return &p, nil
 }

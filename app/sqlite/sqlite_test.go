@@ -280,3 +280,36 @@ func TestSessionTimeouts(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressMatchesTheSeparateQueries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	empty, err := f.acks.Progress(ctx, f.cycle.ID, f.emp.ID, f.version.ID)
+	if err != nil || empty.Attempts != 0 || empty.Passed != nil || empty.Consent != nil || len(empty.Read) != 0 || empty.Assignment.SignedAt != nil {
+		t.Fatalf("before anything: %+v %v", empty, err)
+	}
+	if err := f.acks.MarkModuleRead(ctx, f.emp.ID, f.cycle.ID, "m"); err != nil {
+		t.Fatal(err)
+	}
+	ack, _ := f.sign(t)
+	p, err := f.acks.Progress(ctx, f.cycle.ID, f.emp.ID, f.version.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts, _ := f.acks.FindQuizAttempts(ctx, f.emp.ID, f.cycle.ID)
+	consent, _ := f.acks.FindConsent(ctx, f.emp.ID, f.cycle.ID)
+	read, _ := f.acks.ModulesRead(ctx, f.emp.ID, f.cycle.ID)
+	asg, _ := f.acks.FindAssignment(ctx, f.cycle.ID, f.emp.ID)
+	if p.Attempts != len(attempts) || p.Passed == nil || p.Passed.ID != attempts[0].ID || p.Passed.Percent() != attempts[0].Percent() ||
+		p.Consent == nil || p.Consent.ID != consent.ID || p.Consent.SHA256 != consent.SHA256 ||
+		len(p.Read) != len(read) || !p.Read["m"].Equal(read["m"]) ||
+		p.Assignment.AckID == nil || *p.Assignment.AckID != ack.ID || *asg.AckID != ack.ID || p.Assignment.DueOn != asg.DueOn {
+		t.Fatalf("combined %+v differs from the separate queries", p)
+	}
+	if other, err := f.acks.Progress(ctx, f.cycle.ID, f.emp.ID, f.version.ID+1); err != nil || other.Passed != nil {
+		t.Fatalf("a passing attempt of another version counted: %+v %v", other, err)
+	}
+	if _, err := f.acks.Progress(ctx, f.cycle.ID, 999, f.version.ID); app.ErrorCode(err) != app.ENOTFOUND {
+		t.Fatalf("no assignment: %v", err)
+	}
+}
