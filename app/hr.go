@@ -117,9 +117,6 @@ func (c Completion) Percent() int {
 	return c.Signed * 100 / c.Total
 }
 
-// Remaining counts the people still to sign.
-func (c Completion) Remaining() int { return c.Total - c.Signed }
-
 // PeopleFilter selects people in a cycle for the HR lists and exports.
 type PeopleFilter struct {
 	CycleID    int64

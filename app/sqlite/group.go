@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // groupJob is one unit of work for the group committer.
@@ -20,18 +19,17 @@ type groupJob struct {
 // COMMIT — a single sync to disk — covers them all. Nobody is answered before
 // that commit, so nothing acknowledged is lost if the process then dies.
 type groupCommitter struct {
-	db    *DB
-	jobs  chan *groupJob
-	stop  chan struct{}
-	done  chan struct{}
-	max   int           // most jobs in one transaction
-	delay time.Duration // how long the first job waits for company
-	once  sync.Once
+	db   *DB
+	jobs chan *groupJob
+	stop chan struct{}
+	done chan struct{}
+	max  int // most jobs in one transaction
+	once sync.Once
 }
 
 func newGroupCommitter(db *DB) *groupCommitter {
 	g := &groupCommitter{db: db, jobs: make(chan *groupJob, 1024), stop: make(chan struct{}),
-		done: make(chan struct{}), max: 256, delay: 0}
+		done: make(chan struct{}), max: 256}
 	go g.run()
 	return g
 }
@@ -60,10 +58,8 @@ func (g *groupCommitter) run() {
 		case <-g.stop:
 			return
 		}
+		// Whatever queued while the last batch committed joins this one.
 		batch := []*groupJob{first}
-		if g.delay > 0 {
-			time.Sleep(g.delay)
-		}
 	fill:
 		for len(batch) < g.max {
 			select {

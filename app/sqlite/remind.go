@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -112,14 +111,4 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 		return sum, nil // the deferred rollback undoes everything
 	}
 	return sum, tx.Commit()
-}
-
-// Unreachable reports whether mail to the address bounced permanently.
-func (o *Outbox) Unreachable(ctx context.Context, email string) (bool, error) {
-	var n int
-	err := o.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM unreachable WHERE email = ?`, email).Scan(&n)
-	if err != nil && err != sql.ErrNoRows {
-		return false, fmt.Errorf("check unreachable: %w", err)
-	}
-	return n > 0, nil
 }
