@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3"
 
 	"portal/app"
 )
@@ -79,7 +79,7 @@ func Open(path string, opts Options) (*DB, error) {
 
 	db := &DB{Path: path, Now: time.Now, dsn: dsn}
 	var err error
-	if db.write, err = sql.Open("sqlite3", dsn); err != nil {
+	if db.write, err = sql.Open(driverName, dsn); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -96,7 +96,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	q.Set("_query_only", "1")
 	q.Set("_txlock", "deferred")
-	if db.read, err = sql.Open("sqlite3", "file:"+path+"?"+q.Encode()); err != nil {
+	if db.read, err = sql.Open(driverName, "file:"+path+"?"+q.Encode()); err != nil {
 		_ = db.write.Close() // the open error is the one to report
 		return nil, fmt.Errorf("open read pool: %w", err)
 	}
@@ -168,7 +168,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	}
 	// A connection of its own: VACUUM INTO reads one snapshot of the source
 	// (WAL lets writers go on meanwhile), but the read pool is query-only.
-	conn, err := sql.Open("sqlite3", db.dsn)
+	conn, err := sql.Open(driverName, db.dsn)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
