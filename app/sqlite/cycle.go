@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"portal/app"
 )
@@ -27,9 +29,63 @@ func scanCycle(row interface{ Scan(...any) error }) (*app.Cycle, error) {
 	return &c, nil
 }
 
+// cycleCache keeps the current cycle, which every employee page needs.
+// Cycles change only through CycleService, whose writes clear it; the day is
+// part of the key, and an entry lives a few seconds at most so that a write
+// by another process is seen soon too.
+type cycleCache struct {
+	mu    sync.Mutex
+	gen   uint64 // bumped by every cycle write
+	day   string
+	until time.Time
+	cycle app.Cycle
+}
+
+// cycleCacheLife bounds how long a cached current cycle is used.
+const cycleCacheLife = 2 * time.Second
+
+func (cc *cycleCache) get(day string, now time.Time) (*app.Cycle, uint64, bool) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.day == day && now.Before(cc.until) {
+		c := cc.cycle
+		return &c, cc.gen, true
+	}
+	return nil, cc.gen, false
+}
+
+// put keeps c unless a cycle was written since gen was read.
+func (cc *cycleCache) put(gen uint64, day string, now time.Time, c *app.Cycle) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if gen == cc.gen {
+		cc.day, cc.until, cc.cycle = day, now.Add(cycleCacheLife), *c
+	}
+}
+
+func (cc *cycleCache) clear() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.gen++
+	cc.day = ""
+}
+
 // CurrentCycle returns the most recent open cycle that has opened by today.
 func (s *CycleService) CurrentCycle(ctx context.Context) (*app.Cycle, error) {
 	today := s.db.Now().UTC().Format(app.DateLayout)
+	now := time.Now() // the entry's life is real time, whatever the clock of the day says
+	cached, gen, ok := s.db.cycles.get(today, now)
+	if ok {
+		return cached, nil
+	}
+	c, err := s.currentCycle(ctx, today)
+	if err == nil {
+		s.db.cycles.put(gen, today, now, c)
+	}
+	return c, err
+}
+
+func (s *CycleService) currentCycle(ctx context.Context, today string) (*app.Cycle, error) {
 	c, err := scanCycle(s.db.read.QueryRowContext(ctx, `SELECT `+cycleColumns+` FROM cycles
 		WHERE open = 1 AND opens_on <= ? ORDER BY opens_on DESC, id DESC LIMIT 1`, today))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -55,6 +111,7 @@ func (s *CycleService) FindCycleByID(ctx context.Context, id int64) (*app.Cycle,
 
 // CreateCycle stores a new cycle; at most one cycle per year may be open.
 func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
+	defer s.db.cycles.clear()
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -107,6 +164,7 @@ func (s *CycleService) FindCycles(ctx context.Context) ([]*app.Cycle, error) {
 // CloseCycle closes a cycle: nobody is asked to sign in it any more; what
 // was signed stays.
 func (s *CycleService) CloseCycle(ctx context.Context, id int64, actor *int64) error {
+	defer s.db.cycles.clear()
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
 		return err
@@ -131,6 +189,7 @@ func (s *CycleService) CloseCycle(ctx context.Context, id int64, actor *int64) e
 // assignment of the cycle loses its acknowledgment (which stays on record,
 // now superseded). A minor version keeps existing signatures.
 func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID int64, actor *int64) error {
+	defer s.db.cycles.clear()
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
 		return err

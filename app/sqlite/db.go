@@ -32,6 +32,8 @@ type DB struct {
 	write *sql.DB // exactly one connection: SQLite allows one writer at a time
 	read  *sql.DB // a pool of query-only connections
 	group *groupCommitter
+	// cycles caches the current cycle (CycleService).
+	cycles cycleCache
 
 	// Path is the database file.
 	Path string

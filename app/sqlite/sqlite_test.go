@@ -313,3 +313,63 @@ func TestProgressMatchesTheSeparateQueries(t *testing.T) {
 		t.Fatalf("no assignment: %v", err)
 	}
 }
+
+// The cached current cycle follows every cycle write at once, and a write by
+// another handle on the same file within its short life.
+func TestCurrentCycleCacheFollowsWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cs := NewCycleService(f.db)
+	c, err := cs.CurrentCycle(ctx)
+	if err != nil || c.ID != f.cycle.ID {
+		t.Fatalf("current: %+v %v", c, err)
+	}
+	c.Name = "changed by the caller"
+	if again, _ := cs.CurrentCycle(ctx); again.Name != f.cycle.Name {
+		t.Fatalf("a caller's change reached the cache: %q", again.Name)
+	}
+	v2 := &app.PolicyVersion{Code: "2.0", Title: "Policy", Kind: app.KindMinor, Effective: "2026-02-01",
+		Intent: "I agree.", SHA256: strings.Repeat("cd", 32), Modules: f.version.Modules, Questions: f.version.Questions}
+	if err := NewPolicyService(f.db).PublishVersion(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.SetCycleVersion(ctx, f.cycle.ID, v2.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := cs.CurrentCycle(ctx); c.PolicyVersionID != v2.ID {
+		t.Fatalf("after a version change: version %d", c.PolicyVersionID)
+	}
+	if err := cs.CloseCycle(ctx, f.cycle.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cs.CurrentCycle(ctx); app.ErrorCode(err) != app.ENOTFOUND {
+		t.Fatalf("after closing: %+v %v", c, err)
+	}
+	next := &app.Cycle{Name: "2027", PolicyVersionID: v2.ID, OpensOn: "2026-01-02", DueOn: "2026-03-01", NewHireDays: 30, Open: true}
+	if err := cs.CreateCycle(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cs.CurrentCycle(ctx); err != nil || c.ID != next.ID {
+		t.Fatalf("after creating: %+v %v", c, err)
+	}
+	// Another handle (as another process would) closes it: seen once the
+	// entry's short life is over.
+	other, err := Open(f.db.Path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := NewCycleService(other).CloseCycle(ctx, next.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(cycleCacheLife + 5*time.Second)
+	for {
+		if _, err := cs.CurrentCycle(ctx); app.ErrorCode(err) == app.ENOTFOUND {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a cycle closed by another handle is still current")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
