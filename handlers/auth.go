@@ -87,7 +87,7 @@ func (h *Handler) mailSignInLink(c *fiber.Ctx, e *app.Employee, next string) err
 }
 
 func (h *Handler) signInSent(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, "signin_sent", h.page(c, "Check your e-mail"))
+	return h.render(c, fiber.StatusOK, "signin_sent", struct{ Page }{h.page(c, "Check your e-mail")})
 }
 
 type signInConfirmPage struct {

@@ -115,10 +115,9 @@ func (s *AckService) Progress(ctx context.Context, cycleID, employeeID, versionI
 		(SELECT COUNT(*) FROM quiz_attempts x WHERE x.employee_id = a.employee_id AND x.cycle_id = a.cycle_id),
 		q.id, q.score, q.total, q.pass_mark, q.created_at, c.id, c.version, c.sha256, c.accepted_at
 		FROM assignments a
-		LEFT JOIN (SELECT id, score, total, pass_mark, created_at FROM quiz_attempts
-			WHERE employee_id = ? AND cycle_id = ? AND passed = 1 AND policy_version_id = ? ORDER BY id DESC LIMIT 1) q ON 1
-		LEFT JOIN (SELECT id, version, sha256, accepted_at FROM consents
-			WHERE employee_id = ? AND cycle_id = ? ORDER BY id DESC LIMIT 1) c ON 1
+		LEFT JOIN quiz_attempts q ON q.id = (SELECT max(id) FROM quiz_attempts
+			WHERE employee_id = ? AND cycle_id = ? AND passed = 1 AND policy_version_id = ?)
+		LEFT JOIN consents c ON c.id = (SELECT max(id) FROM consents WHERE employee_id = ? AND cycle_id = ?)
 		WHERE a.cycle_id = ? AND a.employee_id = ?`,
 		employeeID, cycleID, versionID, employeeID, cycleID, cycleID, employeeID).Scan(
 		&a.DueOn, &a.Active, &a.Started, &signed, &ack, &read, &p.Attempts,
