@@ -185,50 +185,54 @@ func (s *AckService) FindConsent(ctx context.Context, employeeID, cycleID int64)
 // double click, a retried request — it changes nothing and returns the
 // existing record with created=false.
 func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledgment) (*app.Acknowledgment, bool, error) {
-	var found *app.Acknowledgment
+	var id int64
 	var created bool
 	// Signatures arriving together share one transaction and one commit
 	// (see groupCommitter); each runs in its own savepoint.
 	err := s.db.group.do(ctx, func(tx *sql.Tx) error {
 		var err error
-		found, created, err = s.createAck(ctx, tx, a)
+		id, created, err = s.createAck(ctx, tx, a)
 		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	return found, created, nil
+	// Read back once committed, from the read pool: the one writer goes on
+	// with the next signatures meanwhile.
+	found, err := findAcks(ctx, s.db.read, `a.id = ?`, 1, 0, id)
+	if err != nil || len(found) == 0 {
+		return nil, false, fmt.Errorf("read acknowledgment %d: %w", id, err)
+	}
+	return found[0], created, nil
 }
 
 // createAck writes one acknowledgment, its chain link, its assignment and the
-// queued copy of its certificate inside tx.
-func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) (*app.Acknowledgment, bool, error) {
-	var existing int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?`,
-		a.EmployeeID, a.CycleID, a.PolicyVersionID).Scan(&existing)
-	if err == nil {
-		found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, existing)
-		if err != nil || len(found) == 0 {
-			return nil, false, fmt.Errorf("read existing acknowledgment: %w", err)
-		}
-		return found[0], false, nil
+// queued copy of its certificate inside tx, and returns its id; created is
+// false when the person had already signed this cycle's version.
+func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) (int64, bool, error) {
+	// One query for what the row needs: an existing signature, the cycle's
+	// year and, since one writer holds the lock, the next id, so that the
+	// certificate number can be part of the row from the start.
+	var existing sql.NullInt64
+	var year sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?),
+		(SELECT year FROM cycles WHERE id = ?),
+		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments)`,
+		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.CycleID).Scan(&existing, &year, &a.ID)
+	if err != nil {
+		return 0, false, fmt.Errorf("check existing acknowledgment: %w", err)
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, false, fmt.Errorf("check existing acknowledgment: %w", err)
+	if existing.Valid {
+		return existing.Int64, false, nil
 	}
-	var year int
-	if err := tx.QueryRowContext(ctx, `SELECT year FROM cycles WHERE id = ?`, a.CycleID).Scan(&year); err != nil {
-		return nil, false, fmt.Errorf("read cycle: %w", err)
+	if !year.Valid {
+		return 0, false, fmt.Errorf("read cycle %d: %w", a.CycleID, sql.ErrNoRows)
 	}
-	// One writer holds the lock, so the next id is ours: the certificate
-	// number can be part of the row from the start.
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments`).Scan(&a.ID); err != nil {
-		return nil, false, fmt.Errorf("next acknowledgment id: %w", err)
-	}
-	a.CertificateNo = fmt.Sprintf("SMP-%d-%06d", year, a.ID)
+	a.CertificateNo = fmt.Sprintf("SMP-%d-%06d", year.Int64, a.ID)
 	if a.VerifyCode == "" {
 		if a.VerifyCode, err = app.NewVerifyCode(); err != nil {
-			return nil, false, err
+			return 0, false, err
 		}
 	}
 	a.SignedAt = s.db.Now().UTC()
@@ -239,10 +243,10 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 		a.ConsentSHA256, a.IntentText, a.Comment, formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod,
 		a.QuizAttemptID, a.CertificateNo, a.VerifyCode)
 	if err != nil {
-		return nil, false, fmt.Errorf("insert acknowledgment: %w", err)
+		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
 	}
 	if a.ChainSeq, a.PrevHash, a.Hash, err = appendChain(ctx, tx, "acknowledgment", a.ID); err != nil {
-		return nil, false, err
+		return 0, false, err
 	}
 	signOn := func() (int64, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ? WHERE cycle_id = ? AND employee_id = ?`,
@@ -259,7 +263,7 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 		}
 	}
 	if err != nil {
-		return nil, false, err
+		return 0, false, err
 	}
 	// The copy of the certificate is queued in the same transaction: it cannot
 	// be lost between the signature and the mail.
@@ -268,13 +272,9 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 		subject, text_body, html_body, next_attempt_at, created_at)
 		SELECT 'certificate:' || ?, 'certificate', e.id, ?, ?, e.email, e.full_name, '', '', '', ?, ? FROM employees e WHERE e.id = ?
 		ON CONFLICT (dedupe_key) DO NOTHING`, a.ID, a.CycleID, a.ID, now, now, a.EmployeeID); err != nil {
-		return nil, false, fmt.Errorf("queue certificate copy: %w", err)
+		return 0, false, fmt.Errorf("queue certificate copy: %w", err)
 	}
-	found, err := findAcks(ctx, tx, `a.id = ?`, 1, 0, a.ID)
-	if err != nil || len(found) == 0 {
-		return nil, false, fmt.Errorf("read new acknowledgment: %w", err)
-	}
-	return found[0], true, nil
+	return a.ID, true, nil
 }
 
 const ackSelect = `SELECT a.id, a.employee_id, a.cycle_id, a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id,
