@@ -21,12 +21,21 @@ type client struct {
 	csrf string // the last CSRF token seen in a page
 }
 
+// testTransport is shared by every test client. It keeps up to 256 idle
+// connections to the portal, as that many browsers would each keep theirs;
+// the default keeps 2, so concurrent clients would dial for most requests.
+var testTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 256
+	return t
+}()
+
 func newClient(t testing.TB, base string) *client {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, base: base, http: &http.Client{Jar: jar,
+	return &client{t: t, base: base, http: &http.Client{Jar: jar, Transport: testTransport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

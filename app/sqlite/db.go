@@ -81,7 +81,7 @@ func Open(path string, opts Options) (*DB, error) {
 
 	db := &DB{Path: path, Now: time.Now, dsn: dsn}
 	var err error
-	if db.write, err = sql.Open(driverName, dsn); err != nil {
+	if db.write, err = sql.Open(writerDriverName, dsn); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)

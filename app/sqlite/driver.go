@@ -29,16 +29,35 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// driverName is the SQLite driver with the portal's connection hook.
-const driverName = "sqlite3-portal"
+// The SQLite drivers with the portal's connection hooks: one for the read
+// pool, one for the writer.
+const (
+	driverName       = "sqlite3-portal"
+	writerDriverName = "sqlite3-portal-writer"
+)
 
 func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		if qpsg(c, 1) != 1 {
-			return errors.New("cannot turn on SQLite's query planner stability guarantee")
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: stablePlans})
+	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if err := stablePlans(c); err != nil {
+			return err
 		}
-		return nil
+		// The writer runs every signature of a group commit in a savepoint,
+		// and SQLite keeps what a savepoint may have to undo in a statement
+		// journal that spills to a temporary file past 64 KiB: one write
+		// system call per page. In memory it costs no system call; the
+		// writer's temporary tables and sorts (roster import, reminder
+		// passes) are a few megabytes at 100,000 people.
+		_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+		return err
 	}})
+}
+
+func stablePlans(c *sqlite3.SQLiteConn) error {
+	if qpsg(c, 1) != 1 {
+		return errors.New("cannot turn on SQLite's query planner stability guarantee")
+	}
+	return nil
 }
 
 // qpsg sets (set=1) or reads (set=-1) SQLITE_DBCONFIG_ENABLE_QPSG on a

@@ -31,6 +31,11 @@ func TestConnectionsHoldPlansStable(t *testing.T) {
 			t.Errorf("%s connection: query planner stability guarantee is %d, want 1", name, state)
 		}
 	}
+	// The writer keeps its savepoints' journal in memory (2 = MEMORY).
+	var store int
+	if err := f.db.write.QueryRow(`PRAGMA temp_store`).Scan(&store); err != nil || store != 2 {
+		t.Errorf("writer temp_store = %d (%v), want 2", store, err)
+	}
 	// A plain go-sqlite3 connection has it off, so the check can fail.
 	raw, err := sql.Open("sqlite3", f.db.Path)
 	if err != nil {

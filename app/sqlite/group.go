@@ -38,15 +38,31 @@ func newGroupCommitter(db *DB) *groupCommitter {
 func (g *groupCommitter) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
+	case <-g.stop:
+		return fmt.Errorf("database is closing")
+	default:
+	}
+	select {
 	case g.jobs <- j:
 	case <-g.stop:
 		return fmt.Errorf("database is closing")
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// Once queued, the job is always answered: wait for it even if ctx ends,
-	// so a commit is never reported as a failure.
-	return <-j.done
+	// Once queued, the job is answered even if ctx ends, so a commit is never
+	// reported as a failure. A job still queued when the committer stops was
+	// never run: the database is closing.
+	select {
+	case err := <-j.done:
+		return err
+	case <-g.done:
+		select {
+		case err := <-j.done:
+			return err
+		default:
+			return fmt.Errorf("database is closing")
+		}
+	}
 }
 
 func (g *groupCommitter) run() {

@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"portal/app"
 )
@@ -75,5 +78,45 @@ func TestConcurrentSignaturesKeepTheChain(t *testing.T) {
 	}
 	if _, brk, err := NewAuditService(f.db).VerifyChain(ctx); err != nil || brk != nil {
 		t.Fatalf("chain: %+v %v", brk, err)
+	}
+}
+
+// Writers racing the database's close are all answered, committed or told
+// that it is closing; none waits for ever.
+func TestGroupCommitAnswersEveryoneAtClose(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		db, err := Open(filepath.Join(t.TempDir(), "close.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.write.Exec(`CREATE TABLE g (n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		answered := make(chan error, 64)
+		for i := 0; i < 64; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				answered <- db.group.do(context.Background(), func(tx *sql.Tx) error {
+					_, err := tx.Exec(`INSERT INTO g (n) VALUES (?)`, i)
+					return err
+				})
+			}()
+		}
+		_ = db.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: a writer was never answered after close", round)
+		}
+		close(answered)
+		for err := range answered {
+			if err != nil && !strings.Contains(err.Error(), "closing") && !strings.Contains(err.Error(), "closed") {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
 	}
 }

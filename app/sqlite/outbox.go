@@ -89,45 +89,50 @@ func (o *Outbox) find(ctx context.Context, tail string, args ...any) ([]*app.Mes
 	return out, rows.Err()
 }
 
+// The outbox's writes go through the group committer: while many people
+// sign, the worker's claims and delivery records share their commits
+// instead of queueing for the writer one commit each.
+
 // ClaimDue locks up to limit messages that are due for delivery and returns them.
 func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error) {
-	tx, err := o.db.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	now := formatTime(o.db.Now())
-	rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_at = ? WHERE id IN (
-			SELECT id FROM outbox WHERE status = 'queued' AND locked_at IS NULL AND next_attempt_at <= ?
-			ORDER BY next_attempt_at, id LIMIT ?)
-		RETURNING `+messageColumns, now, now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim messages: %w", err)
-	}
 	var out []*app.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
+	err := o.db.group.do(ctx, func(tx *sql.Tx) error {
+		out = nil
+		now := formatTime(o.db.Now())
+		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_at = ? WHERE id IN (
+				SELECT id FROM outbox WHERE status = 'queued' AND locked_at IS NULL AND next_attempt_at <= ?
+				ORDER BY next_attempt_at, id LIMIT ?)
+			RETURNING `+messageColumns, now, now, limit)
 		if err != nil {
-			_ = rows.Close() // the scan error is the one to report
-			return nil, fmt.Errorf("scan message: %w", err)
+			return fmt.Errorf("claim messages: %w", err)
 		}
-		out = append(out, m)
-	}
-	if err := rows.Close(); err != nil {
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				_ = rows.Close() // the scan error is the one to report
+				return fmt.Errorf("scan message: %w", err)
+			}
+			out = append(out, m)
+		}
+		return rows.Close()
+	})
+	if err != nil {
 		return nil, err
 	}
-	return out, tx.Commit()
+	return out, nil
 }
 
 // MarkSent records a delivered message with what was sent.
 func (o *Outbox) MarkSent(ctx context.Context, m *app.Message) error {
-	now := formatTime(o.db.Now())
-	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1,
-		subject = ?, text_body = ?, html_body = ? WHERE id = ?`, now, m.Subject, m.Text, m.HTML, m.ID)
-	if err != nil {
-		return fmt.Errorf("mark message sent: %w", err)
-	}
-	return nil
+	return o.db.group.do(ctx, func(tx *sql.Tx) error {
+		now := formatTime(o.db.Now())
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1,
+			subject = ?, text_body = ?, html_body = ? WHERE id = ?`, now, m.Subject, m.Text, m.HTML, m.ID)
+		if err != nil {
+			return fmt.Errorf("mark message sent: %w", err)
+		}
+		return nil
+	})
 }
 
 // MarkFailed records a failed attempt: the message is retried after backoff,
@@ -136,36 +141,34 @@ func (o *Outbox) MarkFailed(ctx context.Context, id int64, reason string, backof
 	if len(reason) > 500 {
 		reason = reason[:500]
 	}
-	tx, err := o.db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
 	status := "queued"
 	if permanent {
 		status = "failed"
 	}
-	next := formatTime(o.db.Now().Add(backoff))
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-		locked_at = NULL, last_error = ? WHERE id = ?`, status, next, reason, id); err != nil {
-		return fmt.Errorf("mark message failed: %w", err)
-	}
-	if permanent {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO unreachable (email, at, reason) SELECT to_addr, ?, ? FROM outbox WHERE id = ?
-			ON CONFLICT (email) DO UPDATE SET at = excluded.at, reason = excluded.reason`, formatTime(o.db.Now()), reason, id); err != nil {
-			return fmt.Errorf("mark address unreachable: %w", err)
+	return o.db.group.do(ctx, func(tx *sql.Tx) error {
+		next := formatTime(o.db.Now().Add(backoff))
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+			locked_at = NULL, last_error = ? WHERE id = ?`, status, next, reason, id); err != nil {
+			return fmt.Errorf("mark message failed: %w", err)
 		}
-	}
-	return tx.Commit()
+		if permanent {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO unreachable (email, at, reason) SELECT to_addr, ?, ? FROM outbox WHERE id = ?
+				ON CONFLICT (email) DO UPDATE SET at = excluded.at, reason = excluded.reason`, formatTime(o.db.Now()), reason, id); err != nil {
+				return fmt.Errorf("mark address unreachable: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // MarkSkipped records a message that is no longer needed (its person signed meanwhile).
 func (o *Outbox) MarkSkipped(ctx context.Context, id int64, reason string) error {
-	_, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'skipped', locked_at = NULL, last_error = ? WHERE id = ?`, reason, id)
-	if err != nil {
-		return fmt.Errorf("mark message skipped: %w", err)
-	}
-	return nil
+	return o.db.group.do(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'skipped', locked_at = NULL, last_error = ? WHERE id = ?`, reason, id); err != nil {
+			return fmt.Errorf("mark message skipped: %w", err)
+		}
+		return nil
+	})
 }
 
 // ReleaseLocks clears claims left by a worker that stopped mid-delivery.
