@@ -197,45 +197,53 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 	if err != nil {
 		return nil, false, err
 	}
-	// Read back once committed, from the read pool: the one writer goes on
-	// with the next signatures meanwhile.
+	if created {
+		// a holds the row as written (TestCreatedAcknowledgmentIsAsStored).
+		stored := *a
+		return &stored, true, nil
+	}
 	found, err := findAcks(ctx, s.db.read, `a.id = ?`, 1, 0, id)
 	if err != nil || len(found) == 0 {
 		return nil, false, fmt.Errorf("read acknowledgment %d: %w", id, err)
 	}
-	return found[0], created, nil
+	return found[0], false, nil
 }
 
 // createAck writes one acknowledgment, its chain link, its assignment and the
 // queued copy of its certificate inside tx, and returns its id; created is
-// false when the person had already signed this cycle's version.
+// false when the person had already signed this cycle's version. For a new
+// one, a is filled in as stored.
 func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) (int64, bool, error) {
-	// One query for what the row needs: an existing signature, the cycle's
-	// year and, since one writer holds the lock, the next id, so that the
-	// certificate number can be part of the row from the start.
+	// One query for what the row needs: an existing signature, the names
+	// shown with it and, since one writer holds the lock, the next id, so
+	// that the certificate number can be part of the row from the start.
 	var existing sql.NullInt64
 	var year sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT
 		(SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?),
-		(SELECT year FROM cycles WHERE id = ?),
-		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments)`,
-		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.CycleID).Scan(&existing, &year, &a.ID)
+		y.year, y.name, p.code, p.title, e.employee_number, e.full_name, e.agency, e.department,
+		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments)
+		FROM cycles y, policy_versions p, employees e WHERE y.id = ? AND p.id = ? AND e.id = ?`,
+		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.CycleID, a.PolicyVersionID, a.EmployeeID).Scan(
+		&existing, &year, &a.CycleName, &a.PolicyCode, &a.PolicyTitle,
+		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("acknowledgment for a cycle, version or person that does not exist: %w", err)
+	}
 	if err != nil {
 		return 0, false, fmt.Errorf("check existing acknowledgment: %w", err)
 	}
 	if existing.Valid {
 		return existing.Int64, false, nil
 	}
-	if !year.Valid {
-		return 0, false, fmt.Errorf("read cycle %d: %w", a.CycleID, sql.ErrNoRows)
-	}
+	a.Superseded = false
 	a.CertificateNo = fmt.Sprintf("SMP-%d-%06d", year.Int64, a.ID)
 	if a.VerifyCode == "" {
 		if a.VerifyCode, err = app.NewVerifyCode(); err != nil {
 			return 0, false, err
 		}
 	}
-	a.SignedAt = s.db.Now().UTC()
+	a.SignedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored (TimeLayout)
 	_, err = tx.ExecContext(ctx, `INSERT INTO acknowledgments (id, employee_id, cycle_id, policy_version_id, policy_sha256,
 		typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
 		quiz_attempt_id, certificate_no, verify_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

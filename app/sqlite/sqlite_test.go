@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -371,5 +372,26 @@ func TestCurrentCycleCacheFollowsWrites(t *testing.T) {
 			t.Fatal("a cycle closed by another handle is still current")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The acknowledgment returned on signing is the one stored, field for field
+// (it is built in the transaction rather than read back).
+func TestCreatedAcknowledgmentIsAsStored(t *testing.T) {
+	f := newFixture(t)
+	ack, created := f.sign(t)
+	if !created {
+		t.Fatal("not created")
+	}
+	stored, _, err := f.acks.FindAcknowledgments(context.Background(), app.AckFilter{ID: &ack.ID})
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("%v %v", stored, err)
+	}
+	if !reflect.DeepEqual(ack, stored[0]) {
+		t.Fatalf("returned %+v\nstored   %+v", ack, stored[0])
+	}
+	again, created := f.sign(t)
+	if created || !reflect.DeepEqual(again, stored[0]) {
+		t.Fatalf("second sign: created %v, %+v", created, again)
 	}
 }
