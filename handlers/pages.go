@@ -21,6 +21,27 @@ type Page struct {
 	RequestID string
 }
 
+// navState is what the main navigation shows and which entry is current,
+// worked out in one call so that the header template makes one call rather
+// than a dozen comparisons.
+type navState struct {
+	Home, Guidance, Quiz, Sign, Team, HR, Admin bool // the current entry
+	ShowTeam, ShowHR, ShowVersions, ShowAdmin   bool // the entries this person has
+}
+
+// NavState is the main navigation for the page's user.
+func (p Page) NavState() navState {
+	n := navState{Home: p.Nav == "home", Guidance: p.Nav == "guidance", Quiz: p.Nav == "quiz", Sign: p.Nav == "sign",
+		Team: p.Nav == "team", HR: p.Nav == "hr", Admin: p.Nav == "admin"}
+	if p.User != nil {
+		n.ShowTeam = p.User.IsManager
+		n.ShowHR = p.User.HasRole(app.RoleHR)
+		n.ShowAdmin = p.User.HasRole(app.RoleAdmin)
+		n.ShowVersions = n.ShowAdmin && !n.ShowHR
+	}
+	return n
+}
+
 func (h *Handler) page(c *fiber.Ctx, title string) Page {
 	csrf, _ := c.Locals(localCSRF).(string)
 	return Page{Title: title, User: currentUser(c), CSRF: csrf, Flash: h.takeFlash(c),
