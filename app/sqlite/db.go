@@ -32,6 +32,7 @@ type DB struct {
 	write *sql.DB // exactly one connection: SQLite allows one writer at a time
 	read  *sql.DB // a pool of query-only connections
 	group *groupCommitter
+	ckpt  *checkpointer
 	// cycles caches the current cycle (CycleService).
 	cycles cycleCache
 
@@ -104,6 +105,11 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(opts.ReadConns)
 	db.read.SetMaxIdleConns(opts.ReadConns)
+	if db.ckpt, err = startCheckpointer(dsn); err != nil {
+		_ = db.read.Close() // the open error is the one to report
+		_ = db.write.Close()
+		return nil, err
+	}
 	db.group = newGroupCommitter(db)
 	return db, nil
 }
@@ -111,7 +117,7 @@ func Open(path string, opts Options) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.group.close()
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
 }
 
 // Ping checks that the database answers a query.

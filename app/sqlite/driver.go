@@ -23,6 +23,7 @@ import "C"
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
 	"unsafe"
 
@@ -48,7 +49,12 @@ func init() {
 		// system call per page. In memory it costs no system call; the
 		// writer's temporary tables and sorts (roster import, reminder
 		// passes) are a few megabytes at 100,000 people.
-		_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+		if _, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil); err != nil {
+			return err
+		}
+		// The checkpointer copies the WAL back in the background; the
+		// writer does it only if that falls far behind.
+		_, err := c.Exec(fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, writerAutoCheckpoint), nil)
 		return err
 	}})
 }

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -36,6 +38,10 @@ func TestConnectionsHoldPlansStable(t *testing.T) {
 	if err := f.db.write.QueryRow(`PRAGMA temp_store`).Scan(&store); err != nil || store != 2 {
 		t.Errorf("writer temp_store = %d (%v), want 2", store, err)
 	}
+	var auto int
+	if err := f.db.write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != writerAutoCheckpoint {
+		t.Errorf("writer wal_autocheckpoint = %d (%v), want %d", auto, err, writerAutoCheckpoint)
+	}
 	// A plain go-sqlite3 connection has it off, so the check can fail.
 	raw, err := sql.Open("sqlite3", f.db.Path)
 	if err != nil {
@@ -55,4 +61,52 @@ func TestConnectionsHoldPlansStable(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The checkpointer copies committed pages from the WAL into the database
+// file by itself: 5 MB committed (far below the writer's own threshold)
+// reach the file without anyone asking.
+func TestCheckpointerCopiesTheWALBack(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.db.write.Exec(`CREATE TABLE blob_test (b BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(f.db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := f.db.write.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 80; i++ {
+		if _, err := tx.Exec(`INSERT INTO blob_test (b) VALUES (zeroblob(65536))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := os.Stat(f.db.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() >= before.Size()+5<<20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (was %d): the WAL was not copied back", st.Size(), before.Size())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestCloseTwice(t *testing.T) {
+	f := newFixture(t)
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.db.Close() // the fixture's cleanup closes it again too
 }
