@@ -244,16 +244,22 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 		}
 	}
 	a.SignedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored (TimeLayout)
-	_, err = tx.ExecContext(ctx, `INSERT INTO acknowledgments (id, employee_id, cycle_id, policy_version_id, policy_sha256,
+	// RETURNING gives the row as stored: its canonical form for the chain.
+	rows, err := tx.QueryContext(ctx, `INSERT INTO acknowledgments (id, employee_id, cycle_id, policy_version_id, policy_sha256,
 		typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
-		quiz_attempt_id, certificate_no, verify_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		quiz_attempt_id, certificate_no, verify_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING `+ackChainColumns,
 		a.ID, a.EmployeeID, a.CycleID, a.PolicyVersionID, a.PolicySHA256, a.TypedName, a.ConsentID, a.ConsentVersion,
 		a.ConsentSHA256, a.IntentText, a.Comment, formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod,
 		a.QuizAttemptID, a.CertificateNo, a.VerifyCode)
 	if err != nil {
 		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
 	}
-	if a.ChainSeq, a.PrevHash, a.Hash, err = appendChain(ctx, tx, "acknowledgment", a.ID); err != nil {
+	canonical, err := canonicalRow(rows)
+	if err != nil {
+		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
+	}
+	if a.ChainSeq, a.PrevHash, a.Hash, err = linkChain(ctx, tx, "acknowledgment", a.ID, canonical); err != nil {
 		return 0, false, err
 	}
 	signOn := func() (int64, error) {

@@ -20,14 +20,19 @@ var genesisHash = strings.Repeat("0", 64)
 // row exactly as stored. A record's canonical form is the JSON array of these
 // columns, so any change to any column breaks the record's hash.
 var chainKinds = map[string]string{
-	"acknowledgment": `SELECT id, employee_id, cycle_id, policy_version_id, policy_sha256, typed_name, consent_id,
-		consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
-		quiz_attempt_id, certificate_no, verify_code FROM acknowledgments WHERE id = ?`,
-	"consent": `SELECT id, employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent FROM consents WHERE id = ?`,
+	"acknowledgment": `SELECT ` + ackChainColumns + ` FROM acknowledgments WHERE id = ?`,
+	"consent":        `SELECT id, employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent FROM consents WHERE id = ?`,
 	"quiz_attempt": `SELECT id, employee_id, cycle_id, policy_version_id, answers, wrong, score, total, pass_mark,
 		passed, created_at FROM quiz_attempts WHERE id = ?`,
 	"audit": `SELECT id, at, actor_id, action, subject_type, subject_id, detail, ip FROM audit_events WHERE id = ?`,
 }
+
+// ackChainColumns are an acknowledgment's columns in its canonical form; the
+// insert returns them (RETURNING gives the row as stored) so that signing
+// need not read the row again.
+const ackChainColumns = `id, employee_id, cycle_id, policy_version_id, policy_sha256, typed_name, consent_id,
+	consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
+	quiz_attempt_id, certificate_no, verify_code`
 
 // chainTables names the table behind each kind, to find rows outside the chain.
 var chainTables = map[string]string{
@@ -44,6 +49,16 @@ func canonicalRecord(ctx context.Context, q querier, kind string, id int64) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("read %s %d: %w", kind, id, err)
 	}
+	body, err := canonicalRow(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %d: %w", kind, id, err)
+	}
+	return body, nil
+}
+
+// canonicalRow returns the canonical form of the one row in rows — the JSON
+// array of its columns — and closes rows.
+func canonicalRow(rows *sql.Rows) ([]byte, error) {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
@@ -61,7 +76,7 @@ func canonicalRecord(ctx context.Context, q querier, kind string, id int64) ([]b
 		ptrs[i] = &vals[i]
 	}
 	if err := rows.Scan(ptrs...); err != nil {
-		return nil, fmt.Errorf("scan %s %d: %w", kind, id, err)
+		return nil, err
 	}
 	for i, v := range vals {
 		if b, ok := v.([]byte); ok {
@@ -93,6 +108,12 @@ func appendChain(ctx context.Context, tx *sql.Tx, kind string, id int64) (seq in
 	if err != nil {
 		return 0, "", "", err
 	}
+	return linkChain(ctx, tx, kind, id, canonical)
+}
+
+// linkChain appends the record of kind/id, whose canonical form the caller
+// has read as stored, to the end of the chain.
+func linkChain(ctx context.Context, tx *sql.Tx, kind string, id int64, canonical []byte) (seq int64, prev, hash string, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT hash FROM chain ORDER BY seq DESC LIMIT 1`).Scan(&prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		prev, err = genesisHash, nil
