@@ -59,7 +59,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 # (PORTAL_BENCH_1M=0 leaves the million out).
 bench:
 	{ $(GO) test -run '^$$' -bench 'CertificateVsBare' -benchtime 2s ./app/pdf/ && \
-	  $(GO) test -run '^$$' -bench 'BenchmarkSign$$|SignConcurrent' -benchtime 2000x . && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkSign$$|SignConcurrent' -benchtime 4000x . && \
 	  $(GO) test -run '^$$' -bench 'Pages' -benchtime 3s . && \
 	  $(GO) test -run '^$$' -bench 'CertificateZip1000' -benchtime 3x . && \
 	  PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard|Import100k|ReminderPass' -benchtime 3x -timeout 30m ./app/sqlite/ && \
