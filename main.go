@@ -183,6 +183,8 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 	outbox := sqlite.NewOutbox(db)
 	worker := mail.NewWorker(outbox, sender, logger)
 	worker.Concurrency = cfg.SMTPConns
+	// Certificate copies and reminders wait while people are signing.
+	worker.Busy = func() bool { return db.Signing(200 * time.Millisecond) }
 	md := content.NewRenderer()
 	h := &handlers.Handler{
 		Config: handlers.Config{

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,3 +194,53 @@ func TestWorkerDeliversAndStops(t *testing.T) {
 }
 
 func (m *memStore) MarkSkipped(context.Context, int64, string) error { return nil }
+
+// While people are signing, the worker holds its batches back, and sends them
+// once signing eases or once it has waited YieldFor.
+func TestWorkerYieldsToSigning(t *testing.T) {
+	srv := startSMTP(t)
+	sent := func(store *memStore) int {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return len(store.sent)
+	}
+	waitSent := func(store *memStore, n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for sent(store) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d delivered", sent(store), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	run := func(busy func() bool, yieldFor time.Duration) (*memStore, context.CancelFunc) {
+		store := &memStore{failed: map[int64]bool{}}
+		for i := int64(1); i <= 3; i++ {
+			store.queued = append(store.queued, &app.Message{ID: i, ToAddr: "a@agency.example", Subject: "s", Text: "t"})
+		}
+		w := NewWorker(store, srv.sender(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		w.Busy, w.YieldFor = busy, yieldFor
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return store, cancel
+	}
+
+	t.Run("held while signing, sent when it eases", func(t *testing.T) {
+		var signing atomic.Bool
+		signing.Store(true)
+		store, _ := run(signing.Load, time.Hour)
+		time.Sleep(300 * time.Millisecond)
+		if n := sent(store); n != 0 {
+			t.Fatalf("%d sent while people were signing", n)
+		}
+		signing.Store(false)
+		waitSent(store, 3)
+	})
+	t.Run("sent after YieldFor however busy", func(t *testing.T) {
+		store, _ := run(func() bool { return true }, 100*time.Millisecond)
+		waitSent(store, 3)
+	})
+}

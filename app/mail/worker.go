@@ -36,13 +36,19 @@ type Worker struct {
 	Interval    time.Duration // poll interval (default 5 s)
 	MaxDelay    time.Duration // cap on the retry back-off (default 1 h)
 	Concurrency int           // messages in flight at once (default 1); match the sender's connections
-	kick        chan struct{}
+	// Busy, when set, says that people are signing right now. The worker
+	// then waits, up to YieldFor before each batch, so that their answers
+	// keep the CPU (a certificate copy costs more to render than the
+	// signature it follows); the copies go out as soon as it eases.
+	Busy     func() bool
+	YieldFor time.Duration // default 2 s
+	kick     chan struct{}
 }
 
 // NewWorker returns a worker.
 func NewWorker(store Store, sender app.Sender, logger *slog.Logger) *Worker {
 	return &Worker{Store: store, Sender: sender, Logger: logger, Interval: 5 * time.Second, MaxDelay: time.Hour,
-		Concurrency: 1, kick: make(chan struct{}, 1)}
+		Concurrency: 1, YieldFor: 2 * time.Second, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks the worker to look at the outbox now.
@@ -74,6 +80,7 @@ func (w *Worker) Run(ctx context.Context) {
 // Drain delivers every message that is due now.
 func (w *Worker) Drain(ctx context.Context) {
 	for ctx.Err() == nil {
+		w.yield(ctx)
 		msgs, err := w.Store.ClaimDue(ctx, 50)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -85,6 +92,21 @@ func (w *Worker) Drain(ctx context.Context) {
 			return
 		}
 		w.deliverAll(ctx, msgs)
+	}
+}
+
+// yield waits while Busy says people are signing, for YieldFor at most.
+func (w *Worker) yield(ctx context.Context) {
+	if w.Busy == nil {
+		return
+	}
+	deadline := time.Now().Add(w.YieldFor)
+	for w.Busy() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

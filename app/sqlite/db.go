@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -35,6 +36,8 @@ type DB struct {
 	ckpt  *checkpointer
 	// cycles caches the current cycle (CycleService).
 	cycles cycleCache
+	// lastSigned is when a signature was last committed (Unix nanoseconds).
+	lastSigned atomic.Int64
 
 	// Path is the database file.
 	Path string
@@ -118,6 +121,12 @@ func Open(path string, opts Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.group.close()
 	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
+}
+
+// Signing reports whether a signature was committed within the last d:
+// people are signing right now, and background work can wait.
+func (db *DB) Signing(d time.Duration) bool {
+	return time.Now().UnixNano()-db.lastSigned.Load() < int64(d)
 }
 
 // Ping checks that the database answers a query.

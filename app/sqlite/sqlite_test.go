@@ -395,3 +395,18 @@ func TestCreatedAcknowledgmentIsAsStored(t *testing.T) {
 		t.Fatalf("second sign: created %v, %+v", created, again)
 	}
 }
+
+// A committed signature shows as signing under way for a while.
+func TestSigningIsSeen(t *testing.T) {
+	f := newFixture(t)
+	if f.db.Signing(time.Hour) {
+		t.Fatal("signing before anyone signed")
+	}
+	f.sign(t)
+	if !f.db.Signing(time.Hour) {
+		t.Fatal("a signature was not seen")
+	}
+	if f.db.Signing(0) {
+		t.Fatal("signing within no time at all")
+	}
+}
