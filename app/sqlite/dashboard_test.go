@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"portal/app"
@@ -36,4 +37,76 @@ func TestPeopleCountsMatchTheRows(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCompletionTablesFollowEveryChange drives assignments through every
+// kind of change — signing, starting, a move of department, a new due date,
+// deactivation and back — and checks after each step that the completion and
+// pending tables equal a count taken from the assignments themselves.
+func TestCompletionTablesFollowEveryChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	es := NewEmployeeService(f.db)
+	var people []*fixture
+	for i := 0; i < 12; i++ {
+		e := &app.Employee{EmployeeNumber: fmt.Sprint("T", i), FullName: fmt.Sprint("Person ", i),
+			Email: fmt.Sprintf("t%d@x.example", i), Agency: "A", Department: fmt.Sprint("D", i%3), Active: true}
+		if err := es.CreateEmployee(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, &fixture{db: f.db, emp: e, version: f.version, cycle: f.cycle, acks: f.acks})
+	}
+	check := func(step string) {
+		t.Helper()
+		diff := func(what, counted, kept string) {
+			t.Helper()
+			var n int
+			q := `SELECT (SELECT COUNT(*) FROM (SELECT * FROM (` + counted + `) EXCEPT SELECT * FROM (` + kept + `))) +
+				(SELECT COUNT(*) FROM (SELECT * FROM (` + kept + `) EXCEPT SELECT * FROM (` + counted + `)))`
+			if err := f.db.read.QueryRow(q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Fatalf("after %s: %s differs from the assignments in %d rows", step, what, n)
+			}
+		}
+		diff("completion", `SELECT cycle_id, agency, department, COUNT(*), SUM(signed_at IS NOT NULL),
+				SUM(started <> 0 AND signed_at IS NULL) FROM assignments WHERE active = 1 GROUP BY 1, 2, 3`,
+			`SELECT cycle_id, agency, department, total, signed, started FROM completion WHERE total <> 0 OR signed <> 0 OR started <> 0`)
+		diff("pending", `SELECT cycle_id, agency, department, due_on, COUNT(*) FROM assignments
+				WHERE active = 1 AND signed_at IS NULL GROUP BY 1, 2, 3, 4`,
+			`SELECT cycle_id, agency, department, due_on, n FROM pending`)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := f.db.write.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("the roster")
+	for i, p := range people[:4] {
+		if err := f.acks.MarkModuleRead(ctx, p.emp.ID, f.cycle.ID, "m"); err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprint("person ", i, " started"))
+	}
+	for i, p := range people[2:8] { // two of them had started
+		p.sign(t)
+		check(fmt.Sprint("person ", i+2, " signed"))
+	}
+	exec(`UPDATE assignments SET department = 'D9' WHERE employee_id = ?`, people[3].emp.ID) // signed
+	exec(`UPDATE assignments SET department = 'D9' WHERE employee_id = ?`, people[9].emp.ID) // not signed
+	check("moves of department")
+	exec(`UPDATE assignments SET due_on = '2026-04-01' WHERE employee_id IN (?, ?)`, people[1].emp.ID, people[10].emp.ID)
+	check("new due dates")
+	exec(`UPDATE assignments SET active = 0 WHERE employee_id IN (?, ?)`, people[4].emp.ID, people[11].emp.ID)
+	check("deactivation")
+	exec(`UPDATE assignments SET active = 1 WHERE employee_id IN (?, ?)`, people[4].emp.ID, people[11].emp.ID)
+	check("reactivation")
+	exec(`UPDATE assignments SET signed_at = NULL, ack_id = NULL WHERE employee_id = ?`, people[5].emp.ID)
+	check("a signature no longer counting (a material version)")
+	exec(`UPDATE assignments SET signed_at = '2026-02-01T00:00:00.000000Z', department = 'D7', started = 1 WHERE employee_id = ?`, people[0].emp.ID)
+	check("signed and moved at once")
+	exec(`DELETE FROM assignments WHERE employee_id = ?`, people[6].emp.ID)
+	check("a deleted assignment")
 }
