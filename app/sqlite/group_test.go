@@ -120,3 +120,32 @@ func TestGroupCommitAnswersEveryoneAtClose(t *testing.T) {
 		}
 	}
 }
+
+// A job alone in its batch that fails after writing leaves nothing, and its
+// own error is the answer.
+func TestGroupCommitLoneFailure(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.db.write.Exec(`CREATE TABLE g (n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	err := f.db.group.do(context.Background(), func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO g (n) VALUES (1)`); err != nil {
+			return err
+		}
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("err %v, want the job's own", err)
+	}
+	var n int
+	if err := f.db.read.QueryRow(`SELECT COUNT(*) FROM g`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows left (%v)", n, err)
+	}
+	if err := f.db.group.do(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO g (n) VALUES (2)`)
+		return err
+	}); err != nil {
+		t.Fatalf("the next job: %v", err)
+	}
+}
