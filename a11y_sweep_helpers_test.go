@@ -149,12 +149,13 @@ func axeSweepBarePortal(t *testing.T) *testPortal {
 	t.Helper()
 	return startTestPortal(t, func(cfg *config) {
 		ctx := context.Background()
-		db, err := openDB(cfg)
+		k := mustKeys(t, cfg)
+		db, err := openDB(cfg, k)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		p, err := wire(ctx, cfg, db, slog.New(slog.DiscardHandler))
+		p, err := wire(ctx, cfg, db, k, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

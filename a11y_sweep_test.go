@@ -134,7 +134,7 @@ func axeSweepFixturesOf(t *testing.T, tp *testPortal, person string) *axeSweepFi
 		fx.code = acks[0].VerifyCode
 	}
 	fx.usedToken = strings.TrimPrefix(tp.signInLinkFor(t, fx.person), tp.BaseURL+"/signin/link/")
-	if _, err := tp.handler.Sessions.ConsumeLoginToken(ctx, fx.usedToken); err != nil {
+	if _, _, err := tp.handler.Sessions.ConsumeLoginToken(ctx, fx.usedToken); err != nil {
 		t.Fatal(err)
 	}
 	return fx

@@ -35,16 +35,12 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 	if file == "" {
 		return usageError{}
 	}
-	cfg, err := loadConfig(false)
-	if err != nil {
-		return err
-	}
 	f, err := os.Open(file) // #nosec G304 G703 -- the operator names the roster file on the command line
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	db, err := openDB(cfg)
+	_, db, _, err := openForCommand(true)
 	if err != nil {
 		return err
 	}
@@ -59,7 +55,7 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("read %s: %w", file, err)
 	}
 	if len(probs) == 0 {
-		opts.Source = file
+		opts.Source = "import-roster " + file
 		sum, err := rs.ImportRoster(ctx, rows, opts)
 		if err != nil {
 			return err
@@ -112,12 +108,12 @@ func exportCertificates(ctx context.Context, args []string, stdout, stderr io.Wr
 	if out == "" {
 		return usageError{}
 	}
-	cfg, db, err := openForCommand()
+	cfg, db, k, err := openForCommand(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := wire(ctx, cfg, db, newLogger(cfg, stderr))
+	p, err := wire(ctx, cfg, db, k, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
@@ -171,12 +167,15 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		dry = true
 	}
-	cfg, db, err := openForCommand()
+	cfg, db, k, err := openForCommand(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := wire(ctx, cfg, db, newLogger(cfg, stderr))
+	if k.secrets == nil && !dry {
+		return errNoSecret // the outbox's sign-in links open only with it
+	}
+	p, err := wire(ctx, cfg, db, k, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
@@ -196,16 +195,24 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// openForCommand reads the configuration and opens the database, as every
-// operator command does.
-func openForCommand() (*config, *sqlite.DB, error) {
+// openForCommand reads the configuration and the keys and opens the
+// database, as every operator command does; a command that writes evidence
+// needs the log key.
+func openForCommand(writesEvidence bool) (*config, *sqlite.DB, *keys, error) {
 	cfg, err := loadConfig(false)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	db, err := openDB(cfg)
+	k, err := loadKeys(cfg, io.Discard)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return cfg, db, nil
+	if writesEvidence && k.log == nil {
+		return nil, nil, nil, errNoLogKey
+	}
+	db, err := openDB(cfg, k)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, db, k, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,11 @@ type config struct {
 	Port           int
 	DB             string
 	BaseURL        string
-	Secret         string
+	Secret         string // PORTAL_SECRET itself, or
+	SecretFile     string // a file holding it (PORTAL_SECRET_FILE)
+	LogKeyFile     string // the evidence log's private key (PORTAL_LOG_KEY)
+	CheckpointDir  string // where every checkpoint is copied as a file (optional)
+	MailMode       string // "" (SMTP, or the development mailbox in demo) or "log" (no mail, only logged)
 	TimeZone       *time.Location
 	PassMark       int
 	Synchronous    string
@@ -74,6 +79,23 @@ func loadConfig(demo bool) (*config, error) {
 	c.Secret = env("PORTAL_SECRET", "")
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return nil, fmt.Errorf("PORTAL_SECRET must be at least 32 characters")
+	}
+	c.SecretFile = env("PORTAL_SECRET_FILE", "")
+	c.LogKeyFile = env("PORTAL_LOG_KEY", "")
+	c.CheckpointDir = env("PORTAL_CHECKPOINT_DIR", "")
+	if demo {
+		// The demo keeps its keys beside its database, made on first run.
+		dir := filepath.Dir(c.DB)
+		if c.LogKeyFile == "" {
+			c.LogKeyFile = filepath.Join(dir, "log.key")
+		}
+		if c.Secret == "" && c.SecretFile == "" {
+			c.SecretFile = filepath.Join(dir, "secret.key")
+		}
+	}
+	c.MailMode = strings.ToLower(env("PORTAL_MAIL", ""))
+	if c.MailMode != "" && c.MailMode != "log" {
+		return nil, fmt.Errorf("PORTAL_MAIL must be empty (send through PORTAL_SMTP_HOST) or log, not %q", c.MailMode)
 	}
 	if c.TimeZone, err = time.LoadLocation(env("PORTAL_TIMEZONE", "America/New_York")); err != nil {
 		return nil, fmt.Errorf("PORTAL_TIMEZONE: %w", err)

@@ -23,7 +23,7 @@ import (
 // TestSignaturesSurviveSIGKILL starts the real portal binary, has many people
 // sign at once, kills the process with SIGKILL in the middle, restarts it and
 // checks that every acknowledgment whose success response reached a client
-// is there, that nobody has two, and that the evidence chain verifies.
+// is there, that nobody has two, and that the evidence log verifies.
 // PORTAL_CRASH_ROUNDS (default 2) and PORTAL_CRASH_SIGNERS (default 150)
 // make it longer.
 func TestSignaturesSurviveSIGKILL(t *testing.T) {
@@ -109,14 +109,16 @@ func signerName(id int64) string { return fmt.Sprintf("Crash Signer K%d", id-1) 
 func prepareSigners(t *testing.T, dbPath string, n int) []int64 {
 	t.Helper()
 	cfg := &config{DB: dbPath, BaseURL: "http://127.0.0.1", TimeZone: time.UTC, PassMark: 80, Synchronous: "NORMAL",
-		PolicyVersion: "2026.1", SMTPTLS: "none", SMTPConns: 1, Schedule: app.DefaultSchedule}
-	db, err := openDB(cfg)
+		PolicyVersion: "2026.1", SMTPTLS: "none", SMTPConns: 1, Schedule: app.DefaultSchedule,
+		LogKeyFile: testLogKey(t, filepath.Dir(dbPath)), Secret: testSecret}
+	k := mustKeys(t, cfg)
+	db, err := openDB(cfg, k)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	ctx := context.Background()
-	p, err := wire(ctx, cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := wire(ctx, cfg, db, k, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +184,8 @@ func startPortalProcess(t *testing.T, bin, dbPath, mode string) *portalProcess {
 	ln.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "PORTAL_HOST=127.0.0.1", "PORTAL_DB="+dbPath,
-		"PORTAL_SYNCHRONOUS="+mode, "PORTAL_REMIND_INTERVAL=0", "PORTAL_LOG_FORMAT=text")
+		"PORTAL_SYNCHRONOUS="+mode, "PORTAL_REMIND_INTERVAL=0", "PORTAL_LOG_FORMAT=text", "PORTAL_MAIL=log",
+		"PORTAL_LOG_KEY="+filepath.Join(filepath.Dir(dbPath), "log.key"), "PORTAL_SECRET="+testSecret)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -205,7 +208,7 @@ func startPortalProcess(t *testing.T, bin, dbPath, mode string) *portalProcess {
 // link makes a sign-in link straight in the database the process serves.
 func (p *portalProcess) link(t *testing.T, employeeID int64) string {
 	t.Helper()
-	db, err := openDB(&config{DB: p.db, Synchronous: "NORMAL"})
+	db, err := openDB(&config{DB: p.db, Synchronous: "NORMAL"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +223,13 @@ func (p *portalProcess) link(t *testing.T, employeeID int64) string {
 func checkAfterCrash(t *testing.T, dbPath string, acknowledged map[int64]string) {
 	t.Helper()
 	t.Setenv("PORTAL_DB", dbPath)
+	t.Setenv("PORTAL_LOG_KEY", filepath.Join(filepath.Dir(dbPath), "log.key"))
 	var out strings.Builder
 	if err := run(context.Background(), []string{"audit-verify"}, &out, io.Discard); err != nil {
-		t.Fatalf("the evidence chain after SIGKILL: %v", err)
+		t.Fatalf("the evidence log after SIGKILL: %v", err)
+	}
+	if !strings.Contains(out.String(), "seal checked") {
+		t.Fatalf("audit-verify did not check the seals: %s", out.String())
 	}
 	tp := &testPortal{portal: &portal{db: mustOpen(t, dbPath)}}
 	defer tp.db.Close()
@@ -238,12 +245,12 @@ func checkAfterCrash(t *testing.T, dbPath string, acknowledged map[int64]string)
 	if lost > 0 || len(acknowledged) == 0 {
 		t.Fatalf("%d of %d acknowledged signatures lost", lost, len(acknowledged))
 	}
-	t.Logf("%d acknowledged signatures all present after SIGKILL; chain verified", len(acknowledged))
+	t.Logf("%d acknowledged signatures all present after SIGKILL; evidence log verified", len(acknowledged))
 }
 
 func mustOpen(t *testing.T, path string) *sqlite.DB {
 	t.Helper()
-	db, err := openDB(&config{DB: path, Synchronous: "NORMAL"})
+	db, err := openDB(&config{DB: path, Synchronous: "NORMAL"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,7 +237,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		b.axe(t, "policy version 2026.2 with its diff")
 	})
 
-	journeyStep(t, "the audit log verifies the evidence chain", func(t *testing.T) {
+	journeyStep(t, "the audit log checks every evidence record", func(t *testing.T) {
 		b.press(t, `nav.subnav a[href="/hr/audit"]`)
 		b.wantPath(t, "/hr/audit")
 		b.wantText(t, "audit", "Audit log", "policy.published", "roster.imported", "cycle.opened")
@@ -248,8 +248,8 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		if q := evalJS[string](t, b, `location.search`); q != "?verify=1" {
 			b.fatalf(t, "the verify button went to %q, want ?verify=1", q)
 		}
-		b.wantText(t, "audit verified", "The evidence chain verifies", "records checked")
-		b.axe(t, "audit log, chain verified")
+		b.wantText(t, "audit verified", "Every record is as it was recorded", "records checked")
+		b.axe(t, "audit log, evidence checked")
 	})
 
 	var filtered, csvHref, xlsxHref string

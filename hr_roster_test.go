@@ -136,7 +136,7 @@ func TestRosterImportInTheBrowserFlow(t *testing.T) {
 
 func TestImportRosterCommand(t *testing.T) {
 	tp := startTestPortal(t)
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := dir + "/" + name

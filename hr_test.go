@@ -158,15 +158,23 @@ func TestCyclesAndVersions(t *testing.T) {
 		mustContain(t, e.get("/").Body, "Signed")
 	})
 
-	t.Run("every HR action is in the evidence chain, and the audit page verifies it", func(t *testing.T) {
+	t.Run("every HR action is in the evidence log, and the audit page checks it", func(t *testing.T) {
 		for _, action := range []string{"policy.published", "cycle.version_changed"} {
-			if tp.count(t, `SELECT COUNT(*) FROM audit_events v JOIN chain c ON c.kind = 'audit' AND c.ref_id = v.id
+			if tp.count(t, `SELECT COUNT(*) FROM audit_events v JOIN log_entries l ON l.kind = 'audit_event' AND l.ref_id = v.id
 				WHERE v.action = ? AND v.actor_id IS NOT NULL`, action) == 0 {
-				t.Errorf("%s not in the chain with its actor", action)
+				t.Errorf("%s not in the log with its actor", action)
 			}
 		}
+		if tp.count(t, `SELECT COUNT(*) FROM cycle_versions v JOIN log_entries l ON l.kind = 'cycle_version' AND l.ref_id = v.id
+			WHERE v.material = 1 AND v.actor_id IS NOT NULL`) != 1 {
+			t.Error("the material version change is not a logged record with its actor")
+		}
+		if tp.count(t, `SELECT COUNT(*) FROM policy_versions p JOIN log_entries l ON l.kind = 'policy_version' AND l.ref_id = p.id
+			WHERE p.published_by IS NOT NULL`) != 2 {
+			t.Error("the uploaded versions are not logged records naming who published them")
+		}
 		r := c.get("/hr/audit?verify=1")
-		mustContain(t, r.Body, "The evidence chain verifies", "policy.published", "Hannah Roy")
+		mustContain(t, r.Body, "Every record is as it was recorded", "policy.published", "Hannah Roy")
 	})
 }
 
@@ -300,7 +308,7 @@ func TestDashboardAndExports(t *testing.T) {
 			}
 		}
 	})
-	t.Run("exports enter the evidence chain", func(t *testing.T) {
+	t.Run("exports enter the evidence log", func(t *testing.T) {
 		if tp.count(t, `SELECT COUNT(*) FROM audit_events WHERE action = 'report.exported'`) != 2 {
 			t.Fatal("exports not recorded")
 		}
@@ -339,7 +347,7 @@ func TestDashboardAndExports(t *testing.T) {
 // importCSV applies a roster file through the store, as the CLI does.
 func importCSV(t *testing.T, tp *testPortal, body string) error {
 	t.Helper()
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	p := t.TempDir() + "/r.csv"
 	if err := writeFile(p, body); err != nil {
 		return err

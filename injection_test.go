@@ -73,7 +73,7 @@ func rosterCSV(t *testing.T, people []hostile) string {
 // importReport runs `portal import-roster` on body and returns what it printed.
 func importReport(t *testing.T, tp *testPortal, body string) (string, error) {
 	t.Helper()
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	p := filepath.Join(t.TempDir(), "roster.csv")
 	if err := writeFile(p, body); err != nil {
 		t.Fatal(err)

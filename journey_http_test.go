@@ -229,11 +229,12 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 	})
 
 	t.Run("the record holds the evidence", func(t *testing.T) {
-		n := tp.count(t, `SELECT COUNT(*) FROM acknowledgments a JOIN chain c ON c.kind = 'acknowledgment' AND c.ref_id = a.id
+		n := tp.count(t, `SELECT COUNT(*) FROM acknowledgments a JOIN log_entries l ON l.kind = 'acknowledgment' AND l.ref_id = a.id
 			WHERE a.employee_id = ? AND a.typed_name = ? AND a.policy_sha256 = ? AND a.consent_version = '2026-1'
 			AND a.intent_text = ? AND a.comment = 'Signed <b>with</b> a comment' AND a.auth_method = 'email-link'
+			AND a.sign_in_identity = ? AND a.employee_number = '1005' AND a.full_name = 'Zoë Côté' AND a.agency = ?
 			AND a.ip = '127.0.0.1' AND a.user_agent LIKE 'Go-http-client%' AND a.quiz_attempt_id > 0 AND a.verify_code = ?`,
-			emp.ID, "zoË CÔTÉ", tp.version.SHA256, tp.version.Intent, code)
+			emp.ID, "zoË CÔTÉ", tp.version.SHA256, tp.version.Intent, emp.Email, emp.Agency, code)
 		if n != 1 {
 			t.Fatal("the acknowledgment does not hold the expected evidence")
 		}

@@ -366,7 +366,7 @@ func TestMailOutageAndFailures(t *testing.T) {
 
 func TestRemindCommand(t *testing.T) {
 	tp := startTestPortal(t)
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	var out strings.Builder
 	if err := run(context.Background(), []string{"remind", "--dry-run"}, &out, io.Discard); err != nil {
 		t.Fatal(err)

@@ -11,17 +11,22 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"portal/app"
 	"portal/app/content"
+	"portal/app/evidence"
 	"portal/app/mail"
 	"portal/app/pdf"
+	"portal/app/secret"
 	"portal/app/sqlite"
 	"portal/data"
 	"portal/handlers"
@@ -38,7 +43,19 @@ commands:
                  one reminder pass (safe from cron while the server runs)
   export-certificates [--agency NAME] [--department NAME] [--manager EMPLOYEE_NUMBER] --out FILE.zip
                  the signed certificates of the current cycle with a SHA-256 manifest
-  audit-verify   walk the evidence chain; exit 1 and name the first broken record
+  audit-verify [--checkpoint FILE] [--key VERIFIER-KEY]
+                 check every evidence record against the log, its seals and its
+                 checkpoints (and a checkpoint saved earlier); exit 1 and name
+                 the first bad record. Reads the database and nothing else.
+  log-keygen FILE [--origin NAME]
+                 write a new evidence log key to FILE (mode 0600) and print its
+                 public verifier key
+  secret-keygen FILE
+                 write a new PORTAL_SECRET to FILE (mode 0600)
+  witness --url URL --state FILE [--key VERIFIER-KEY] [--certificate CODE]
+                 check a portal's log from another machine: its latest
+                 checkpoint extends the one kept in FILE; exit 1 with "the log
+                 was rewritten" if not
   backup FILE    write an online, consistent copy of the database to FILE
 `
 
@@ -73,7 +90,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return serve(ctx, args[0] == "demo", stdout, stderr)
 	case "audit-verify":
-		return auditVerify(ctx, stdout)
+		return auditVerify(ctx, args[1:], stdout)
+	case "log-keygen":
+		return logKeygen(args[1:], stdout)
+	case "secret-keygen":
+		if len(args) != 2 {
+			return usageError{}
+		}
+		return secretKeygen(args[1], stdout)
+	case "witness":
+		return witness(ctx, args[1:], stdout)
 	case "import-roster":
 		return importRoster(ctx, args[1:], stdout)
 	case "remind":
@@ -99,8 +125,78 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
-func openDB(cfg *config) (*sqlite.DB, error) {
-	return sqlite.Open(cfg.DB, sqlite.Options{Synchronous: cfg.Synchronous})
+// keys are what the portal reads from outside its database: the evidence
+// log's private key and its own secret. Either may be nil for a command
+// that does not need it.
+type keys struct {
+	log     *evidence.Key
+	secrets *secret.Keys
+}
+
+// loadKeys reads the keys the configuration names. The demo makes them on
+// first run, beside its database.
+func loadKeys(cfg *config, stdout io.Writer) (*keys, error) {
+	k := &keys{}
+	if cfg.LogKeyFile != "" {
+		if _, err := os.Stat(cfg.LogKeyFile); errors.Is(err, os.ErrNotExist) && cfg.Demo {
+			if err := os.MkdirAll(filepath.Dir(cfg.LogKeyFile), 0o750); err != nil {
+				return nil, err
+			}
+			vkey, err := evidence.WriteKeyFile(cfg.LogKeyFile, logOrigin(cfg.BaseURL))
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stdout, "Created the evidence log key %s; its verifier key is %s\n", cfg.LogKeyFile, vkey)
+		}
+		var err error
+		if k.log, err = evidence.LoadKeyFile(cfg.LogKeyFile); err != nil {
+			return nil, fmt.Errorf("PORTAL_LOG_KEY: %w", err)
+		}
+	}
+	raw := []byte(cfg.Secret)
+	if len(raw) == 0 && cfg.SecretFile != "" {
+		if _, err := os.Stat(cfg.SecretFile); errors.Is(err, os.ErrNotExist) && cfg.Demo {
+			if err := secret.WriteFile(cfg.SecretFile); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if raw, err = secret.ReadFile(cfg.SecretFile); err != nil {
+			return nil, fmt.Errorf("PORTAL_SECRET_FILE: %w", err)
+		}
+	}
+	if len(raw) > 0 {
+		var err error
+		if k.secrets, err = secret.New(raw); err != nil {
+			return nil, fmt.Errorf("PORTAL_SECRET: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// logOrigin names a new log after the portal's address: its host and path
+// and "/log", as the checkpoint format recommends (no scheme).
+func logOrigin(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return "portal/log"
+	}
+	return strings.TrimSuffix(u.Host+u.Path, "/") + "/log"
+}
+
+// errNoLogKey explains what serve needs.
+var errNoLogKey = errors.New("PORTAL_LOG_KEY is not set. The evidence log's private key must live in a file outside the database: " +
+	"make one with `portal log-keygen /etc/portal/log.key` (it prints the public verifier key to publish) and set PORTAL_LOG_KEY to its path")
+
+var errNoSecret = errors.New("PORTAL_SECRET (or PORTAL_SECRET_FILE) is not set. The portal's own secret never lives in the database: " +
+	"make one with `portal secret-keygen /etc/portal/secret.key` and set PORTAL_SECRET_FILE to its path")
+
+func openDB(cfg *config, k *keys) (*sqlite.DB, error) {
+	var lk *evidence.Key
+	if k != nil {
+		lk = k.log
+	}
+	return sqlite.Open(cfg.DB, sqlite.Options{Synchronous: cfg.Synchronous, LogKey: lk})
 }
 
 // portal is the wired application: database, services and web handler.
@@ -109,6 +205,8 @@ type portal struct {
 	handler   *handlers.Handler
 	outbox    *sqlite.Outbox
 	worker    *mail.Worker
+	log       *evidence.Log // nil without the log key
+	devMail   *mail.DevSender // the development mailbox's sender, when mail is not sent
 	version   *app.PolicyVersion
 	reminders *sqlite.ReminderService
 	cfg       *config
@@ -144,7 +242,7 @@ func (p *portal) remindLoop(ctx context.Context, every time.Duration) {
 	}
 }
 
-func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) (*portal, error) {
+func wire(ctx context.Context, cfg *config, db *sqlite.DB, k *keys, logger *slog.Logger) (*portal, error) {
 	version, err := content.LoadVersion(data.FS, "policies/"+cfg.PolicyVersion)
 	if err != nil {
 		return nil, fmt.Errorf("load policy version %s: %w", cfg.PolicyVersion, err)
@@ -157,13 +255,15 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 	if err := policies.PublishVersion(ctx, version); err != nil {
 		return nil, fmt.Errorf("publish shipped policy version: %w", err)
 	}
-	secret := cfg.Secret
-	if secret == "" {
-		if secret, err = db.SettingOrCreate(ctx, "secret", func() (string, error) {
-			b := make([]byte, 32)
-			_, err := rand.Read(b)
-			return hex.EncodeToString(b), err
-		}); err != nil {
+	secrets := k.secrets
+	if secrets == nil {
+		// A command with no web server and no sign-in link to send: a key
+		// for this run only, never stored.
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		if secrets, err = secret.New([]byte(hex.EncodeToString(b))); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +275,11 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("load certificate fonts: %w", err)
 	}
-	var sender app.Sender = &mail.DevSender{Logger: logger}
+	dev := &mail.DevSender{Logger: logger}
+	if cfg.Demo && cfg.SMTPHost == "" {
+		dev.Keep = 200 // the development mailbox, in memory only
+	}
+	var sender app.Sender = dev
 	if cfg.SMTPHost != "" {
 		sender = mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns})
@@ -190,7 +294,7 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, Demo: cfg.Demo, DevMailbox: cfg.SMTPHost == "", PassMark: cfg.PassMark,
 			Location: cfg.TimeZone, LinkTTL: 15 * time.Minute, SecureCookies: len(cfg.BaseURL) > 8 && cfg.BaseURL[:8] == "https://",
-			Secret: []byte(secret), SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
+			Secret: secrets.CSRF, SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
 			// Roster files are up to 20 MB; each upload handler checks its own, smaller limit
 			// so the person gets a clear message rather than a dropped connection.
 			BodyLimit: 32 << 20,
@@ -204,7 +308,10 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		Roster:    sqlite.NewRosterService(db),
 		Dashboard: sqlite.NewDashboardService(db),
 		Outbox:    outbox,
-		Messages:  templates,
+		Identity:  sqlite.NewIdentityService(db),
+		Witnesses: sqlite.NewWitnessService(db),
+		Messages:  &mail.SignInLinks{Sealer: secrets},
+		Mailbox:   dev.Messages,
 		Certs:     certs,
 		Consent:   consent,
 		Markdown:  md.Markdown,
@@ -220,9 +327,16 @@ func wire(ctx context.Context, cfg *config, db *sqlite.DB, logger *slog.Logger) 
 		Now:           db.Now,
 	}
 	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
-		Dashboard: h.Dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
-	return &portal{db: db, handler: h, outbox: outbox, worker: worker, version: version,
-		reminders: sqlite.NewReminderService(db), cfg: cfg, logger: logger}, nil
+		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
+		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
+	p := &portal{db: db, handler: h, outbox: outbox, worker: worker, version: version, devMail: dev,
+		reminders: sqlite.NewReminderService(db), cfg: cfg, logger: logger}
+	if k.log != nil {
+		p.log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
+			Every: 2 * time.Second, Daily: p.mailWitnesses(templates)}
+		h.Log = p.log
+	}
+	return p, nil
 }
 
 func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
@@ -230,13 +344,26 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkServeConfig(cfg); err != nil {
+		return err
+	}
+	k, err := loadKeys(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	if k.log == nil {
+		return errNoLogKey
+	}
+	if k.secrets == nil {
+		return errNoSecret
+	}
 	logger := newLogger(cfg, stderr)
-	db, err := openDB(cfg)
+	db, err := openDB(cfg, k)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := wire(ctx, cfg, db, logger)
+	p, err := wire(ctx, cfg, db, k, logger)
 	if err != nil {
 		return err
 	}
@@ -253,10 +380,16 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A first checkpoint before anyone can ask for one; a log that does not
+	// extend the last one signed is refused here, loudly, before serving.
+	if _, err := p.log.Publish(ctx, false); err != nil {
+		return fmt.Errorf("evidence log: %w", err)
+	}
 	workerCtx, stopWorker := context.WithCancel(context.Background())
-	workerDone := make(chan struct{}, 2)
+	workerDone := make(chan struct{}, 3)
 	go func() { defer func() { workerDone <- struct{}{} }(); p.worker.Run(workerCtx) }()
 	go func() { defer func() { workerDone <- struct{}{} }(); p.remindLoop(workerCtx, cfg.RemindEvery) }()
+	go func() { defer func() { workerDone <- struct{}{} }(); p.log.Run(workerCtx) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Listener(ln) }()
 	logger.Info("portal listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "demo", demo)
@@ -272,28 +405,50 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 	stopWorker()
 	<-workerDone
 	<-workerDone
+	<-workerDone
 	return err
 }
 
-func auditVerify(ctx context.Context, stdout io.Writer) error {
-	_, db, err := openForCommand()
-	if err != nil {
-		return err
+// checkServeConfig refuses a production configuration that would lose mail
+// silently: with no SMTP server, messages are only logged, and only when
+// the operator says so.
+func checkServeConfig(cfg *config) error {
+	if !cfg.Demo && cfg.SMTPHost == "" && cfg.MailMode != "log" {
+		return errors.New("PORTAL_SMTP_HOST is not set, so no mail would be delivered. Set it, or set PORTAL_MAIL=log " +
+			"to run without mail (messages are then logged without their content, and sign-in links are never delivered)")
 	}
-	defer db.Close()
-	n, brk, err := sqlite.NewAuditService(db).VerifyChain(ctx)
-	if err != nil {
-		return err
-	}
-	if brk != nil {
-		return fmt.Errorf("evidence chain broken after %d good records: %s %d (chain record %d): %s", n, brk.Kind, brk.RefID, brk.Seq, brk.Reason)
-	}
-	fmt.Fprintf(stdout, "evidence chain verified: %d records, no break\n", n)
 	return nil
 }
 
+// mailWitnesses queues the day's checkpoint to every witness address.
+func (p *portal) mailWitnesses(t *mail.Templates) func(ctx context.Context, cp *app.SignedCheckpoint) error {
+	return func(ctx context.Context, cp *app.SignedCheckpoint) error {
+		addrs, err := p.handler.Witnesses.Witnesses(ctx)
+		if err != nil {
+			return err
+		}
+		day := p.db.Now().In(p.cfg.TimeZone).Format(app.DateLayout)
+		queued := false
+		for _, a := range addrs {
+			m, err := t.Checkpoint(a, string(cp.Note), p.log.VerifierKey(), p.cfg.BaseURL, day)
+			if err != nil {
+				return err
+			}
+			ok, err := p.outbox.Enqueue(ctx, m)
+			if err != nil {
+				return err
+			}
+			queued = queued || ok
+		}
+		if queued {
+			p.worker.Kick()
+		}
+		return nil
+	}
+}
+
 func backup(ctx context.Context, path string, stdout io.Writer) error {
-	_, db, err := openForCommand()
+	_, db, _, err := openForCommand(false)
 	if err != nil {
 		return err
 	}

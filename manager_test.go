@@ -114,7 +114,7 @@ func TestManagerTeamAndExports(t *testing.T) {
 			t.Fatalf("ZIP holds %v, want the one signed report 1008", got)
 		}
 		if tp.count(t, `SELECT COUNT(*) FROM audit_events WHERE action = 'certificates.exported'`) != 1 {
-			t.Fatal("the export is not in the evidence chain")
+			t.Fatal("the export is not in the evidence log")
 		}
 	})
 	t.Run("another tree's people are never in reach", func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestManagerTeamAndExports(t *testing.T) {
 
 func TestExportCertificatesCommand(t *testing.T) {
 	tp := startTestPortal(t)
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	t.Setenv("PORTAL_BASE_URL", tp.BaseURL)
 	dir := t.TempDir()
 	var out bytes.Buffer

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/app/evidence"
 )
 
 // testPortal is a whole portal serving on 127.0.0.1 for one test: a real
@@ -69,14 +70,16 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(t.TempDir(), "portal.db"), BaseURL: base,
+	dir := t.TempDir()
+	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(dir, "portal.db"), BaseURL: base,
 		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
 		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true,
-		SMTPConns: 1, Schedule: app.DefaultSchedule}
+		SMTPConns: 1, Schedule: app.DefaultSchedule, Secret: testSecret, LogKeyFile: testLogKey(t, dir)}
 	for _, o := range options {
 		o(cfg)
 	}
-	db, err := openDB(cfg)
+	k := mustKeys(t, cfg)
+	db, err := openDB(cfg, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +87,7 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	db.Now = clock.Now
 	logs := &syncBuffer{}
 	ctx := context.Background()
-	p, err := wire(ctx, cfg, db, slog.New(slog.NewJSONHandler(logs, nil)))
+	p, err := wire(ctx, cfg, db, k, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +99,11 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 		t.Fatal(err)
 	}
 	p.worker.Interval = 50 * time.Millisecond // tests move the clock; the worker should notice quickly
+	p.log.Every = 50 * time.Millisecond
 	wctx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan struct{})
-	go func() { defer close(workerDone); p.worker.Run(wctx) }()
+	workerDone := make(chan struct{}, 2)
+	go func() { defer func() { workerDone <- struct{}{} }(); p.worker.Run(wctx) }()
+	go func() { defer func() { workerDone <- struct{}{} }(); p.log.Run(wctx) }()
 	served := make(chan struct{})
 	go func() { defer close(served); _ = web.Listener(ln) }()
 	t.Cleanup(func() {
@@ -108,6 +113,7 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 		ln.Close()
 		<-served
 		stopWorker()
+		<-workerDone
 		<-workerDone
 		db.Close()
 	})
@@ -145,20 +151,60 @@ func (tp *testPortal) signInLink(t testing.TB, number string) string {
 
 var linkRE = regexp.MustCompile(`https?://\S+/signin/link/\S+`)
 
-// mailedLinks returns the sign-in links in the outbox addressed to email, newest first.
+// mailedLinks returns the sign-in links delivered to email, newest first.
+// They were never stored: the development mailbox keeps sent messages in
+// memory only. It waits briefly for the mail worker.
 func (tp *testPortal) mailedLinks(t testing.TB, email string) []string {
 	t.Helper()
-	msgs, err := tp.outbox.FindMessages(context.Background(), 1000)
+	var out []string
+	for try := 0; try < 100; try++ {
+		out = out[:0]
+		queued := 0
+		for _, m := range tp.devMail.Messages() {
+			if strings.EqualFold(m.ToAddr, email) {
+				out = append(out, linkRE.FindAllString(m.Text, -1)...)
+			}
+		}
+		msgs, err := tp.outbox.FindMessagesTo(context.Background(), email, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.Kind == app.MailSignIn && m.Status == "queued" {
+				queued++
+			}
+		}
+		if queued == 0 {
+			return out
+		}
+		tp.worker.Kick()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("sign-in messages to %s were not delivered", email)
+	return nil
+}
+
+// testSecret is PORTAL_SECRET in tests.
+const testSecret = "test-secret-0123456789-test-secret-0123456789"
+
+// testLogKey writes an evidence log key into dir and returns its path.
+func testLogKey(t testing.TB, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "log.key")
+	if _, err := evidence.WriteKeyFile(path, "127.0.0.1/test/log"); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// mustKeys reads the keys a test configuration names.
+func mustKeys(t testing.TB, cfg *config) *keys {
+	t.Helper()
+	k, err := loadKeys(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, m := range msgs {
-		if strings.EqualFold(m.ToAddr, email) {
-			out = append(out, linkRE.FindAllString(m.Text, -1)...)
-		}
-	}
-	return out
+	return k
 }
 
 // answers returns the right answers to every question the employee gets, as form values.
@@ -178,4 +224,12 @@ func (tp *testPortal) signInLinkFor(t testing.TB, e *app.Employee) string {
 		t.Fatal(err)
 	}
 	return tp.BaseURL + "/signin/link/" + token
+}
+
+// commandEnv sets what an operator command run against this portal's
+// database reads: the database, the log key and the secret.
+func (tp *testPortal) commandEnv(t *testing.T) {
+	t.Setenv("PORTAL_DB", tp.db.Path)
+	t.Setenv("PORTAL_LOG_KEY", tp.cfg.LogKeyFile)
+	t.Setenv("PORTAL_SECRET", testSecret)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -117,7 +119,12 @@ func TestServeStartsAndShutsDownGracefully(t *testing.T) {
 	ln.Close()
 	t.Setenv("PORT", strconv.Itoa(port))
 	t.Setenv("PORTAL_HOST", "127.0.0.1")
-	t.Setenv("PORTAL_DB", t.TempDir()+"/serve.db")
+	dir := t.TempDir()
+	t.Setenv("PORTAL_DB", dir+"/serve.db")
+	t.Setenv("PORTAL_LOG_KEY", testLogKey(t, dir))
+	t.Setenv("PORTAL_SECRET", testSecret)
+	t.Setenv("PORTAL_MAIL", "log")
+	t.Setenv("PORTAL_CHECKPOINT_DIR", dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out, logs bytes.Buffer
@@ -154,6 +161,71 @@ func TestServeStartsAndShutsDownGracefully(t *testing.T) {
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")
 	}
+	if files, _ := filepath.Glob(dir + "/checkpoint-*"); len(files) == 0 {
+		t.Fatal("no checkpoint was copied to PORTAL_CHECKPOINT_DIR")
+	}
+}
+
+// TestServeRefusesToStartWithoutItsKeys: the evidence log's key and the
+// portal's secret live outside the database, and mail is never dropped
+// silently; serve says what is missing and how to make it, and starts
+// nothing.
+func TestServeRefusesToStartWithoutItsKeys(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	ln.Close()
+	t.Setenv("PORTAL_HOST", "127.0.0.1")
+	t.Setenv("PORTAL_DB", dir+"/serve.db")
+	t.Setenv("PORTAL_MAIL", "log")
+	t.Setenv("PORTAL_SECRET", testSecret)
+	key := testLogKey(t, dir)
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"no log key", map[string]string{"PORTAL_LOG_KEY": ""}, []string{"PORTAL_LOG_KEY is not set", "portal log-keygen"}},
+		{"a log key that is not one", map[string]string{"PORTAL_LOG_KEY": dir + "/serve.db-missing"}, []string{"PORTAL_LOG_KEY"}},
+		{"no secret", map[string]string{"PORTAL_LOG_KEY": key, "PORTAL_SECRET": ""}, []string{"PORTAL_SECRET", "secret-keygen"}},
+		{"no SMTP server and no PORTAL_MAIL=log", map[string]string{"PORTAL_LOG_KEY": key, "PORTAL_MAIL": ""},
+			[]string{"PORTAL_SMTP_HOST is not set", "PORTAL_MAIL=log"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			var out bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"serve"}, &out, &out)
+			if err == nil {
+				t.Fatal("serve started")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if _, err := os.Stat(dir + "/serve.db"); err == nil {
+				t.Error("serve created a database before refusing")
+			}
+		})
+	}
+	t.Run("a key other users can read", func(t *testing.T) {
+		t.Setenv("PORTAL_LOG_KEY", key)
+		if err := os.Chmod(key, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(key, 0o600)
+		err := run(context.Background(), []string{"serve"}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("err %v", err)
+		}
+	})
 }
 
 func TestCommandLine(t *testing.T) {
@@ -176,7 +248,7 @@ func TestCommandLine(t *testing.T) {
 
 func TestBackupCommand(t *testing.T) {
 	tp := startTestPortal(t)
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	copyPath := t.TempDir() + "/copy.db"
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"backup", copyPath}, &out, &out); err != nil {
@@ -245,7 +317,7 @@ func TestExportsRefuseCrossSiteRequests(t *testing.T) {
 func TestBackupUnderLoad(t *testing.T) {
 	tp := startTestPortal(t)
 	clients := readyToSign(t, tp, 120)
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	var wg sync.WaitGroup
 	work := make(chan int)
 	for w := 0; w < 8; w++ {

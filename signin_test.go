@@ -177,12 +177,12 @@ func TestInternalErrorsAreNotShown(t *testing.T) {
 
 func TestAuditVerifyCommand(t *testing.T) {
 	tp := startTestPortal(t)
-	t.Setenv("PORTAL_DB", tp.db.Path)
+	tp.commandEnv(t)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"audit-verify"}, &out, &out); err != nil {
-		t.Fatalf("audit-verify on a good chain: %v", err)
+		t.Fatalf("audit-verify on a good log: %v", err)
 	}
-	mustContain(t, out.String(), "evidence chain verified")
+	mustContain(t, out.String(), "evidence log verified", "seal checked")
 
 	var ackID int64
 	raw, err := sql.Open("sqlite3", "file:"+tp.db.Path+"?_busy_timeout=5000")
@@ -214,8 +214,8 @@ func TestAuditVerifyCommand(t *testing.T) {
 		if err == nil {
 			t.Fatal("audit-verify passed a tampered chain")
 		}
-		want := "acknowledgment " + itoa(ackID) + " "
-		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "altered") {
+		want := "(acknowledgment " + itoa(ackID) + ")"
+		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "changed after it was logged") {
 			t.Fatalf("error %q does not name %q", err, want)
 		}
 	})

@@ -11,8 +11,21 @@ const (
 	AuthSSOHeader = "sso-header"
 )
 
+// Flood limits: evidence is never deleted, so nobody may add it without end.
+const (
+	// MaxQuizAttempts knowledge-check attempts a person may submit in QuizAttemptWindow.
+	MaxQuizAttempts   = 10
+	QuizAttemptWindow = time.Hour
+	// MaxSignIns sessions a person may start in SignInWindow.
+	MaxSignIns   = 10
+	SignInWindow = 15 * time.Minute
+)
+
 // Acknowledgment is a signed acknowledgment: the evidence. It is written once
-// in one transaction and never updated or deleted.
+// in one transaction and never updated or deleted. It holds the signer's
+// identity as it was at signing (number, name, agency, department, the
+// address the sign-in link went to or the SSO identity), so a later roster
+// change alters nothing it says.
 type Acknowledgment struct {
 	ID              int64
 	EmployeeID      int64
@@ -29,20 +42,19 @@ type Acknowledgment struct {
 	IP              string
 	UserAgent       string
 	AuthMethod      string
+	SignInIdentity  string // the address the sign-in link was sent to, or the SSO identity
 	QuizAttemptID   int64
 	CertificateNo   string
 	VerifyCode      string
-	ChainSeq        int64  // position in the evidence chain
-	PrevHash        string // hash of the previous chain record
-	Hash            string // hash of this record, linking it to PrevHash
-	EmployeeNumber  string // joined from the roster, for display
+	EmployeeNumber  string // the signer as at signing (a snapshot, not a join)
 	EmployeeName    string
 	EmployeeAgency  string
 	EmployeeDept    string
-	PolicyCode      string
+	LogIndex        int64  // its entry in the evidence log; -1 if it has none
+	PolicyCode      string // joined, for display
 	PolicyTitle     string
 	CycleName       string
-	Superseded      bool // a later material version of the same cycle replaced it
+	Superseded      bool // a logged material version change of its cycle came after its version
 }
 
 // SignRequest is what the employee submits on the sign page, plus the

@@ -10,6 +10,7 @@ type Session struct {
 	ID         string // the raw id, known only to the cookie and this request
 	EmployeeID int64
 	AuthMethod string
+	Identity   string // the address the sign-in link went to, or the SSO identity
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	Employee   *Employee // the signed-in employee, read with the session by FindSession
@@ -18,13 +19,18 @@ type Session struct {
 // SessionService manages server-side sessions and one-time sign-in links.
 type SessionService interface {
 	// CreateLoginToken stores the hash of a new one-time token for the
-	// employee and returns the raw token to mail.
+	// employee, to be sent to their address as it is now, and returns the
+	// raw token to mail.
 	CreateLoginToken(ctx context.Context, employeeID int64, ttl time.Duration) (string, error)
 	// PeekLoginToken returns the employee a valid token belongs to without using it.
 	PeekLoginToken(ctx context.Context, token string) (*Employee, error)
-	// ConsumeLoginToken uses the token once and returns its employee.
-	ConsumeLoginToken(ctx context.Context, token string) (*Employee, error)
-	CreateSession(ctx context.Context, employeeID int64, method string) (*Session, error)
+	// ConsumeLoginToken uses the token once and returns its employee and
+	// the address the link was sent to.
+	ConsumeLoginToken(ctx context.Context, token string) (*Employee, string, error)
+	// CreateSession starts a session signed in by method as identity. A
+	// person who has started MaxSignIns sessions in SignInWindow gets
+	// ETOOMANY and no session.
+	CreateSession(ctx context.Context, employeeID int64, method, identity string) (*Session, error)
 	// FindSession returns the live session for a raw id, touching its last-seen time.
 	FindSession(ctx context.Context, id string) (*Session, error)
 	DeleteSession(ctx context.Context, id string) error
@@ -44,6 +50,13 @@ type AuditEvent struct {
 	ActorName   string // joined from the roster, for display
 }
 
+// EvidenceCheck is the result of checking every evidence record.
+type EvidenceCheck struct {
+	Entries int64  // evidence log entries checked
+	Legacy  int    // records of the chain kept from before the log, checked too
+	Problem string // the first problem, naming the record; "" when everything verifies
+}
+
 // ChainBreak describes the first record of the evidence chain that does not verify.
 type ChainBreak struct {
 	Seq    int64
@@ -58,9 +71,9 @@ type AuditService interface {
 	FindEvents(ctx context.Context, subjectType string, subjectID int64) ([]*AuditEvent, error)
 	// ListEvents returns a page of all events, newest first, and the total.
 	ListEvents(ctx context.Context, offset, limit int) ([]*AuditEvent, int, error)
-	// VerifyChain walks the whole chain; it returns the number of records
-	// checked and the first break, or nil if the chain verifies.
-	VerifyChain(ctx context.Context) (int, *ChainBreak, error)
+	// VerifyEvidence re-hashes every evidence record and checks the log,
+	// its seals and its signed checkpoints, and the chain kept from before it.
+	VerifyEvidence(ctx context.Context) (*EvidenceCheck, error)
 }
 
 // Message kinds.
@@ -71,6 +84,11 @@ const (
 	MailEscalation  = "escalation"  // to a manager: one of their people is overdue
 	MailDigest      = "digest"      // to a manager: this week's overdue people
 	MailCertificate = "certificate" // a copy of the signed certificate, attached
+	// MailAddressChange tells the old and the new address of a change of
+	// address asked for, approved or refused.
+	MailAddressChange = "address_change"
+	MailRoleChange    = "role_change" // to every administrator: a role was granted or removed
+	MailCheckpoint    = "checkpoint"  // to a witness: the day's signed checkpoint of the evidence log
 )
 
 // Message is one e-mail in the outbox. Scheduled messages are stored with
@@ -88,6 +106,7 @@ type Message struct {
 	Subject     string
 	Text        string
 	HTML        string
+	Sealed      []byte // a sign-in message's link, encrypted with a key kept outside the database
 	Status      string // queued, sent, failed, skipped
 	Attempts    int
 	CreatedAt   time.Time
@@ -127,3 +146,11 @@ func (e *SendError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *SendError) Unwrap() error { return e.Err }
+
+// Sealer encrypts what must not be stored in clear — a sign-in link waiting
+// in the outbox — with a key kept outside the database. Label binds the
+// sealed text to its message.
+type Sealer interface {
+	Seal(plain, label string) ([]byte, error)
+	Open(sealed []byte, label string) (string, error)
+}

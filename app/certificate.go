@@ -23,6 +23,7 @@ type Certificate struct {
 	SignedAt       time.Time // UTC
 	Location       *time.Location
 	Comment        string // the signer's optional comment
+	LogIndex       int64  // the acknowledgment's entry in the evidence log; -1 if none
 }
 
 // SignedAtLocal returns the signing time in the certificate's time zone.
@@ -45,6 +46,6 @@ func CertificateFor(a *Acknowledgment, baseURL string, loc *time.Location) *Cert
 		Number: a.CertificateNo, VerifyCode: a.VerifyCode, VerifyURL: baseURL + "/verify/" + a.VerifyCode,
 		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
 		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
-		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment,
+		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment, LogIndex: a.LogIndex,
 	}
 }

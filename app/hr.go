@@ -33,8 +33,16 @@ type ImportOptions struct {
 	DeactivateMissing bool   // active people missing from the file are deactivated (never deleted)
 	DryRun            bool   // work out what would change, change nothing
 	ActorID           *int64 // the HR user, or nil from the command line
-	Source            string // file name, for the audit log
+	Source            string // how the file came, for the log: "roster upload people.csv"
+	// FromWeb marks an HR user's upload: it never grants or removes the hr
+	// and admin roles (an administrator does, on the roles page), and a
+	// changed e-mail address waits for a second person's approval. The
+	// operator's import-roster applies both directly.
+	FromWeb bool
 }
+
+// PrivilegedRoles are granted only by an administrator, never by a web upload.
+var PrivilegedRoles = []Role{RoleHR, RoleAdmin}
 
 // ImportSummary says what an import did (or, in a dry run, would do).
 type ImportSummary struct {
@@ -44,12 +52,17 @@ type ImportSummary struct {
 	Unchanged   int
 	Reactivated int
 	Deactivated int
-	Problems    []RosterProblem // conflicts only the database can see; when any, nothing changed
+	// AddressChanges are new addresses held for a second person's approval (web uploads).
+	AddressChanges int
+	// RolesIgnored counts rows whose hr or admin roles differ from the
+	// roster's: a web upload leaves those roles as they are.
+	RolesIgnored int
+	Problems     []RosterProblem // conflicts only the database can see; when any, nothing changed
 }
 
 // Changed reports whether the import changes anything.
 func (s *ImportSummary) Changed() bool {
-	return s.Added+s.Updated+s.Reactivated+s.Deactivated > 0
+	return s.Added+s.Updated+s.Reactivated+s.Deactivated+s.AddressChanges > 0
 }
 
 // RosterUpload is a roster file between its preview and its import.

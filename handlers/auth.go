@@ -110,11 +110,11 @@ func (h *Handler) signInConfirm(c *fiber.Ctx) error {
 }
 
 func (h *Handler) signInComplete(c *fiber.Ctx) error {
-	e, err := h.Sessions.ConsumeLoginToken(c.UserContext(), utils.CopyString(c.Params("token")))
+	e, sentTo, err := h.Sessions.ConsumeLoginToken(c.UserContext(), utils.CopyString(c.Params("token")))
 	if err != nil {
 		return err
 	}
-	if err := h.startSession(c, e, app.AuthEmailLink); err != nil {
+	if err := h.startSession(c, e, app.AuthEmailLink, sentTo); err != nil {
 		return err
 	}
 	next := safeNext(c.FormValue("next"))

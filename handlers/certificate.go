@@ -85,12 +85,17 @@ func (h *Handler) certificatePDF(c *fiber.Ctx) error {
 type verifyPage struct {
 	Page
 	Code   string
-	Result string // "", "valid", "superseded" or "unknown"
+	Result string // "", "valid", "superseded", "altered" or "unknown"
 	Ack    *app.Acknowledgment
+	Check  *app.RecordCheck
 }
 
-// verifyPage answers anyone holding a certificate: valid, superseded or
-// unknown, with only the name, the policy version and the date.
+// verifyPage answers anyone holding a certificate: valid, superseded,
+// altered or unknown, with only the name, the policy version and the date.
+// Valid and superseded are worked out from logged records only, and the
+// record is re-hashed and proven to be in the latest signed checkpoint of
+// the evidence log; a record that no longer matches its log entry is
+// "altered", whatever the database says about it.
 func (h *Handler) verifyPage(c *fiber.Ctx) error {
 	raw := c.Params("code")
 	if raw == "" {
@@ -114,6 +119,12 @@ func (h *Handler) verifyPage(c *fiber.Ctx) error {
 			if a.Superseded {
 				pg.Result = "superseded"
 			}
+			if pg.Check, err = h.Log.CheckAcknowledgment(c.UserContext(), a); err != nil {
+				return err
+			}
+			if !pg.Check.Matches || !pg.Check.Proven {
+				pg.Result = "altered"
+			}
 		case app.ErrorCode(err) != app.ENOTFOUND:
 			return err
 		}
@@ -130,11 +141,12 @@ type mailboxPage struct {
 	Messages []*app.Message
 }
 
-// devMailbox shows the outbox when no SMTP server is configured (demo only).
+// devMailbox shows the messages "sent" when no SMTP server is configured
+// (demo only). They are kept in the process's memory, never in the database.
 func (h *Handler) devMailbox(c *fiber.Ctx) error {
-	msgs, err := h.Outbox.FindMessages(c.UserContext(), 50)
-	if err != nil {
-		return err
+	var msgs []*app.Message
+	if h.Mailbox != nil {
+		msgs = h.Mailbox()
 	}
 	return h.render(c, fiber.StatusOK, "mailbox", mailboxPage{Page: h.page(c, "Development mailbox"), Messages: msgs})
 }

@@ -28,7 +28,7 @@ type Config struct {
 	Location       *time.Location // time zone shown to people
 	LinkTTL        time.Duration  // lifetime of sign-in links
 	SecureCookies  bool           // cookies marked Secure (set when BaseURL is https)
-	Secret         []byte         // key for CSRF tokens
+	Secret         []byte         // key for CSRF tokens (derived from PORTAL_SECRET, never stored)
 	SSOHeader      string         // header carrying the signed-in user's e-mail from a trusted proxy
 	SSOProxies     []netip.Prefix // addresses the SSO header is trusted from
 	TrustedProxies []string       // proxies whose X-Forwarded-For is believed
@@ -52,7 +52,13 @@ type Handler struct {
 	Roster        app.RosterService
 	Dashboard     app.DashboardService
 	Outbox        app.Outbox
+	Identity      app.IdentityService
+	Log           app.EvidenceLog
+	Witnesses     app.WitnessService
 	Messages      MessageBuilder
+	// Mailbox returns the messages the development mailbox shows (demo
+	// only); they are kept in memory, never in the database.
+	Mailbox func() []*app.Message
 	Certs         app.CertificateRenderer
 	Consent       *app.Consent
 	Markdown      func(src string) (template.HTML, error)

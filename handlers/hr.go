@@ -214,6 +214,8 @@ type personPage struct {
 	Attempts    []*app.QuizAttempt
 	Messages    []*app.Message
 	Events      []*app.AuditEvent
+	History     []*app.RosterChange
+	Addresses   []*app.AddressChange
 	Today       string
 }
 
@@ -264,6 +266,12 @@ func (h *Handler) hrPerson(c *fiber.Ctx) error {
 		return err
 	}
 	if pg.Events, err = h.Audit.FindEvents(ctx, "employee", e.ID); err != nil {
+		return err
+	}
+	if pg.History, err = h.Identity.History(ctx, e.ID); err != nil {
+		return err
+	}
+	if pg.Addresses, err = h.Identity.AddressChanges(ctx, e.ID); err != nil {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, "hr_person", pg)

@@ -257,17 +257,14 @@ func (h *Handler) versionShow(c *fiber.Ctx) error {
 
 type auditPage struct {
 	Page
-	Events   []*app.AuditEvent
-	Total    int
-	PageNo   int
-	Pages    int
-	Verified bool
-	Checked  int
-	Break    *app.ChainBreak
-	Ran      bool
+	Events []*app.AuditEvent
+	Total  int
+	PageNo int
+	Pages  int
+	Check  *app.EvidenceCheck
 }
 
-// auditIndex lists audit events and, on request, verifies the whole chain.
+// auditIndex lists audit events and, on request, checks every evidence record.
 func (h *Handler) auditIndex(c *fiber.Ctx) error {
 	// The log spans every agency, so it is for unscoped HR users and administrators.
 	if !currentUser(c).HasRole(app.RoleAdmin) {
@@ -287,75 +284,11 @@ func (h *Handler) auditIndex(c *fiber.Ctx) error {
 	}
 	pg.Pages = (pg.Total + pageSize - 1) / pageSize
 	if c.Query("verify") == "1" {
-		pg.Ran = true
-		if pg.Checked, pg.Break, err = h.Audit.VerifyChain(c.UserContext()); err != nil {
+		if pg.Check, err = h.Audit.VerifyEvidence(c.UserContext()); err != nil {
 			return err
 		}
-		pg.Verified = pg.Break == nil
 	}
 	return h.render(c, fiber.StatusOK, "hr_audit", pg)
 }
 
-type scopesPage struct {
-	Page
-	HRUsers  []*app.Employee
-	Scopes   map[int64][]string
-	Agencies []string
-}
 
-func (h *Handler) scopesIndex(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	pg := scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
-	pg.Nav = "admin"
-	all, _, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true)})
-	if err != nil {
-		return err
-	}
-	pg.HRUsers = all
-	for _, e := range all {
-		if pg.Scopes[e.ID], err = h.Dashboard.Scope(ctx, e.ID); err != nil {
-			return err
-		}
-	}
-	if pg.Agencies, err = h.Employees.Agencies(ctx); err != nil {
-		return err
-	}
-	return h.render(c, fiber.StatusOK, "admin_scopes", pg)
-}
-
-func (h *Handler) scopesSet(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	id, err := strconv.ParseInt(c.FormValue("employee"), 10, 64)
-	if err != nil {
-		return app.Errorf(app.EINVALID, "Choose an HR user.")
-	}
-	e, err := h.Employees.FindEmployeeByID(ctx, id)
-	if err != nil || !e.HasRole(app.RoleHR) {
-		return app.Errorf(app.EINVALID, "Choose an HR user.")
-	}
-	known, err := h.Employees.Agencies(ctx)
-	if err != nil {
-		return err
-	}
-	var chosen []string
-	args := c.Request().PostArgs()
-	for _, v := range args.PeekMulti("agency") {
-		a := string(v)
-		found := false
-		for _, k := range known {
-			found = found || k == a
-		}
-		if !found {
-			return app.Errorf(app.EINVALID, "Unknown agency.")
-		}
-		chosen = append(chosen, a)
-	}
-	actor := currentUser(c).ID
-	if err := h.Dashboard.SetScope(ctx, id, chosen, &actor); err != nil {
-		return err
-	}
-	h.setFlash(c, "HR access for "+e.FullName+" is saved.")
-	return c.Redirect("/admin/scopes", fiber.StatusSeeOther)
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -101,7 +101,7 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 		return err
 	}
 	if len(probs) == 0 {
-		pg.Summary, err = h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: deactivate, DryRun: true})
+		pg.Summary, err = h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: deactivate, DryRun: true, FromWeb: true})
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,8 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 	if len(probs) > 0 {
 		return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
 	}
-	sum, err := h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: up.DeactivateMissing, ActorID: &actor, Source: up.Filename})
+	sum, err := h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: up.DeactivateMissing, ActorID: &actor,
+		Source: "roster upload " + up.Filename, FromWeb: true})
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,91 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 	if err := h.Roster.MarkUploadApplied(ctx, up.ID); err != nil {
 		return err
 	}
-	h.setFlash(c, "Roster imported: "+strconv.Itoa(sum.Added)+" added, "+strconv.Itoa(sum.Updated)+" updated, "+
-		strconv.Itoa(sum.Reactivated)+" reactivated, "+strconv.Itoa(sum.Deactivated)+" deactivated, "+strconv.Itoa(sum.Unchanged)+" unchanged.")
+	msg := "Roster imported: " + strconv.Itoa(sum.Added) + " added, " + strconv.Itoa(sum.Updated) + " updated, " +
+		strconv.Itoa(sum.Reactivated) + " reactivated, " + strconv.Itoa(sum.Deactivated) + " deactivated, " + strconv.Itoa(sum.Unchanged) + " unchanged."
+	if sum.AddressChanges > 0 {
+		msg += " " + strconv.Itoa(sum.AddressChanges) + " new e-mail addresses wait for a second person's approval."
+	}
+	h.setFlash(c, msg)
 	return c.Redirect("/hr/roster", fiber.StatusSeeOther)
+}
+
+type addressChangesPage struct {
+	Page
+	Pending []*app.AddressChange
+	Error   string
+}
+
+// requireRosterRights lets an unscoped HR user or an administrator through:
+// address changes span every agency.
+func (h *Handler) requireRosterRights(c *fiber.Ctx) error {
+	if currentUser(c).HasRole(app.RoleAdmin) {
+		return nil
+	}
+	return h.requireUnscoped(c)
+}
+
+func (h *Handler) addressChangesData(c *fiber.Ctx) (*addressChangesPage, error) {
+	pg := &addressChangesPage{Page: h.page(c, "Address changes")}
+	pg.Nav = "hr"
+	var err error
+	pg.Pending, err = h.Identity.PendingAddressChanges(c.UserContext())
+	return pg, err
+}
+
+// addressChanges lists the changes of address that wait for a second person.
+func (h *Handler) addressChanges(c *fiber.Ctx) error {
+	if err := h.requireRosterRights(c); err != nil {
+		return err
+	}
+	pg, err := h.addressChangesData(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "hr_address_changes", pg)
+}
+
+// addressDecide approves or refuses changes of address. Whoever uploaded a
+// change, and the person whose address it is, cannot decide it.
+func (h *Handler) addressDecide(c *fiber.Ctx) error {
+	if err := h.requireRosterRights(c); err != nil {
+		return err
+	}
+	var ids []int64
+	for _, v := range c.Request().PostArgs().PeekMulti("id") {
+		id, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return app.Errorf(app.EINVALID, "Choose an address change from the list.")
+		}
+		ids = append(ids, id)
+	}
+	decision := c.FormValue("decision")
+	var err error
+	switch {
+	case len(ids) == 0 || len(ids) > 10000:
+		err = app.Errorf(app.EINVALID, "Choose an address change from the list.")
+	case decision != "approve" && decision != "reject":
+		err = app.Errorf(app.EINVALID, "Choose whether to approve or to refuse.")
+	default:
+		err = h.Identity.DecideAddressChanges(c.UserContext(), ids, decision == "approve", currentUser(c).ID)
+	}
+	switch app.ErrorCode(err) {
+	case "":
+	case app.EINVALID, app.ECONFLICT, app.EFORBIDDEN, app.ENOTFOUND:
+		pg, perr := h.addressChangesData(c)
+		if perr != nil {
+			return perr
+		}
+		pg.Error = app.ErrorMessage(err)
+		return h.render(c, fiber.StatusUnprocessableEntity, "hr_address_changes", pg)
+	default:
+		return err
+	}
+	h.KickMail()
+	if decision == "approve" {
+		h.setFlash(c, strconv.Itoa(len(ids))+" address change(s) approved. Both addresses of each person have been told.")
+	} else {
+		h.setFlash(c, strconv.Itoa(len(ids))+" address change(s) refused. Both addresses of each person have been told.")
+	}
+	return c.Redirect("/hr/address-changes", fiber.StatusSeeOther)
 }

@@ -164,7 +164,9 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 	if email := h.ssoIdentity(c); email != "" {
 		e, err := h.Employees.FindEmployeeByEmail(ctx, email)
 		if err == nil && e.Active {
-			if err := h.startSession(c, e, app.AuthSSOHeader); err != nil {
+			// Each sign-in is evidence: a client that keeps no cookie is
+			// refused (429) past a few sign-ins, and nothing more is recorded.
+			if err := h.startSession(c, e, app.AuthSSOHeader, email); err != nil {
 				return err
 			}
 			return c.Next()
@@ -200,15 +202,15 @@ func (h *Handler) ssoIdentity(c *fiber.Ctx) string {
 }
 
 // startSession discards any session the browser had and starts a new one,
-// with a new CSRF key as well.
-func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method string) error {
+// signed in by method as identity, with a new CSRF key as well.
+func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method, identity string) error {
 	ctx := c.UserContext()
 	if old := c.Cookies(sessionCookie); old != "" {
 		if err := h.Sessions.DeleteSession(ctx, old); err != nil {
 			return err
 		}
 	}
-	sess, err := h.Sessions.CreateSession(ctx, e.ID, method)
+	sess, err := h.Sessions.CreateSession(ctx, e.ID, method, identity)
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,13 @@ func templateFuncs(h *Handler) map[string]any {
 			return out
 		},
 		"add": func(a, b int) int { return a + b },
+		"fieldLabel": fieldLabel,
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 		"pct": func(a, b int) int {
 			if b == 0 {
 				return 0
@@ -87,4 +94,33 @@ func templateFuncs(h *Handler) map[string]any {
 			return a * 100 / b
 		},
 	}
+}
+
+// fieldLabel is how a roster field is named on pages.
+func fieldLabel(f string) string {
+	switch f {
+	case app.FieldEmployeeNumber:
+		return "Employee number"
+	case app.FieldFullName:
+		return "Name"
+	case app.FieldEmail:
+		return "E-mail"
+	case app.FieldAgency:
+		return "Agency"
+	case app.FieldDepartment:
+		return "Department"
+	case app.FieldTitle:
+		return "Title"
+	case app.FieldManager:
+		return "Manager (employee number)"
+	case app.FieldHireDate:
+		return "Hired"
+	case app.FieldRoles:
+		return "Roles"
+	case app.FieldBargainingUnit:
+		return "Bargaining unit"
+	case app.FieldActive:
+		return "Active"
+	}
+	return f
 }

@@ -178,7 +178,7 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 		TypedName: app.NormalizeName(f.TypedName), ConsentID: p.Consented.ID, ConsentVersion: p.Consented.Version,
 		ConsentSHA256: p.Consented.SHA256, IntentText: p.Version.Intent, Comment: f.Comment, IP: c.IP(),
 		UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent)), AuthMethod: currentSession(c).AuthMethod,
-		QuizAttemptID: p.Passed.ID,
+		SignInIdentity: currentSession(c).Identity, QuizAttemptID: p.Passed.ID,
 	}
 	ack, created, err := h.Acks.CreateAcknowledgment(c.UserContext(), a)
 	if err != nil {

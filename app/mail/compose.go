@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"portal/app"
@@ -20,16 +21,27 @@ type Composer struct {
 	Acks      app.AckService
 	Dashboard app.DashboardService
 	Certs     app.CertificateRenderer
-	BaseURL   string
-	Location  *time.Location
-	Now       func() time.Time
+	Identity  app.IdentityService
+	Sealer    app.Sealer // opens sign-in links sealed in the outbox
+	// LinkMinutes is how long a sign-in link works, for its message.
+	LinkMinutes int
+	BaseURL     string
+	Location    *time.Location
+	Now         func() time.Time
 }
 
 // Compose fills in m's subject, bodies and attachments. It returns a
 // reason, and leaves m alone, when the message is no longer needed.
 func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, err error) {
-	if m.Kind == app.MailSignIn || m.Text != "" {
+	switch {
+	case m.Kind == app.MailSignIn:
+		return c.signIn(m)
+	case m.Text != "":
 		return "", nil
+	case m.Kind == app.MailAddressChange:
+		return c.addressChange(ctx, m)
+	case m.Kind == app.MailRoleChange:
+		return c.roleChange(ctx, m)
 	}
 	if m.EmployeeID == nil || m.CycleID == nil {
 		return "incomplete message", nil
@@ -152,4 +164,80 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// signIn opens the sealed link and renders the message.
+func (c *Composer) signIn(m *app.Message) (string, error) {
+	if len(m.Sealed) == 0 {
+		return "no link (withdrawn)", nil
+	}
+	link, err := c.Sealer.Open(m.Sealed, m.DedupeKey)
+	if err != nil {
+		return "", err
+	}
+	text, html, err := c.Templates.render("signin", struct {
+		Name, Link string
+		Minutes    int
+	}{m.ToName, link, c.LinkMinutes})
+	if err != nil {
+		return "", err
+	}
+	m.Subject, m.Text, m.HTML = "Your sign-in link", text, html
+	return "", nil
+}
+
+// addressChange tells an old or a new address about a change of address:
+// asked for, approved or refused. It goes to the address stored with the
+// message, not to the person's address of the moment.
+func (c *Composer) addressChange(ctx context.Context, m *app.Message) (string, error) {
+	if m.AboutID == nil {
+		return "incomplete message", nil
+	}
+	step, err := c.Identity.FindAddressChange(ctx, *m.AboutID)
+	if err != nil {
+		return "", err
+	}
+	data := map[string]any{"Name": step.EmployeeName, "Old": step.OldEmail, "New": step.NewEmail, "Action": step.Action,
+		"ToOld": strings.EqualFold(m.ToAddr, step.OldEmail), "Actor": step.ActorName, "Link": c.BaseURL + "/"}
+	subject := "A change of your e-mail address was asked for"
+	switch step.Action {
+	case app.AddressApprove:
+		subject = "Your e-mail address for the policy portal has changed"
+	case app.AddressReject:
+		subject = "A change of your e-mail address was refused"
+	}
+	text, html, err := c.Templates.render("address_change", data)
+	if err != nil {
+		return "", err
+	}
+	m.Subject, m.Text, m.HTML, m.ToName = subject, text, html, step.EmployeeName
+	return "", nil
+}
+
+// roleChange tells an administrator that a role was granted or removed.
+func (c *Composer) roleChange(ctx context.Context, m *app.Message) (string, error) {
+	if m.AboutID == nil {
+		return "incomplete message", nil
+	}
+	ch, err := c.Identity.FindRosterChange(ctx, *m.AboutID)
+	if err != nil {
+		return "", err
+	}
+	f := ch.Change(app.FieldRoles)
+	if f == nil {
+		return "not a change of roles", nil
+	}
+	who, err := c.Employees.FindEmployeeByID(ctx, ch.EmployeeID)
+	if err != nil {
+		return "", err
+	}
+	data := map[string]any{"Name": who.FullName, "Number": who.EmployeeNumber, "Old": f.Old, "New": f.New,
+		"Actor": ch.ActorName, "At": ch.At.In(c.Location).Format("January 2, 2006 at 3:04 PM MST"),
+		"Link": c.BaseURL + "/admin/roles"}
+	text, html, err := c.Templates.render("role_change", data)
+	if err != nil {
+		return "", err
+	}
+	m.Subject, m.Text, m.HTML = "Portal roles changed: "+who.FullName, text, html
+	return "", nil
 }

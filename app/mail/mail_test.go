@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"portal/app"
+	"portal/app/secret"
 )
 
 // smtpServer is a real SMTP server on 127.0.0.1 that keeps what it receives.
@@ -88,10 +89,27 @@ func TestSMTPSenderDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &app.Employee{FullName: "Zoë Côté\r\nBcc: victim@evil.example", Email: "zoe@agency.example"}
-	m, err := tpl.SignInLink(e, "http://127.0.0.1:3000/signin/link/abc", 15)
+	keys, err := secret.New([]byte(strings.Repeat("s", 32)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	e := &app.Employee{FullName: "Zoë Côté\r\nBcc: victim@evil.example", Email: "zoe@agency.example"}
+	m, err := (&SignInLinks{Sealer: keys}).SignInLink(e, "http://127.0.0.1:3000/signin/link/abc", 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "" || m.HTML != "" || strings.Contains(string(m.Sealed), "signin/link") {
+		t.Fatal("a queued sign-in message holds its link in clear")
+	}
+	// The worker opens the link only when it sends the message.
+	c := &Composer{Templates: tpl, Sealer: keys, LinkMinutes: 15}
+	if skip, err := c.Compose(context.Background(), m); err != nil || skip != "" {
+		t.Fatalf("compose: %q %v", skip, err)
+	}
+	other, _ := secret.New([]byte(strings.Repeat("o", 32)))
+	if _, err := (&Composer{Templates: tpl, Sealer: other}).Compose(context.Background(), &app.Message{Kind: app.MailSignIn,
+		DedupeKey: m.DedupeKey, Sealed: m.Sealed}); err == nil {
+		t.Fatal("a link sealed with one secret opened with another")
 	}
 	for i := 0; i < 3; i++ { // one kept connection carries several messages
 		if err := snd.Send(context.Background(), m); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"strings"
 	htmltemplate "html/template"
 	texttemplate "text/template"
 
@@ -44,19 +45,36 @@ func (t *Templates) render(name string, data any) (string, string, error) {
 	return text.String(), html.String(), nil
 }
 
-// SignInLink builds the message carrying a one-time sign-in link.
-func (t *Templates) SignInLink(e *app.Employee, link string, minutes int) (*app.Message, error) {
-	text, html, err := t.render("signin", struct {
-		Name, Link string
-		Minutes    int
-	}{e.FullName, link, minutes})
-	if err != nil {
-		return nil, err
-	}
+// SignInLinks builds sign-in messages. The link is a password for a few
+// minutes, so the queued message carries it sealed with a key that is not
+// in the database; it is rendered only when sent (Composer), and never
+// stored in clear.
+type SignInLinks struct {
+	Sealer app.Sealer
+}
+
+// SignInLink builds the queued message carrying a one-time sign-in link.
+func (s *SignInLinks) SignInLink(e *app.Employee, link string, _ int) (*app.Message, error) {
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, err
 	}
-	return &app.Message{DedupeKey: "signin:" + hex.EncodeToString(nonce[:]), ToAddr: e.Email, ToName: e.FullName,
-		Subject: "Your sign-in link", Text: text, HTML: html}, nil
+	m := &app.Message{Kind: app.MailSignIn, DedupeKey: "signin:" + hex.EncodeToString(nonce[:]), ToAddr: e.Email, ToName: e.FullName,
+		Subject: "Your sign-in link"}
+	var err error
+	if m.Sealed, err = s.Sealer.Seal(link, m.DedupeKey); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Checkpoint builds the day's message to one witness: the signed
+// checkpoint, rendered now (it is public).
+func (t *Templates) Checkpoint(to, note, key, baseURL, day string) (*app.Message, error) {
+	text, html, err := t.render("checkpoint", map[string]any{"Checkpoint": note, "Key": key, "BaseURL": baseURL})
+	if err != nil {
+		return nil, err
+	}
+	return &app.Message{Kind: app.MailCheckpoint, DedupeKey: "checkpoint:" + day + ":" + strings.ToLower(to), ToAddr: to,
+		Subject: "Evidence log checkpoint, " + day, Text: text, HTML: html}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -235,7 +236,13 @@ func (p *page) details(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	row("Certificate number", []string{p.fit(oneLine(c.Number, 60), regular, 9.5, valueW)})
 	row("Verification code", []string{p.fit(oneLine(c.VerifyCode, 60), regular, 9.5, valueW)})
 	row("Signed (UTC)", []string{c.SignedAt.UTC().Format("2006-01-02 15:04:05") + " UTC"})
-	row("Policy version", p.wrap(oneLine(c.PolicyVersion, 60), regular, 9.5, valueW, 1))
+	// The version is printed above; the log entry is where anyone can prove
+	// that this record is the one signed.
+	if c.LogIndex >= 0 {
+		row("Evidence log", []string{"entry " + strconv.FormatInt(c.LogIndex, 10)})
+	} else {
+		row("Policy version", p.wrap(oneLine(c.PolicyVersion, 60), regular, 9.5, valueW, 1))
+	}
 
 	p.text(labelX, y, "Policy SHA-256", regular, 8.5, muted)
 	hash := oneLine(c.PolicySHA256, 128)
@@ -256,8 +263,8 @@ func (p *page) details(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	}
 	p.text(qrX+(qrSize-p.measure("Scan to verify", regular, 8))/2, top+qrSize+3, "Scan to verify", regular, 8, muted)
 
-	footer := "This certificate is generated from the signed acknowledgment record. " +
-		"The verification page shows whether it is valid or has been superseded."
+	footer := "Generated from the signed acknowledgment record. The verification page shows whether it is valid " +
+		"or superseded, and proves the record is in the portal's public evidence log."
 	y = 250
 	for _, line := range p.wrap(footer, regular, 8, 150, 2) {
 		p.centered(y, line, regular, 8, muted)

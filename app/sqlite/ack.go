@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/app/evidence"
 )
 
 // AckService implements app.AckService: reading progress, quiz attempts,
@@ -71,7 +72,16 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 		return err
 	}
 	defer tx.Rollback()
-	a.CreatedAt = s.db.Now().UTC()
+	a.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored
+	// Every attempt is evidence for good, so nobody may add them without end.
+	var recent int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM quiz_attempts WHERE employee_id = ? AND created_at > ?`,
+		a.EmployeeID, formatTime(a.CreatedAt.Add(-app.QuizAttemptWindow))).Scan(&recent); err != nil {
+		return fmt.Errorf("count quiz attempts: %w", err)
+	}
+	if recent >= app.MaxQuizAttempts {
+		return app.Errorf(app.ETOOMANY, "You have submitted the knowledge check %d times in the last hour. Read the guidance again, then try once more in an hour.", recent)
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO quiz_attempts (employee_id, cycle_id, policy_version_id, answers, wrong,
 		score, total, pass_mark, passed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.EmployeeID, a.CycleID, a.PolicyVersionID, string(answers), string(wrong), a.Score, a.Total, a.PassMark,
@@ -82,7 +92,10 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 	if a.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if _, _, _, err := appendChain(ctx, tx, "quiz_attempt", a.ID); err != nil {
+	if a.Wrong == nil {
+		a.Wrong = []string{} // as stored and read back
+	}
+	if _, err := s.db.appendLeaf(ctx, tx, evidence.QuizAttemptLeaf(a)); err != nil {
 		return err
 	}
 	if err := markStarted(ctx, tx, a.EmployeeID, a.CycleID); err != nil {
@@ -148,7 +161,7 @@ func (s *AckService) RecordConsent(ctx context.Context, c *app.ConsentRecord) er
 		return err
 	}
 	defer tx.Rollback()
-	c.AcceptedAt = s.db.Now().UTC()
+	c.AcceptedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored
 	res, err := tx.ExecContext(ctx, `INSERT INTO consents (employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.EmployeeID, c.CycleID, c.Version, c.SHA256, formatTime(c.AcceptedAt), c.IP, c.UserAgent)
 	if err != nil {
@@ -157,7 +170,7 @@ func (s *AckService) RecordConsent(ctx context.Context, c *app.ConsentRecord) er
 	if c.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if _, _, _, err := appendChain(ctx, tx, "consent", c.ID); err != nil {
+	if _, err := s.db.appendLeaf(ctx, tx, evidence.ConsentLeaf(c)); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -210,7 +223,7 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 	return found[0], false, nil
 }
 
-// createAck writes one acknowledgment, its chain link, its assignment and the
+// createAck writes one acknowledgment, its log entry, its assignment and the
 // queued copy of its certificate inside tx, and returns its id; created is
 // false when the person had already signed this cycle's version. For a new
 // one, a is filled in as stored.
@@ -245,22 +258,18 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 		}
 	}
 	a.SignedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored (TimeLayout)
-	// RETURNING gives the row as stored: its canonical form for the chain.
-	rows, err := tx.QueryContext(ctx, `INSERT INTO acknowledgments (id, employee_id, cycle_id, policy_version_id, policy_sha256,
-		typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
-		quiz_attempt_id, certificate_no, verify_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		RETURNING `+ackChainColumns,
-		a.ID, a.EmployeeID, a.CycleID, a.PolicyVersionID, a.PolicySHA256, a.TypedName, a.ConsentID, a.ConsentVersion,
-		a.ConsentSHA256, a.IntentText, a.Comment, formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod,
-		a.QuizAttemptID, a.CertificateNo, a.VerifyCode)
-	if err != nil {
+	// The row holds the signer as they are now on the roster: a snapshot
+	// that later roster changes do not touch.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO acknowledgments (`+ackColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.EmployeeID, a.EmployeeNumber, a.EmployeeName, a.EmployeeAgency, a.EmployeeDept, a.CycleID, a.PolicyVersionID,
+		a.PolicySHA256, a.TypedName, a.ConsentID, a.ConsentVersion, a.ConsentSHA256, a.IntentText, a.Comment,
+		formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod, a.SignInIdentity, a.QuizAttemptID, a.CertificateNo,
+		a.VerifyCode); err != nil {
 		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
 	}
-	canonical, err := canonicalRow(rows)
-	if err != nil {
-		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
-	}
-	if a.ChainSeq, a.PrevHash, a.Hash, err = linkChain(ctx, tx, "acknowledgment", a.ID, canonical); err != nil {
+	// a holds the row as stored: its canonical form is the log entry.
+	if a.LogIndex, err = s.db.appendLeaf(ctx, tx, evidence.AcknowledgmentLeaf(a)); err != nil {
 		return 0, false, err
 	}
 	signOn := func() (int64, error) {
@@ -292,16 +301,15 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	return a.ID, true, nil
 }
 
-const ackSelect = `SELECT a.id, a.employee_id, a.cycle_id, a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id,
-	a.consent_version, a.consent_sha256, a.intent_text, a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method,
-	a.quiz_attempt_id, a.certificate_no, a.verify_code, COALESCE(c.seq, 0), COALESCE(c.prev_hash, ''), COALESCE(c.hash, ''),
-	e.employee_number, e.full_name, e.agency, e.department, p.code, p.title, y.name,
-	EXISTS (SELECT 1 FROM assignments s WHERE s.cycle_id = a.cycle_id AND s.employee_id = a.employee_id AND s.ack_id IS NOT a.id)
+const ackSelect = `SELECT a.id, a.employee_id, a.employee_number, a.full_name, a.agency, a.department, a.cycle_id,
+	a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id, a.consent_version, a.consent_sha256, a.intent_text,
+	a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method, a.sign_in_identity, a.quiz_attempt_id, a.certificate_no,
+	a.verify_code, COALESCE(l.idx, -1), p.code, p.title, y.name,
+	EXISTS (SELECT 1 FROM cycle_versions v WHERE v.cycle_id = a.cycle_id AND v.material = 1 AND v.to_version_id > a.policy_version_id)
 	FROM acknowledgments a
-	JOIN employees e ON e.id = a.employee_id
 	JOIN policy_versions p ON p.id = a.policy_version_id
 	JOIN cycles y ON y.id = a.cycle_id
-	LEFT JOIN chain c ON c.kind = 'acknowledgment' AND c.ref_id = a.id`
+	LEFT JOIN log_entries l ON l.kind = 'acknowledgment' AND l.ref_id = a.id`
 
 // findAcks returns acknowledgments matching where, newest first; limit -1 means all.
 func findAcks(ctx context.Context, q querier, where string, limit, offset int, args ...any) ([]*app.Acknowledgment, error) {
@@ -323,17 +331,15 @@ func findAcks(ctx context.Context, q querier, where string, limit, offset int, a
 }
 
 func scanAck(rows *sql.Rows) (*app.Acknowledgment, error) {
-	var a app.Acknowledgment
-	var signed string
-	if err := rows.Scan(&a.ID, &a.EmployeeID, &a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &a.ConsentID,
-		&a.ConsentVersion, &a.ConsentSHA256, &a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod,
-		&a.QuizAttemptID, &a.CertificateNo, &a.VerifyCode, &a.ChainSeq, &a.PrevHash, &a.Hash,
-		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.PolicyCode, &a.PolicyTitle,
-		&a.CycleName, &a.Superseded); err != nil {
+	var idx int64
+	var code, title, cycle string
+	var superseded bool
+	a, err := scanAckRecord(rows, &idx, &code, &title, &cycle, &superseded)
+	if err != nil {
 		return nil, fmt.Errorf("scan acknowledgment: %w", err)
 	}
-	a.SignedAt = parseTime(signed)
-	return &a, nil
+	a.LogIndex, a.PolicyCode, a.PolicyTitle, a.CycleName, a.Superseded = idx, code, title, cycle, superseded
+	return a, nil
 }
 
 // FindAcknowledgments returns acknowledgments matching f, newest first, and the total.

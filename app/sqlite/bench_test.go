@@ -26,7 +26,7 @@ import (
 func seedLarge(b testing.TB, employees, cycles int) (*DB, int64) {
 	b.Helper()
 	start := time.Now()
-	db, err := Open(filepath.Join(b.TempDir(), "large.db"), Options{})
+	db, err := Open(filepath.Join(b.TempDir(), "large.db"), testOptions(b))
 	if err != nil {
 		b.Fatal(err)
 	}

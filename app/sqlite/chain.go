@@ -11,7 +11,15 @@ import (
 	"strings"
 
 	"portal/app"
+	"portal/app/evidence"
 )
+
+// The legacy evidence chain. Before the evidence log, every evidence row was
+// linked into a hash chain (the chain table): each record's hash covered the
+// previous hash and the row exactly as the driver returned it. Databases
+// made then keep their chain, which is no longer appended to; upgrading
+// built the log from it in its order (see upgradeToLog), and VerifyChain
+// still checks it.
 
 // genesisHash is the previous hash of the first chain record.
 var genesisHash = strings.Repeat("0", 64)
@@ -20,26 +28,22 @@ var genesisHash = strings.Repeat("0", 64)
 // row exactly as stored. A record's canonical form is the JSON array of these
 // columns, so any change to any column breaks the record's hash.
 var chainKinds = map[string]string{
-	"acknowledgment": `SELECT ` + ackChainColumns + ` FROM acknowledgments WHERE id = ?`,
-	"consent":        `SELECT id, employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent FROM consents WHERE id = ?`,
+	"acknowledgment": `SELECT id, employee_id, cycle_id, policy_version_id, policy_sha256, typed_name, consent_id,
+		consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
+		quiz_attempt_id, certificate_no, verify_code FROM acknowledgments WHERE id = ?`,
+	"consent": `SELECT id, employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent FROM consents WHERE id = ?`,
 	"quiz_attempt": `SELECT id, employee_id, cycle_id, policy_version_id, answers, wrong, score, total, pass_mark,
 		passed, created_at FROM quiz_attempts WHERE id = ?`,
 	"audit": `SELECT id, at, actor_id, action, subject_type, subject_id, detail, ip FROM audit_events WHERE id = ?`,
 }
 
-// ackChainColumns are an acknowledgment's columns in its canonical form; the
-// insert returns them (RETURNING gives the row as stored) so that signing
-// need not read the row again.
-const ackChainColumns = `id, employee_id, cycle_id, policy_version_id, policy_sha256, typed_name, consent_id,
-	consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent, auth_method,
-	quiz_attempt_id, certificate_no, verify_code`
-
-// chainTables names the table behind each kind, to find rows outside the chain.
-var chainTables = map[string]string{
-	"acknowledgment": "acknowledgments", "consent": "consents", "quiz_attempt": "quiz_attempts", "audit": "audit_events",
+// chainLogKinds maps a chain kind to the log's name for it.
+var chainLogKinds = map[string]string{
+	"acknowledgment": evidence.KindAcknowledgment, "consent": evidence.KindConsent,
+	"quiz_attempt": evidence.KindQuizAttempt, "audit": evidence.KindAuditEvent,
 }
 
-// canonicalRecord reads the row of the given kind and returns its canonical form.
+// canonicalRecord reads the row of the given kind and returns its legacy canonical form.
 func canonicalRecord(ctx context.Context, q querier, kind string, id int64) ([]byte, error) {
 	query, ok := chainKinds[kind]
 	if !ok {
@@ -56,8 +60,8 @@ func canonicalRecord(ctx context.Context, q querier, kind string, id int64) ([]b
 	return body, nil
 }
 
-// canonicalRow returns the canonical form of the one row in rows — the JSON
-// array of its columns — and closes rows.
+// canonicalRow returns the legacy canonical form of the one row in rows —
+// the JSON array of its columns — and closes rows.
 func canonicalRow(rows *sql.Rows) ([]byte, error) {
 	defer rows.Close()
 	if !rows.Next() {
@@ -100,115 +104,10 @@ func chainHash(prev, kind string, canonical []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// appendChain links the just-written row of kind/id to the end of the chain,
-// inside the caller's transaction. The single writer connection and BEGIN
-// IMMEDIATE make the read of the last hash and the insert atomic.
-func appendChain(ctx context.Context, tx *sql.Tx, kind string, id int64) (seq int64, prev, hash string, err error) {
-	canonical, err := canonicalRecord(ctx, tx, kind, id)
-	if err != nil {
-		return 0, "", "", err
-	}
-	return linkChain(ctx, tx, kind, id, canonical)
-}
-
-// linkChain appends the record of kind/id, whose canonical form the caller
-// has read as stored, to the end of the chain.
-func linkChain(ctx context.Context, tx *sql.Tx, kind string, id int64, canonical []byte) (seq int64, prev, hash string, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT hash FROM chain ORDER BY seq DESC LIMIT 1`).Scan(&prev)
-	if errors.Is(err, sql.ErrNoRows) {
-		prev, err = genesisHash, nil
-	}
-	if err != nil {
-		return 0, "", "", fmt.Errorf("read chain head: %w", err)
-	}
-	hash = chainHash(prev, kind, canonical)
-	res, err := tx.ExecContext(ctx, `INSERT INTO chain (kind, ref_id, prev_hash, hash) VALUES (?, ?, ?, ?)`, kind, id, prev, hash)
-	if err != nil {
-		return 0, "", "", fmt.Errorf("append to chain: %w", err)
-	}
-	seq, err = res.LastInsertId()
-	return seq, prev, hash, err
-}
-
-// appendAudit writes an audit event and links it into the chain.
-func appendAudit(ctx context.Context, tx *sql.Tx, e *app.AuditEvent) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, actor_id, action, subject_type, subject_id, detail, ip)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, formatTime(e.At), e.ActorID, e.Action, e.SubjectType, e.SubjectID, e.Detail, e.IP)
-	if err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	if e.ID, err = res.LastInsertId(); err != nil {
-		return err
-	}
-	_, _, _, err = appendChain(ctx, tx, "audit", e.ID)
-	return err
-}
-
-// AuditService implements app.AuditService.
-type AuditService struct{ db *DB }
-
-// NewAuditService returns the audit log and chain verifier.
-func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
-
-// RecordEvent writes e in its own transaction.
-func (s *AuditService) RecordEvent(ctx context.Context, e *app.AuditEvent) error {
-	tx, err := s.db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if e.At.IsZero() {
-		e.At = s.db.Now().UTC()
-	}
-	if err := appendAudit(ctx, tx, e); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-const eventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_type, v.subject_id, v.detail, v.ip,
-	COALESCE(e.full_name, '') FROM audit_events v LEFT JOIN employees e ON e.id = v.actor_id`
-
-// FindEvents returns the events about one subject, newest first.
-func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subjectID int64) ([]*app.AuditEvent, error) {
-	return s.events(ctx, ` WHERE v.subject_type = ? AND v.subject_id = ? ORDER BY v.id DESC`, subjectType, subjectID)
-}
-
-// ListEvents returns a page of all events, newest first, and the total.
-func (s *AuditService) ListEvents(ctx context.Context, offset, limit int) ([]*app.AuditEvent, int, error) {
-	var total int
-	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count audit events: %w", err)
-	}
-	out, err := s.events(ctx, ` ORDER BY v.id DESC LIMIT ? OFFSET ?`, limit, offset)
-	return out, total, err
-}
-
-func (s *AuditService) events(ctx context.Context, tail string, args ...any) ([]*app.AuditEvent, error) {
-	rows, err := s.db.read.QueryContext(ctx, eventSelect+tail, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find audit events: %w", err)
-	}
-	defer rows.Close()
-	var out []*app.AuditEvent
-	for rows.Next() {
-		var e app.AuditEvent
-		var at string
-		var actor sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.Detail, &e.IP, &e.ActorName); err != nil {
-			return nil, fmt.Errorf("scan audit event: %w", err)
-		}
-		e.At = parseTime(at)
-		if actor.Valid {
-			e.ActorID = &actor.Int64
-		}
-		out = append(out, &e)
-	}
-	return out, rows.Err()
-}
-
-// VerifyChain walks the chain in one read snapshot, recomputing every hash
-// from the rows as stored, then checks that no evidence row sits outside it.
+// VerifyChain walks the legacy chain in one read snapshot, recomputing every
+// hash from the rows as stored. It returns the number of records checked and
+// the first break. Records written since the upgrade are not in it: the
+// evidence log covers every record (VerifyLog).
 func (s *AuditService) VerifyChain(ctx context.Context) (int, *app.ChainBreak, error) {
 	tx, err := s.db.read.BeginTx(ctx, nil)
 	if err != nil {
@@ -252,20 +151,5 @@ func (s *AuditService) VerifyChain(ctx context.Context) (int, *app.ChainBreak, e
 		prev = l.hash
 		n++
 	}
-	if err := rows.Err(); err != nil {
-		return n, nil, err
-	}
-	for _, kind := range []string{"acknowledgment", "consent", "quiz_attempt", "audit"} {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT t.id FROM `+chainTables[kind]+` t
-			LEFT JOIN chain c ON c.kind = ? AND c.ref_id = t.id WHERE c.seq IS NULL ORDER BY t.id LIMIT 1`, kind).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return n, nil, fmt.Errorf("check %s rows: %w", kind, err)
-		}
-		return n, &app.ChainBreak{Kind: kind, RefID: id, Reason: "the record is not in the chain (it was inserted outside the portal)"}, nil
-	}
-	return n, nil, nil
+	return n, nil, rows.Err()
 }

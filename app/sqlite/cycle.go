@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/app/evidence"
 )
 
 // CycleService implements app.CycleService.
@@ -136,7 +137,7 @@ func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
 	if err := syncAssignments(ctx, tx, "c.id = ?", "1 = 1", c.ID); err != nil {
 		return err
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: c.OpenedBy, Action: "cycle.opened", SubjectType: "cycle",
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: c.OpenedBy, Action: "cycle.opened", SubjectType: "cycle",
 		SubjectID: c.ID, Detail: fmt.Sprintf("%s: %s to %s", c.Name, c.OpensOn, c.DueOn)}); err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func (s *CycleService) CloseCycle(ctx context.Context, id int64, actor *int64) e
 	if n, _ := res.RowsAffected(); n == 0 {
 		return app.Errorf(app.ECONFLICT, "That cycle is not open.")
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.closed",
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.closed",
 		SubjectType: "cycle", SubjectID: id}); err != nil {
 		return err
 	}
@@ -229,6 +230,15 @@ func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID i
 	if _, err := tx.ExecContext(ctx, `UPDATE cycles SET policy_version_id = ? WHERE id = ?`, versionID, cycleID); err != nil {
 		return fmt.Errorf("set cycle version: %w", err)
 	}
+	// The evidence record that decides which signatures of the cycle still stand.
+	change := &app.CycleVersionChange{CycleID: cycleID, FromVersionID: current, ToVersionID: versionID,
+		Material: kind == app.KindMaterial, At: s.db.Now(), ActorID: actor}
+	if err := insertCycleVersion(ctx, tx, change); err != nil {
+		return err
+	}
+	if _, err := s.db.appendLeaf(ctx, tx, evidence.CycleVersionLeaf(change)); err != nil {
+		return err
+	}
 	if kind == app.KindMaterial {
 		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL WHERE cycle_id = ? AND ack_id IS NOT NULL`, cycleID); err != nil {
 			return fmt.Errorf("reopen assignments: %w", err)
@@ -238,7 +248,7 @@ func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID i
 			return fmt.Errorf("reset reading progress: %w", err)
 		}
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.version_changed",
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.version_changed",
 		SubjectType: "cycle", SubjectID: cycleID, Detail: fmt.Sprintf("now %s (%s)", code.String, kind)}); err != nil {
 		return err
 	}

@@ -292,7 +292,7 @@ func (s *DashboardService) SetScope(ctx context.Context, employeeID int64, agenc
 			return fmt.Errorf("set scope: %w", err)
 		}
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "hr.scope_set",
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "hr.scope_set",
 		SubjectType: "employee", SubjectID: employeeID, Detail: strings.Join(agencies, "; ")}); err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func (s *DashboardService) Counts(ctx context.Context, f app.PeopleFilter) (app.
 func (s *DashboardService) EachCertificate(ctx context.Context, f app.PeopleFilter, fn func(*app.Acknowledgment) error) error {
 	f.Status = app.StatusSigned
 	where, args := peopleWhereAs(f, "s") // "a" is the acknowledgment here
-	rows, err := s.db.read.QueryContext(ctx, ackSelect+` JOIN assignments s ON s.ack_id = a.id WHERE `+where+
+	rows, err := s.db.read.QueryContext(ctx, ackSelect+` JOIN employees e ON e.id = a.employee_id JOIN assignments s ON s.ack_id = a.id WHERE `+where+
 		` ORDER BY s.agency, s.department, e.full_name, e.id`, args...)
 	if err != nil {
 		return fmt.Errorf("export certificates: %w", err)

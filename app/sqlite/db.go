@@ -20,6 +20,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"portal/app"
+	"portal/app/evidence"
 )
 
 //go:embed migrations/*.sql
@@ -38,6 +39,8 @@ type DB struct {
 	cycles cycleCache
 	// lastSigned is when a signature was last committed (Unix nanoseconds).
 	lastSigned atomic.Int64
+	// key seals each evidence log entry; without it evidence cannot be written.
+	key *evidence.Key
 
 	// Path is the database file.
 	Path string
@@ -53,6 +56,9 @@ type Options struct {
 	Synchronous string
 	// ReadConns is the size of the read pool (default 4).
 	ReadConns int
+	// LogKey is the evidence log's key, read from outside the database.
+	// Without it the database can be read but no evidence written.
+	LogKey *evidence.Key
 }
 
 // Open opens (creating if needed) the database at path and applies any
@@ -83,7 +89,7 @@ func Open(path string, opts Options) (*DB, error) {
 	q.Set("_stmt_cache_size", "64") // re-use prepared statements: the portal runs a few dozen distinct queries
 	dsn := "file:" + path + "?" + q.Encode()
 
-	db := &DB{Path: path, Now: time.Now, dsn: dsn}
+	db := &DB{Path: path, Now: time.Now, dsn: dsn, key: opts.LogKey}
 	var err error
 	if db.write, err = sql.Open(writerDriverName, dsn); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -117,8 +123,47 @@ func Open(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens an existing database to read it and nothing else: no
+// migration, no file created, nothing written. It is for checking a
+// database, perhaps a copy, as it is. A missing or empty file is an error.
+func OpenReadOnly(path string) (*DB, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("no database at %s", path)
+	}
+	if st.Size() == 0 || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is empty or not a database file", path)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_query_only", "1")
+	q.Set("_txlock", "deferred")
+	db := &DB{Path: path, Now: time.Now}
+	if db.read, err = sql.Open(driverName, "file:"+path+"?"+q.Encode()); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.read.SetMaxOpenConns(2)
+	var n int
+	if err := db.read.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
+		_ = db.read.Close() // the file is the problem
+		return nil, fmt.Errorf("%s is not a portal database", path)
+	}
+	return db, nil
+}
+
+// HasLog reports whether the database has been upgraded to the evidence log.
+func (db *DB) HasLog(ctx context.Context) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = 'migrations/005_evidence_log.sql'`).Scan(&n)
+	return n > 0, err
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.write == nil { // read-only
+		return db.read.Close()
+	}
 	db.group.close()
 	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
 }
@@ -171,6 +216,11 @@ func (db *DB) migrateFile(name string) error {
 	}
 	if _, err := tx.Exec(string(body)); err != nil {
 		return fmt.Errorf("apply migration %s: %w", name, err)
+	}
+	if up, ok := upgrades[name]; ok {
+		if err := up(context.Background(), db, tx); err != nil {
+			return fmt.Errorf("apply migration %s: %w", name, err)
+		}
 	}
 	if _, err := tx.Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(time.Now())); err != nil {
 		return fmt.Errorf("record migration %s: %w", name, err)

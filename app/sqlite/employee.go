@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,21 +116,24 @@ func (s *EmployeeService) CreateEmployee(ctx context.Context, e *app.Employee) e
 		return err
 	}
 	defer tx.Rollback()
-	if err := createEmployee(ctx, tx, e, s.db.Now()); err != nil {
+	if err := s.createEmployee(ctx, tx, e, s.db.Now()); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-func createEmployee(ctx context.Context, tx *sql.Tx, e *app.Employee, now time.Time) error {
+// createEmployee adds a person outside a roster file (the demo, the load
+// generator), logging their record as a roster change like an import does.
+func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app.Employee, now time.Time) error {
 	e.FullName = app.NormalizeName(e.FullName)
 	e.Email = strings.TrimSpace(e.Email)
 	e.CreatedAt, e.UpdatedAt = now.UTC(), now.UTC()
+	roles := sortedRoles(e.Roles)
 	res, err := tx.ExecContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
 		manager_id, hire_date, roles, bargaining_unit, active, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.EmployeeNumber, e.FullName, e.Email, e.Agency, e.Department, e.Title, e.ManagerID, e.HireDate,
-		e.RolesString(), e.BargainingUnit, boolInt(e.Active), formatTime(now), formatTime(now))
+		roles, e.BargainingUnit, boolInt(e.Active), formatTime(now), formatTime(now))
 	if isUniqueViolation(err) {
 		return app.Errorf(app.ECONFLICT, "An employee with number %s or address %s already exists.", e.EmployeeNumber, e.Email)
 	}
@@ -137,6 +141,22 @@ func createEmployee(ctx context.Context, tx *sql.Tx, e *app.Employee, now time.T
 		return fmt.Errorf("insert employee %s: %w", e.EmployeeNumber, err)
 	}
 	if e.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	manager := ""
+	if e.ManagerID != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT employee_number FROM employees WHERE id = ?`, *e.ManagerID).Scan(&manager); err != nil {
+			return fmt.Errorf("read manager of %s: %w", e.EmployeeNumber, err)
+		}
+	}
+	fields := map[string]string{
+		app.FieldEmployeeNumber: e.EmployeeNumber, app.FieldFullName: e.FullName, app.FieldEmail: e.Email,
+		app.FieldAgency: e.Agency, app.FieldDepartment: e.Department, app.FieldTitle: e.Title, app.FieldManager: manager,
+		app.FieldHireDate: e.HireDate, app.FieldRoles: roles, app.FieldBargainingUnit: e.BargainingUnit,
+		app.FieldActive: strconv.FormatBool(e.Active),
+	}
+	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: now, source: "added directly, not from a roster file"}
+	if err := ch.record(e.ID, e.EmployeeNumber, diffFields(nil, fields)); err != nil {
 		return err
 	}
 	return syncAssignments(ctx, tx, "1 = 1", "e.id = ?", e.ID)

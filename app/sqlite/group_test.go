@@ -85,7 +85,7 @@ func TestConcurrentSignaturesKeepTheChain(t *testing.T) {
 // that it is closing; none waits for ever.
 func TestGroupCommitAnswersEveryoneAtClose(t *testing.T) {
 	for round := 0; round < 20; round++ {
-		db, err := Open(filepath.Join(t.TempDir(), "close.db"), Options{})
+		db, err := Open(filepath.Join(t.TempDir(), "close.db"), testOptions(t))
 		if err != nil {
 			t.Fatal(err)
 		}

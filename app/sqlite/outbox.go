@@ -22,10 +22,13 @@ func (o *Outbox) Enqueue(ctx context.Context, m *app.Message) (bool, error) {
 	if m.Kind == "" {
 		m.Kind = app.MailSignIn
 	}
+	if m.Kind == app.MailSignIn && (m.Text != "" || m.HTML != "") {
+		return false, fmt.Errorf("a sign-in message is queued with its link sealed, never in clear")
+	}
 	res, err := o.db.write.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, kind, employee_id, cycle_id, about_id, to_addr,
-		to_name, subject, text_body, html_body, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		to_name, subject, text_body, html_body, sealed, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`,
-		m.DedupeKey, m.Kind, m.EmployeeID, m.CycleID, m.AboutID, m.ToAddr, m.ToName, m.Subject, m.Text, m.HTML, now, now)
+		m.DedupeKey, m.Kind, m.EmployeeID, m.CycleID, m.AboutID, m.ToAddr, m.ToName, m.Subject, m.Text, m.HTML, m.Sealed, now, now)
 	if err != nil {
 		return false, fmt.Errorf("enqueue message: %w", err)
 	}
@@ -34,7 +37,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m *app.Message) (bool, error) {
 }
 
 const messageColumns = `id, dedupe_key, kind, employee_id, cycle_id, about_id, to_addr, to_name, subject, text_body,
-	html_body, status, attempts, created_at, sent_at`
+	html_body, sealed, status, attempts, created_at, sent_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (*app.Message, error) {
 	var m app.Message
@@ -42,7 +45,7 @@ func scanMessage(row interface{ Scan(...any) error }) (*app.Message, error) {
 	var sent sql.NullString
 	var emp, cyc, about sql.NullInt64
 	if err := row.Scan(&m.ID, &m.DedupeKey, &m.Kind, &emp, &cyc, &about, &m.ToAddr, &m.ToName, &m.Subject, &m.Text, &m.HTML,
-		&m.Status, &m.Attempts, &created, &sent); err != nil {
+		&m.Sealed, &m.Status, &m.Attempts, &created, &sent); err != nil {
 		return nil, err
 	}
 	if emp.Valid {
@@ -122,12 +125,18 @@ func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error
 	return out, nil
 }
 
-// MarkSent records a delivered message with what was sent.
+// MarkSent records a delivered message with what was sent — except a
+// sign-in message, whose text holds the link: it keeps its subject only,
+// and its sealed link is dropped.
 func (o *Outbox) MarkSent(ctx context.Context, m *app.Message) error {
+	text, html := m.Text, m.HTML
+	if m.Kind == app.MailSignIn {
+		text, html = "", ""
+	}
 	return o.db.group.do(ctx, func(tx *sql.Tx) error {
 		now := formatTime(o.db.Now())
 		_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1,
-			subject = ?, text_body = ?, html_body = ? WHERE id = ?`, now, m.Subject, m.Text, m.HTML, m.ID)
+			subject = ?, text_body = ?, html_body = ?, sealed = NULL WHERE id = ?`, now, m.Subject, text, html, m.ID)
 		if err != nil {
 			return fmt.Errorf("mark message sent: %w", err)
 		}

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"portal/app"
+	"portal/app/evidence"
 )
 
 // PolicyService implements app.PolicyService. Published versions never
@@ -57,20 +59,23 @@ func (s *PolicyService) PublishVersion(ctx context.Context, v *app.PolicyVersion
 	if err != nil {
 		return fmt.Errorf("encode version %s: %w", v.Code, err)
 	}
-	now := s.db.Now().UTC()
-	res, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (code, title, kind, effective, sha256, bundle, published_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, v.Code, v.Title, v.Kind, v.Effective, v.SHA256, string(body), formatTime(now))
+	now := s.db.Now().UTC().Truncate(time.Microsecond) // as stored
+	res, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (code, title, kind, effective, sha256, bundle, published_at, published_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Code, v.Title, v.Kind, v.Effective, v.SHA256, string(body), formatTime(now), v.PublishedBy)
 	if err != nil {
 		return fmt.Errorf("insert version %s: %w", v.Code, err)
 	}
 	if v.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: v.PublishedBy, Action: "policy.published", SubjectType: "policy_version",
+	v.PublishedAt = now
+	if _, err := s.db.appendLeaf(ctx, tx, evidence.PolicyVersionLeaf(v)); err != nil {
+		return err
+	}
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: v.PublishedBy, Action: "policy.published", SubjectType: "policy_version",
 		SubjectID: v.ID, Detail: v.Code + " " + v.SHA256}); err != nil {
 		return err
 	}
-	v.PublishedAt = now
 	return tx.Commit()
 }
 
@@ -88,24 +93,15 @@ func (s *PolicyService) FindVersionByCode(ctx context.Context, code string) (*ap
 }
 
 func (s *PolicyService) find(ctx context.Context, where string, arg any) (*app.PolicyVersion, error) {
-	var v app.PolicyVersion
-	var body, published string
-	err := s.db.read.QueryRowContext(ctx, `SELECT id, code, title, kind, effective, sha256, bundle, published_at
-		FROM policy_versions WHERE `+where, arg).Scan(&v.ID, &v.Code, &v.Title, &v.Kind, &v.Effective, &v.SHA256, &body, &published)
+	v, err := scanPolicyVersion(s.db.read.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policy_versions WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "Policy version not found.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find policy version: %w", err)
 	}
-	var b bundle
-	if err := json.Unmarshal([]byte(body), &b); err != nil {
-		return nil, fmt.Errorf("decode policy version %s: %w", v.Code, err)
-	}
-	v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions = b.Changes, b.PolicyText, b.Intent, b.Modules, b.Questions
-	v.PublishedAt = parseTime(published)
-	s.cache.Store(v.ID, &v)
-	return &v, nil
+	s.cache.Store(v.ID, v)
+	return v, nil
 }
 
 // FindVersions lists every published version, newest first, without their content.

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,12 +39,16 @@ func (s *RosterService) ActiveManagers(ctx context.Context) (map[string]string, 
 	return out, rows.Err()
 }
 
-// stored is an employee as the database has it, for comparison with a row.
+// stored is an employee's roster record as the database has it, field by
+// field as roster changes name them (app.RosterFields).
 type stored struct {
-	id                                                     int64
-	name, email, agency, dept, title, hire, roles, bu, mgr string
-	active                                                 bool
+	id int64
+	f  map[string]string
 }
+
+func (st *stored) number() string { return st.f[app.FieldEmployeeNumber] }
+func (st *stored) email() string  { return st.f[app.FieldEmail] }
+func (st *stored) active() bool   { return st.f[app.FieldActive] == "true" }
 
 func sortedRoles(roles []app.Role) string {
 	s := make([]string, 0, len(roles))
@@ -53,17 +59,78 @@ func sortedRoles(roles []app.Role) string {
 	return strings.Join(slices.Compact(s), ";")
 }
 
-func sameFields(row *app.RosterRow, st *stored) bool {
-	return row.FullName == st.name && row.Email == st.email && row.Agency == st.agency && row.Department == st.dept &&
-		row.Title == st.title && row.HireDate == st.hire && sortedRoles(row.Roles) == st.roles &&
-		row.BargainingUnit == st.bu && row.ManagerNumber == st.mgr && st.active
+// normalRoles is a stored roles column in the form roster changes use:
+// sorted, without repeats or blanks.
+func normalRoles(s string) string {
+	var rs []app.Role
+	for _, r := range strings.Split(s, ";") {
+		if r = strings.TrimSpace(r); r != "" {
+			rs = append(rs, app.Role(r))
+		}
+	}
+	return sortedRoles(rs)
+}
+
+// rowFields is a roster row as record fields, with the roles and address
+// that will actually be stored.
+func rowFields(r *app.RosterRow, roles, email string) map[string]string {
+	return map[string]string{
+		app.FieldEmployeeNumber: r.EmployeeNumber, app.FieldFullName: r.FullName, app.FieldEmail: email,
+		app.FieldAgency: r.Agency, app.FieldDepartment: r.Department, app.FieldTitle: r.Title,
+		app.FieldManager: r.ManagerNumber, app.FieldHireDate: r.HireDate, app.FieldRoles: roles,
+		app.FieldBargainingUnit: r.BargainingUnit, app.FieldActive: "true",
+	}
+}
+
+// diffFields lists the fields that differ between two records, in the
+// order of app.RosterFields; old may be nil (a new person).
+func diffFields(old, new map[string]string) []app.FieldChange {
+	var out []app.FieldChange
+	for _, f := range app.RosterFields {
+		if old[f] != new[f] {
+			out = append(out, app.FieldChange{Field: f, Old: old[f], New: new[f]})
+		}
+	}
+	return out
+}
+
+// webRoles is what a web upload may store: the file's roles except hr and
+// admin, which stay as the roster has them. changed reports whether the
+// file asked for different hr or admin roles.
+func webRoles(asked []app.Role, current string) (roles string, changed bool) {
+	var keep, want, have []app.Role
+	for _, r := range asked {
+		if slices.Contains(app.PrivilegedRoles, r) {
+			want = append(want, r)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	for _, r := range strings.Split(current, ";") {
+		if slices.Contains(app.PrivilegedRoles, app.Role(r)) {
+			have = append(have, app.Role(r))
+			keep = append(keep, app.Role(r))
+		}
+	}
+	return sortedRoles(keep), sortedRoles(want) != sortedRoles(have)
+}
+
+// planned is one row to write: the person as they will be stored.
+type planned struct {
+	row    *app.RosterRow
+	st     *stored // nil for a new person
+	fields map[string]string
+	// newEmail is an address held for approval (web uploads), or "".
+	newEmail string
 }
 
 // ImportRoster applies a validated roster in one transaction. Rows that
 // match the database are not touched, so importing the same file twice
 // changes nothing the second time. Conflicts only the database can see (an
 // address that belongs to someone not in the file) are returned as problems
-// and nothing changes. Deactivation never deletes.
+// and nothing changes. Deactivation never deletes. Every person whose
+// record changes gets a roster change record in the evidence log, naming
+// each field's old and new value.
 func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, opts app.ImportOptions) (*app.ImportSummary, error) {
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
@@ -74,6 +141,12 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	if err != nil {
 		return nil, err
 	}
+	var pending map[int64]map[string]bool
+	if opts.FromWeb {
+		if pending, err = pendingRequests(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
 	sum := &app.ImportSummary{Rows: len(rows)}
 	inFile := make(map[string]*app.RosterRow, len(rows))
 	for i := range rows {
@@ -81,12 +154,14 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	}
 	emailOwner := make(map[string]string, len(existing))
 	for num, st := range existing {
-		emailOwner[strings.ToLower(st.email)] = num
+		emailOwner[strings.ToLower(st.email())] = num
 	}
-	var inserts, updates, emailChanges []*app.RosterRow
+	var inserts, updates, requests []*planned
+	var emailChanges []*stored
 	for i := range rows {
 		r := &rows[i]
-		if owner, ok := emailOwner[strings.ToLower(r.Email)]; ok && owner != r.EmployeeNumber {
+		owner, owned := emailOwner[strings.ToLower(r.Email)]
+		if owned && owner != r.EmployeeNumber {
 			if other, moving := inFile[owner]; !moving || strings.EqualFold(other.Email, r.Email) {
 				sum.Problems = append(sum.Problems, app.RosterProblem{Line: r.Line, Column: "email",
 					Message: fmt.Sprintf("e-mail address %s already belongs to employee %s, who is not in this file with another address", r.Email, owner)})
@@ -99,31 +174,60 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 			continue
 		}
 		st, ok := existing[r.EmployeeNumber]
+		p := &planned{row: r, st: st}
+		roles, email := sortedRoles(r.Roles), r.Email
+		if opts.FromWeb {
+			current := ""
+			if ok {
+				current = st.f[app.FieldRoles]
+			}
+			var changed bool
+			if roles, changed = webRoles(r.Roles, current); changed {
+				sum.RolesIgnored++
+			}
+			if ok && !strings.EqualFold(r.Email, st.email()) {
+				// The address waits for a second person; sign-in links go to
+				// the old one until then.
+				email = st.email()
+				if !pending[st.id][strings.ToLower(r.Email)] {
+					p.newEmail = r.Email
+					requests = append(requests, p)
+					sum.AddressChanges++
+				}
+			}
+			if !ok && owned {
+				sum.Problems = append(sum.Problems, app.RosterProblem{Line: r.Line, Column: "email",
+					Message: fmt.Sprintf("e-mail address %s still belongs to employee %s until a change of their address is approved; add this person after that", r.Email, owner)})
+				continue
+			}
+		}
+		p.fields = rowFields(r, roles, email)
 		switch {
 		case !ok:
-			inserts = append(inserts, r)
+			inserts = append(inserts, p)
 			sum.Added++
-		case sameFields(r, st):
+		case len(diffFields(st.f, p.fields)) == 0:
 			sum.Unchanged++
 		default:
-			updates = append(updates, r)
-			if st.active {
+			updates = append(updates, p)
+			if st.active() {
 				sum.Updated++
 			} else {
 				sum.Reactivated++
 			}
-			if !strings.EqualFold(r.Email, st.email) {
-				emailChanges = append(emailChanges, r)
+			if email != st.email() {
+				emailChanges = append(emailChanges, st)
 			}
 		}
 	}
-	var deactivate []int64
+	var deactivate []*stored
 	if opts.DeactivateMissing {
 		for num, st := range existing {
-			if _, ok := inFile[num]; !ok && st.active {
-				deactivate = append(deactivate, st.id)
+			if _, ok := inFile[num]; !ok && st.active() {
+				deactivate = append(deactivate, st)
 			}
 		}
+		sortStoredByID(deactivate)
 		sum.Deactivated = len(deactivate)
 	}
 	if len(sum.Problems) > 0 {
@@ -132,12 +236,18 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	if opts.DryRun || !sum.Changed() {
 		return sum, nil
 	}
-	if err := s.apply(ctx, tx, existing, inserts, updates, emailChanges, deactivate); err != nil {
+	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: s.db.Now().UTC(), actor: opts.ActorID, source: opts.Source}
+	if err := s.apply(ch, existing, inserts, updates, emailChanges, deactivate); err != nil {
 		return nil, err
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: opts.ActorID, Action: "roster.imported",
-		SubjectType: "roster", Detail: fmt.Sprintf("%s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged",
-			opts.Source, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged)}); err != nil {
+	for _, p := range requests {
+		if err := ch.requestAddress(p.st.id, p.st.number(), p.st.email(), p.newEmail); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: ch.at, ActorID: opts.ActorID, Action: "roster.imported",
+		SubjectType: "roster", Detail: fmt.Sprintf("%s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged, %d addresses awaiting approval",
+			opts.Source, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged, sum.AddressChanges)}); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -146,6 +256,11 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	return sum, nil
 }
 
+func sortStoredByID(s []*stored) {
+	slices.SortFunc(s, func(a, b *stored) int { return cmp.Compare(a.id, b.id) })
+}
+
+// loadStored reads every person's record, by employee number.
 func loadStored(ctx context.Context, tx *sql.Tx) (map[string]*stored, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
 		e.hire_date, e.roles, e.bargaining_unit, COALESCE(m.employee_number, ''), e.active
@@ -156,33 +271,55 @@ func loadStored(ctx context.Context, tx *sql.Tx) (map[string]*stored, error) {
 	defer rows.Close()
 	out := map[string]*stored{}
 	for rows.Next() {
-		var st stored
-		var num, roles string
-		if err := rows.Scan(&st.id, &num, &st.name, &st.email, &st.agency, &st.dept, &st.title, &st.hire, &roles, &st.bu, &st.mgr, &st.active); err != nil {
+		var id int64
+		var num, name, email, agency, dept, title, hire, roles, bu, mgr string
+		var active bool
+		if err := rows.Scan(&id, &num, &name, &email, &agency, &dept, &title, &hire, &roles, &bu, &mgr, &active); err != nil {
 			return nil, fmt.Errorf("scan roster: %w", err)
 		}
-		var rs []app.Role
-		for _, r := range strings.Split(roles, ";") {
-			if r != "" {
-				rs = append(rs, app.Role(r))
-			}
-		}
-		st.roles = sortedRoles(rs)
-		out[num] = &st
+		out[num] = &stored{id: id, f: map[string]string{
+			app.FieldEmployeeNumber: num, app.FieldFullName: name, app.FieldEmail: email, app.FieldAgency: agency,
+			app.FieldDepartment: dept, app.FieldTitle: title, app.FieldManager: mgr, app.FieldHireDate: hire,
+			app.FieldRoles: normalRoles(roles), app.FieldBargainingUnit: bu, app.FieldActive: strconv.FormatBool(active),
+		}}
 	}
 	return out, rows.Err()
 }
 
-// apply writes the planned changes inside tx.
-func (s *RosterService) apply(ctx context.Context, tx *sql.Tx, existing map[string]*stored,
-	inserts, updates, emailChanges []*app.RosterRow, deactivate []int64) error {
-	now := formatTime(s.db.Now())
+// pendingRequests maps each person to the addresses (lower case) that
+// requests not yet decided would give them.
+func pendingRequests(ctx context.Context, tx *sql.Tx) (map[int64]map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT r.employee_id, r.new_email FROM address_changes r
+		WHERE r.action = 'request' AND NOT EXISTS (SELECT 1 FROM address_changes d WHERE d.request_id = r.id)`)
+	if err != nil {
+		return nil, fmt.Errorf("read address changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]map[string]bool{}
+	for rows.Next() {
+		var id int64
+		var email string
+		if err := rows.Scan(&id, &email); err != nil {
+			return nil, fmt.Errorf("read address changes: %w", err)
+		}
+		if out[id] == nil {
+			out[id] = map[string]bool{}
+		}
+		out[id][strings.ToLower(email)] = true
+	}
+	return out, rows.Err()
+}
+
+// apply writes the planned changes inside the change writer's transaction.
+func (s *RosterService) apply(ch *changeWriter, existing map[string]*stored, inserts, updates []*planned,
+	emailChanges, deactivate []*stored) error {
+	ctx, tx := ch.ctx, ch.tx
+	now := formatTime(ch.at)
 	// Addresses may move between people in one file: park the changing ones
 	// first so the UNIQUE index never sees two owners mid-way.
-	for _, r := range emailChanges {
-		st := existing[r.EmployeeNumber]
+	for _, st := range emailChanges {
 		if _, err := tx.ExecContext(ctx, `UPDATE employees SET email = ? WHERE id = ?`, fmt.Sprintf("#moving-%d", st.id), st.id); err != nil {
-			return fmt.Errorf("park address of %s: %w", r.EmployeeNumber, err)
+			return fmt.Errorf("park address of %s: %w", st.number(), err)
 		}
 	}
 	ids := make(map[string]int64, len(existing)+len(inserts))
@@ -195,13 +332,19 @@ func (s *RosterService) apply(ctx context.Context, tx *sql.Tx, existing map[stri
 		return fmt.Errorf("prepare insert: %w", err)
 	}
 	defer ins.Close()
-	for _, r := range inserts {
-		res, err := ins.ExecContext(ctx, r.EmployeeNumber, r.FullName, r.Email, r.Agency, r.Department, r.Title,
-			r.HireDate, sortedRoles(r.Roles), r.BargainingUnit, now, now)
+	for _, p := range inserts {
+		f := p.fields
+		res, err := ins.ExecContext(ctx, f[app.FieldEmployeeNumber], f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency],
+			f[app.FieldDepartment], f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], now, now)
 		if err != nil {
-			return fmt.Errorf("line %d: insert %s: %w", r.Line, r.EmployeeNumber, err)
+			return fmt.Errorf("line %d: insert %s: %w", p.row.Line, p.row.EmployeeNumber, err)
 		}
-		if ids[r.EmployeeNumber], err = res.LastInsertId(); err != nil {
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		ids[p.row.EmployeeNumber] = id
+		if err := ch.record(id, p.row.EmployeeNumber, diffFields(nil, f)); err != nil {
 			return err
 		}
 	}
@@ -211,10 +354,14 @@ func (s *RosterService) apply(ctx context.Context, tx *sql.Tx, existing map[stri
 		return fmt.Errorf("prepare update: %w", err)
 	}
 	defer upd.Close()
-	for _, r := range updates {
-		if _, err := upd.ExecContext(ctx, r.FullName, r.Email, r.Agency, r.Department, r.Title, r.HireDate,
-			sortedRoles(r.Roles), r.BargainingUnit, now, ids[r.EmployeeNumber]); err != nil {
-			return fmt.Errorf("line %d: update %s: %w", r.Line, r.EmployeeNumber, err)
+	for _, p := range updates {
+		f := p.fields
+		if _, err := upd.ExecContext(ctx, f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency], f[app.FieldDepartment],
+			f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], now, p.st.id); err != nil {
+			return fmt.Errorf("line %d: update %s: %w", p.row.Line, p.row.EmployeeNumber, err)
+		}
+		if err := ch.record(p.st.id, p.st.number(), diffFields(p.st.f, f)); err != nil {
+			return err
 		}
 	}
 	mgr, err := tx.PrepareContext(ctx, `UPDATE employees SET manager_id = ? WHERE id = ?`)
@@ -222,9 +369,10 @@ func (s *RosterService) apply(ctx context.Context, tx *sql.Tx, existing map[stri
 		return fmt.Errorf("prepare manager update: %w", err)
 	}
 	defer mgr.Close()
-	for _, set := range [][]*app.RosterRow{inserts, updates} {
-		for _, r := range set {
-			if st, ok := existing[r.EmployeeNumber]; ok && st.mgr == r.ManagerNumber {
+	for _, set := range [][]*planned{inserts, updates} {
+		for _, p := range set {
+			r := p.row
+			if p.st != nil && p.st.f[app.FieldManager] == r.ManagerNumber {
 				continue
 			}
 			var m any
@@ -236,9 +384,12 @@ func (s *RosterService) apply(ctx context.Context, tx *sql.Tx, existing map[stri
 			}
 		}
 	}
-	for _, id := range deactivate {
-		if _, err := tx.ExecContext(ctx, `UPDATE employees SET active = 0, updated_at = ? WHERE id = ?`, now, id); err != nil {
+	for _, st := range deactivate {
+		if _, err := tx.ExecContext(ctx, `UPDATE employees SET active = 0, updated_at = ? WHERE id = ?`, now, st.id); err != nil {
 			return fmt.Errorf("deactivate: %w", err)
+		}
+		if err := ch.record(st.id, st.number(), []app.FieldChange{{Field: app.FieldActive, Old: "true", New: "false"}}); err != nil {
+			return err
 		}
 	}
 	return syncAssignments(ctx, tx, "1 = 1", "1 = 1")

@@ -61,8 +61,10 @@ func (s *SessionService) CreateLoginToken(ctx context.Context, employeeID int64,
 	if _, err := tx.ExecContext(ctx, `DELETE FROM login_tokens WHERE expires_at < ?`, formatTime(now.Add(-24*time.Hour))); err != nil {
 		return "", fmt.Errorf("prune tokens: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_tokens (token_hash, employee_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		hashToken(token), employeeID, formatTime(now), formatTime(now.Add(ttl))); err != nil {
+	// The token remembers the address it is sent to: the evidence of signing names it.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO login_tokens (token_hash, employee_id, created_at, expires_at, email)
+		SELECT ?, id, ?, ?, email FROM employees WHERE id = ?`,
+		hashToken(token), formatTime(now), formatTime(now.Add(ttl)), employeeID); err != nil {
 		return "", fmt.Errorf("insert token: %w", err)
 	}
 	return token, tx.Commit()
@@ -82,28 +84,30 @@ func (s *SessionService) PeekLoginToken(ctx context.Context, token string) (*app
 	return s.activeEmployee(ctx, s.db.read, id)
 }
 
-// ConsumeLoginToken marks the token used — exactly once — and returns its employee.
-func (s *SessionService) ConsumeLoginToken(ctx context.Context, token string) (*app.Employee, error) {
+// ConsumeLoginToken marks the token used — exactly once — and returns its
+// employee and the address the link was sent to.
+func (s *SessionService) ConsumeLoginToken(ctx context.Context, token string) (*app.Employee, string, error) {
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer tx.Rollback()
 	now := formatTime(s.db.Now())
 	var id int64
+	var sentTo string
 	err = tx.QueryRowContext(ctx, `UPDATE login_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
-		RETURNING employee_id`, now, hashToken(token), now).Scan(&id)
+		RETURNING employee_id, email`, now, hashToken(token), now).Scan(&id, &sentTo)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errBadLink
+		return nil, "", errBadLink
 	}
 	if err != nil {
-		return nil, fmt.Errorf("use token: %w", err)
+		return nil, "", fmt.Errorf("use token: %w", err)
 	}
 	e, err := s.activeEmployee(ctx, tx, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return e, tx.Commit()
+	return e, sentTo, tx.Commit()
 }
 
 func (s *SessionService) activeEmployee(ctx context.Context, q querier, id int64) (*app.Employee, error) {
@@ -115,8 +119,11 @@ func (s *SessionService) activeEmployee(ctx context.Context, q querier, id int64
 }
 
 // CreateSession starts a new session with a fresh id. Callers discard any
-// session the browser had before, so an id known before sign-in is useless after.
-func (s *SessionService) CreateSession(ctx context.Context, employeeID int64, method string) (*app.Session, error) {
+// session the browser had before, so an id known before sign-in is useless
+// after. Each sign-in is an audit event in the evidence log, so a person may
+// start only app.MaxSignIns in app.SignInWindow: past that nothing is
+// recorded and the answer is ETOOMANY.
+func (s *SessionService) CreateSession(ctx context.Context, employeeID int64, method, identity string) (*app.Session, error) {
 	id, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -127,19 +134,28 @@ func (s *SessionService) CreateSession(ctx context.Context, employeeID int64, me
 		return nil, err
 	}
 	defer tx.Rollback()
+	var recent int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE subject_id = ? AND at > ? AND action = 'session.signed_in'`,
+		employeeID, formatTime(now.Add(-app.SignInWindow))).Scan(&recent); err != nil {
+		return nil, fmt.Errorf("count sign-ins: %w", err)
+	}
+	if recent >= app.MaxSignIns {
+		return nil, app.Errorf(app.ETOOMANY, "You have signed in %d times in the last %d minutes. Please wait a few minutes, then try again.",
+			recent, int(app.SignInWindow.Minutes()))
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
 		formatTime(now.Add(-s.IdleTimeout)), formatTime(now.Add(-s.MaxAge))); err != nil {
 		return nil, fmt.Errorf("prune sessions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, employee_id, auth_method, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
-		hashToken(id), employeeID, method, formatTime(now), formatTime(now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, employee_id, auth_method, identity, created_at, last_seen_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, hashToken(id), employeeID, method, identity, formatTime(now), formatTime(now)); err != nil {
 		return nil, fmt.Errorf("insert session: %w", err)
 	}
-	if err := appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: &employeeID, Action: "session.signed_in",
-		SubjectType: "employee", SubjectID: employeeID, Detail: method}); err != nil {
+	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: &employeeID, Action: "session.signed_in",
+		SubjectType: "employee", SubjectID: employeeID, Detail: method + " " + identity}); err != nil {
 		return nil, err
 	}
-	return &app.Session{ID: id, EmployeeID: employeeID, AuthMethod: method, CreatedAt: now, LastSeenAt: now}, tx.Commit()
+	return &app.Session{ID: id, EmployeeID: employeeID, AuthMethod: method, Identity: identity, CreatedAt: now, LastSeenAt: now}, tx.Commit()
 }
 
 // FindSession returns the live session for a raw id. A session past its idle
@@ -151,10 +167,10 @@ func (s *SessionService) FindSession(ctx context.Context, id string) (*app.Sessi
 	var sess app.Session
 	var created, seen string
 	// One query for the session and its employee: this runs on every request.
-	row := s.db.read.QueryRowContext(ctx, `SELECT s.auth_method, s.created_at, s.last_seen_at, `+employeeColumns+`
+	row := s.db.read.QueryRowContext(ctx, `SELECT s.auth_method, s.identity, s.created_at, s.last_seen_at, `+employeeColumns+`
 		FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE s.id_hash = ? AND e.active = 1`, hashToken(id))
 	var err error
-	sess.Employee, err = scanEmployee(row, &sess.AuthMethod, &created, &seen)
+	sess.Employee, err = scanEmployee(row, &sess.AuthMethod, &sess.Identity, &created, &seen)
 	if sess.Employee != nil {
 		sess.EmployeeID = sess.Employee.ID
 	}

@@ -10,7 +10,22 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/app/content"
+	"portal/app/evidence"
 )
+
+// testKey is an evidence log key for one test's database.
+func testKey(t testing.TB) *evidence.Key {
+	t.Helper()
+	k, err := evidence.NewKey("test.invalid/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// testOptions opens a test database with a log key.
+func testOptions(t testing.TB) Options { return Options{LogKey: testKey(t)} }
 
 // fixture is a fresh database with one employee, a version and an open cycle.
 type fixture struct {
@@ -23,7 +38,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "test.db"), Options{})
+	db, err := Open(filepath.Join(t.TempDir(), "test.db"), testOptions(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +49,7 @@ func newFixture(t testing.TB) *fixture {
 	if err := NewEmployeeService(db).CreateEmployee(ctx, f.emp); err != nil {
 		t.Fatal(err)
 	}
-	f.version = &app.PolicyVersion{Code: "1.0", Title: "Policy", Kind: app.KindMaterial, Effective: "2026-01-01",
-		Intent: "I agree.", SHA256: strings.Repeat("ab", 32),
-		Modules:   []app.Module{{Slug: "m", Title: "M", Audience: app.AudienceAll, Body: "x"}},
-		Questions: []app.Question{{ID: "q", Module: "m", Options: []app.Option{{Key: "a", Text: "A"}, {Key: "b", Text: "B"}}, Answer: "a"}}}
+	f.version = testVersion("1.0", "x")
 	if err := NewPolicyService(db).PublishVersion(ctx, f.version); err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +58,15 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// testVersion is a small policy version with its real content hash.
+func testVersion(code, body string) *app.PolicyVersion {
+	v := &app.PolicyVersion{Code: code, Title: "Policy", Kind: app.KindMaterial, Effective: "2026-01-01", Intent: "I agree.",
+		Modules:   []app.Module{{Slug: "m", Title: "M", Audience: app.AudienceAll, Body: body}},
+		Questions: []app.Question{{ID: "q", Module: "m", Options: []app.Option{{Key: "a", Text: "A"}, {Key: "b", Text: "B"}}, Answer: "a"}}}
+	v.SHA256 = content.VersionSHA256(v)
+	return v
 }
 
 // sign records a passing attempt, a consent and an acknowledgment.
@@ -94,59 +115,62 @@ func TestAcknowledgmentIsCreatedOnce(t *testing.T) {
 		t.Fatalf("created %d acknowledgments with %d codes; want 1 and 1", created, len(codes))
 	}
 	acks, total, err := f.acks.FindAcknowledgments(context.Background(), app.AckFilter{EmployeeID: &f.emp.ID})
-	if err != nil || total != 1 || acks[0].Hash == "" || acks[0].CertificateNo != "SMP-2026-000001" {
+	if err != nil || total != 1 || acks[0].LogIndex < 0 || acks[0].CertificateNo != "SMP-2026-000001" {
 		t.Fatalf("%d acknowledgments, %+v, %v", total, acks, err)
 	}
 }
 
-func TestChainVerifies(t *testing.T) {
+func TestLogVerifies(t *testing.T) {
 	ctx := context.Background()
-	t.Run("an untouched chain verifies", func(t *testing.T) {
+	t.Run("an untouched log verifies", func(t *testing.T) {
 		f := newFixture(t)
 		f.sign(t)
-		n, brk, err := NewAuditService(f.db).VerifyChain(ctx)
-		// publish + cycle audit events, a quiz attempt, a consent, the acknowledgment
-		if err != nil || brk != nil || n != 5 {
-			t.Fatalf("n=%d brk=%+v err=%v", n, brk, err)
+		rep, err := f.db.VerifyLog(ctx, evidence.VerifyOptions{Key: f.db.key})
+		// the employee's roster record, the version, its publication and the
+		// cycle's opening, a quiz attempt, a consent, the acknowledgment
+		if err != nil || rep.Problem != nil || rep.Entries != 7 || !rep.SealsChecked {
+			t.Fatalf("report %+v problem %v err %v", rep, rep.Problem, err)
 		}
 	})
 	for name, tamper := range map[string]struct {
 		sql    []string
 		reason string
 	}{
-		"an altered consent": {[]string{`DROP TRIGGER consents_immutable_u`, `UPDATE consents SET ip = '10.0.0.1'`}, "altered"},
+		"an altered consent": {[]string{`DROP TRIGGER consents_immutable_u`, `UPDATE consents SET ip = '10.0.0.1'`}, "changed after it was logged"},
 		"a deleted acknowledgment": {[]string{`DROP TRIGGER acknowledgments_immutable_d`, `PRAGMA foreign_keys = OFF`,
 			`DELETE FROM acknowledgments`}, "missing"},
-		"a removed chain record": {[]string{`DROP TRIGGER chain_immutable_d`, `DELETE FROM chain WHERE kind = 'consent'`}, "previous-hash"},
-		"a forged acknowledgment outside the chain": {[]string{`INSERT INTO acknowledgments (employee_id, cycle_id, policy_version_id,
-			policy_sha256, typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip, user_agent,
-			auth_method, quiz_attempt_id, certificate_no, verify_code) SELECT employee_id, cycle_id, policy_version_id + 0,
-			policy_sha256, typed_name, consent_id, consent_version, consent_sha256, intent_text, 'forged', signed_at, ip, user_agent,
-			auth_method, quiz_attempt_id, 'FORGED', 'FORGE-D0000' FROM acknowledgments`}, "not in the chain"},
+		"a removed log entry": {[]string{`DROP TRIGGER log_entries_immutable_d`, `DELETE FROM log_entries WHERE kind = 'consent'`}, "entries were removed"},
+		"a forged acknowledgment outside the log": {[]string{`INSERT INTO acknowledgments (` + ackColumns + `) SELECT id + 1,
+			employee_id, employee_number, full_name, agency, department, cycle_id, policy_version_id + 1, policy_sha256, typed_name,
+			consent_id, consent_version, consent_sha256, intent_text, 'forged', signed_at, ip, user_agent, auth_method,
+			sign_in_identity, quiz_attempt_id, 'FORGED', 'FORGE-D0000' FROM acknowledgments`}, "not in the evidence log"},
+		"a re-pointed address": {[]string{`UPDATE employees SET email = 'attacker@x.example'`}, "changed outside the portal"},
+		"a role added": {[]string{`UPDATE employees SET roles = 'admin'`}, "changed outside the portal"},
+		"a policy text edited": {[]string{`DROP TRIGGER policy_versions_immutable_u`,
+			`UPDATE policy_versions SET bundle = replace(bundle, '"x"', '"y"')`}, "content was changed"},
+		"a roster change removed": {[]string{`DROP TRIGGER roster_changes_immutable_d`, `PRAGMA foreign_keys = OFF`,
+			`DELETE FROM roster_changes`}, "missing"},
 	} {
 		t.Run(name+" is caught", func(t *testing.T) {
 			f := newFixture(t)
 			f.sign(t)
 			if strings.Contains(name, "forged") {
 				// The forged row needs its own (employee, cycle, version): add a second version.
-				v2 := *f.version
-				v2.Code, v2.SHA256 = "1.1", strings.Repeat("cd", 32)
-				if err := NewPolicyService(f.db).PublishVersion(ctx, &v2); err != nil {
+				if err := NewPolicyService(f.db).PublishVersion(ctx, testVersion("1.1", "y")); err != nil {
 					t.Fatal(err)
 				}
-				tamper.sql[0] = strings.Replace(tamper.sql[0], "policy_version_id + 0", "policy_version_id + 1", 1)
 			}
 			for _, q := range tamper.sql {
 				if _, err := f.db.write.Exec(q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}
 			}
-			_, brk, err := NewAuditService(f.db).VerifyChain(ctx)
+			rep, err := f.db.VerifyLog(ctx, evidence.VerifyOptions{Key: f.db.key})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if brk == nil || !strings.Contains(brk.Reason, tamper.reason) {
-				t.Fatalf("break %+v, want reason with %q", brk, tamper.reason)
+			if rep.Problem == nil || !strings.Contains(rep.Problem.Error(), tamper.reason) {
+				t.Fatalf("problem %v, want a reason with %q", rep.Problem, tamper.reason)
 			}
 		})
 	}
@@ -159,7 +183,8 @@ func TestEvidenceTablesRefuseChanges(t *testing.T) {
 		`UPDATE acknowledgments SET comment = 'x'`, `DELETE FROM acknowledgments`,
 		`UPDATE quiz_attempts SET passed = 0`, `DELETE FROM quiz_attempts`,
 		`UPDATE consents SET version = 'x'`, `DELETE FROM consents`,
-		`UPDATE chain SET hash = 'x'`, `DELETE FROM chain`,
+		`UPDATE log_entries SET hash = x'00'`, `DELETE FROM log_entries`, `UPDATE log_hashes SET hash = x'00'`, `DELETE FROM log_hashes`,
+		`UPDATE roster_changes SET source = 'x'`, `DELETE FROM roster_changes`,
 		`UPDATE audit_events SET detail = 'x'`, `DELETE FROM audit_events`,
 		`UPDATE policy_versions SET title = 'x'`, `DELETE FROM policy_versions`,
 	} {
@@ -207,7 +232,7 @@ func TestLoginTokens(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := ss.ConsumeLoginToken(ctx, token); err == nil {
+				if _, _, err := ss.ConsumeLoginToken(ctx, token); err == nil {
 					mu.Lock()
 					ok++
 					mu.Unlock()
@@ -231,7 +256,7 @@ func TestLoginTokens(t *testing.T) {
 		if _, err := ss.PeekLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("peek: %v", err)
 		}
-		if _, err := ss.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+		if _, _, err := ss.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("consume: %v", err)
 		}
 	})
@@ -240,7 +265,7 @@ func TestLoginTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sess, err := ss.CreateSession(ctx, f.emp.ID, app.AuthEmailLink)
+		sess, err := ss.CreateSession(ctx, f.emp.ID, app.AuthEmailLink, f.emp.Email)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +275,7 @@ func TestLoginTokens(t *testing.T) {
 		if _, err := f.db.write.Exec(`UPDATE employees SET active = 0 WHERE id = ?`, f.emp.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ss.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+		if _, _, err := ss.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("consume: %v", err)
 		}
 		if _, err := ss.FindSession(ctx, sess.ID); app.ErrorCode(err) != app.EUNAUTHORIZED {
@@ -265,7 +290,7 @@ func TestSessionTimeouts(t *testing.T) {
 	ss := NewSessionService(f.db)
 	now := time.Now()
 	f.db.Now = func() time.Time { return now }
-	sess, err := ss.CreateSession(ctx, f.emp.ID, app.AuthEmailLink)
+	sess, err := ss.CreateSession(ctx, f.emp.ID, app.AuthEmailLink, f.emp.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +380,7 @@ func TestCurrentCycleCacheFollowsWrites(t *testing.T) {
 	}
 	// Another handle (as another process would) closes it: seen once the
 	// entry's short life is over.
-	other, err := Open(f.db.Path, Options{})
+	other, err := Open(f.db.Path, Options{LogKey: f.db.key})
 	if err != nil {
 		t.Fatal(err)
 	}

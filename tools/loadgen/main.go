@@ -26,6 +26,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ import (
 
 	"portal/app"
 	"portal/app/content"
+	"portal/app/evidence"
 	"portal/app/sqlite"
 	"portal/data"
 )
@@ -45,14 +47,21 @@ func main() {
 	conc := flag.Int("concurrency", 16, "journeys at once")
 	duration := flag.Duration("duration", time.Minute, "stop starting journeys after this long")
 	version := flag.String("version", "2026.1", "the shipped policy version the cycle uses")
+	key := flag.String("key", "", "the evidence log key the server uses (default: $PORTAL_LOG_KEY, else log.key beside -db, as the demo makes it)")
 	flag.Parse()
-	if err := run(*dbPath, *base, *users, *conc, *duration, *version); err != nil {
+	if *key == "" {
+		*key = os.Getenv("PORTAL_LOG_KEY")
+	}
+	if *key == "" {
+		*key = filepath.Join(filepath.Dir(*dbPath), "log.key")
+	}
+	if err := run(*dbPath, *key, *base, *users, *conc, *duration, *version); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbPath, base string, users, conc int, duration time.Duration, version string) error {
+func run(dbPath, keyPath, base string, users, conc int, duration time.Duration, version string) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -67,7 +76,11 @@ func run(dbPath, base string, users, conc int, duration time.Duration, version s
 	if err != nil {
 		return err
 	}
-	people, err := makePeople(dbPath, users)
+	key, err := evidence.LoadKeyFile(keyPath)
+	if err != nil {
+		return fmt.Errorf("%w (adding people writes evidence: pass the server's -key)", err)
+	}
+	people, err := makePeople(dbPath, key, users)
 	if err != nil {
 		return err
 	}
@@ -105,8 +118,8 @@ type person struct {
 }
 
 // makePeople adds n employees who can sign in the open cycle.
-func makePeople(dbPath string, n int) ([]person, error) {
-	db, err := sqlite.Open(dbPath, sqlite.Options{})
+func makePeople(dbPath string, key *evidence.Key, n int) ([]person, error) {
+	db, err := sqlite.Open(dbPath, sqlite.Options{LogKey: key})
 	if err != nil {
 		return nil, err
 	}
