@@ -79,6 +79,17 @@ var axeSweepDownloads = map[string]string{
 	"/hr/export.xlsx":         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
+// axeSweepDocuments are the GET routes that answer machines, not people
+// (the evidence log's checkpoint, key and proofs, for witnesses): their
+// content type is checked instead of running axe.
+var axeSweepDocuments = map[string]string{
+	"/log/checkpoint":        "text/plain",
+	"/log/key":               "text/plain",
+	"/log/proof/inclusion":   "application/json",
+	"/log/proof/consistency": "application/json",
+	"/log/certificate/:code": "application/json",
+}
+
 // axeSweepExtras are the states that no route of the table shows with its
 // plain address: error pages, bad filters and filters that match nobody.
 // Every role visits each of them. {used-token} is a link already used.
@@ -331,6 +342,20 @@ func (s *axeSweeper) download(t *testing.T, r handlers.Route, address, want stri
 	}
 }
 
+// document fetches a machine-readable document and checks its content type,
+// whoever asks: they are public.
+func (s *axeSweeper) document(t *testing.T, address, want string) {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: browserStepTimeout}).Get(s.tp.BaseURL + address)
+	if err != nil {
+		t.Fatalf("GET %s: %v", address, err)
+	}
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, want) {
+		t.Errorf("GET %s: status %d with %q, want %s", address, resp.StatusCode, ct, want)
+	}
+}
+
 // sweep visits every GET page of the route table and every extra state.
 // A page that said "Not allowed" in an earlier sweep of the role is not
 // visited again: access is decided before any handler runs, so the cycle
@@ -350,6 +375,10 @@ func (s *axeSweeper) sweep(t *testing.T, cycleOpen bool) {
 			address := s.fill(t, r.Path)
 			if want, ok := axeSweepDownloads[r.Path]; ok {
 				s.download(t, r, address, want, cycleOpen)
+				return
+			}
+			if want, ok := axeSweepDocuments[r.Path]; ok {
+				s.document(t, address, want)
 				return
 			}
 			s.visit(t, r.Path, address, &r.Access)

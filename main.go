@@ -205,7 +205,7 @@ type portal struct {
 	handler   *handlers.Handler
 	outbox    *sqlite.Outbox
 	worker    *mail.Worker
-	log       *evidence.Log // nil without the log key
+	log       *evidence.Log   // nil without the log key
 	devMail   *mail.DevSender // the development mailbox's sender, when mail is not sent
 	version   *app.PolicyVersion
 	reminders *sqlite.ReminderService

@@ -42,23 +42,23 @@ type MessageBuilder interface {
 
 // Handler holds everything the routes need; main sets every field.
 type Handler struct {
-	Config        Config
-	Employees     app.EmployeeService
-	Policies      app.PolicyService
-	Cycles        app.CycleService
-	Acks          app.AckService
-	Sessions      app.SessionService
-	Audit         app.AuditService
-	Roster        app.RosterService
-	Dashboard     app.DashboardService
-	Outbox        app.Outbox
-	Identity      app.IdentityService
-	Log           app.EvidenceLog
-	Witnesses     app.WitnessService
-	Messages      MessageBuilder
+	Config    Config
+	Employees app.EmployeeService
+	Policies  app.PolicyService
+	Cycles    app.CycleService
+	Acks      app.AckService
+	Sessions  app.SessionService
+	Audit     app.AuditService
+	Roster    app.RosterService
+	Dashboard app.DashboardService
+	Outbox    app.Outbox
+	Identity  app.IdentityService
+	Log       app.EvidenceLog
+	Witnesses app.WitnessService
+	Messages  MessageBuilder
 	// Mailbox returns the messages the development mailbox shows (demo
 	// only); they are kept in memory, never in the database.
-	Mailbox func() []*app.Message
+	Mailbox       func() []*app.Message
 	Certs         app.CertificateRenderer
 	Consent       *app.Consent
 	Markdown      func(src string) (template.HTML, error)

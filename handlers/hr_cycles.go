@@ -290,5 +290,3 @@ func (h *Handler) auditIndex(c *fiber.Ctx) error {
 	}
 	return h.render(c, fiber.StatusOK, "hr_audit", pg)
 }
-
-

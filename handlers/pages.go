@@ -79,7 +79,7 @@ func templateFuncs(h *Handler) map[string]any {
 			}
 			return out
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":        func(a, b int) int { return a + b },
 		"fieldLabel": fieldLabel,
 		"deref": func(p *int64) int64 {
 			if p == nil {

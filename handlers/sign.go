@@ -94,6 +94,11 @@ func (h *Handler) signConsent(c *fiber.Ctx) error {
 		pg.Error = "Tick the box to agree to use electronic records, or ask HR for a paper form."
 		return h.render(c, fiber.StatusUnprocessableEntity, "sign_consent", pg)
 	}
+	if p.Consented != nil && p.Consented.SHA256 == h.Consent.SHA256 {
+		// Already given for this notice in this cycle: a consent is evidence
+		// for good, so pressing again records nothing more.
+		return c.Redirect("/sign", fiber.StatusSeeOther)
+	}
 	e := currentUser(c)
 	err = h.Acks.RecordConsent(c.UserContext(), &app.ConsentRecord{EmployeeID: e.ID, CycleID: p.Cycle.ID,
 		Version: h.Consent.Version, SHA256: h.Consent.SHA256, IP: c.IP(), UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent))})

@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
-	"strings"
 	htmltemplate "html/template"
+	"strings"
 	texttemplate "text/template"
 
 	"portal/app"

@@ -89,7 +89,6 @@ func (s *AuditService) events(ctx context.Context, tail string, args ...any) ([]
 	return out, rows.Err()
 }
 
-
 // VerifyEvidence checks the legacy chain, then the whole evidence log with
 // the key's seals and every stored checkpoint.
 func (s *AuditService) VerifyEvidence(ctx context.Context) (*app.EvidenceCheck, error) {

@@ -24,6 +24,8 @@ type changeWriter struct {
 	actor  *int64
 	source string
 	log    *appender
+	// roleChanges are the roster changes written that touch hr or admin.
+	roleChanges []int64
 }
 
 func (ch *changeWriter) appendLeaf(leaf evidence.Leaf) error {
@@ -46,6 +48,14 @@ func (ch *changeWriter) record(employeeID int64, number string, changes []app.Fi
 		EmployeeID: employeeID, EmployeeNumber: number, Changes: changes}
 	if err := insertRosterChange(ch.ctx, ch.tx, c); err != nil {
 		return err
+	}
+	if f := c.Change(app.FieldRoles); f != nil {
+		for _, r := range app.PrivilegedRoles {
+			if slices.Contains(strings.Split(f.Old, ";"), string(r)) != slices.Contains(strings.Split(f.New, ";"), string(r)) {
+				ch.roleChanges = append(ch.roleChanges, c.ID)
+				break
+			}
+		}
 	}
 	return ch.appendLeaf(evidence.RosterChangeLeaf(c))
 }
@@ -194,10 +204,21 @@ func (s *IdentityService) SetRole(ctx context.Context, employeeID int64, role ap
 	if err != nil {
 		return err
 	}
-	// Every administrator hears of it (the one removed included). The actor
-	// is an administrator and not the person changed, so one always remains.
+	removedAdmin := int64(0)
+	if role == app.RoleAdmin && !grant {
+		removedAdmin = employeeID
+	}
+	if err := notifyAdmins(ctx, tx, changeID, removedAdmin, now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// notifyAdmins queues a message about a change of roles to every active
+// administrator, and to also (an administrator just removed) when set.
+func notifyAdmins(ctx context.Context, tx *sql.Tx, changeID, also int64, now time.Time) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, email, full_name FROM employees WHERE active = 1
-		AND ((';' || roles || ';') LIKE '%;admin;%' OR (id = ? AND ?))`, employeeID, role == app.RoleAdmin)
+		AND ((';' || roles || ';') LIKE '%;admin;%' OR id = ?)`, also)
 	if err != nil {
 		return fmt.Errorf("find administrators: %w", err)
 	}
@@ -223,7 +244,7 @@ func (s *IdentityService) SetRole(ctx context.Context, employeeID int64, role ap
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 func lastRosterChange(ctx context.Context, tx *sql.Tx) (int64, error) {

@@ -245,6 +245,13 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 			return nil, err
 		}
 	}
+	// The operator's file may grant or remove hr and admin: every
+	// administrator hears of it, as of a change on the roles page.
+	for _, id := range ch.roleChanges {
+		if err := notifyAdmins(ctx, tx, id, 0, ch.at); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: ch.at, ActorID: opts.ActorID, Action: "roster.imported",
 		SubjectType: "roster", Detail: fmt.Sprintf("%s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged, %d addresses awaiting approval",
 			opts.Source, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged, sum.AddressChanges)}); err != nil {

@@ -145,7 +145,7 @@ func TestLogVerifies(t *testing.T) {
 			consent_id, consent_version, consent_sha256, intent_text, 'forged', signed_at, ip, user_agent, auth_method,
 			sign_in_identity, quiz_attempt_id, 'FORGED', 'FORGE-D0000' FROM acknowledgments`}, "not in the evidence log"},
 		"a re-pointed address": {[]string{`UPDATE employees SET email = 'attacker@x.example'`}, "changed outside the portal"},
-		"a role added": {[]string{`UPDATE employees SET roles = 'admin'`}, "changed outside the portal"},
+		"a role added":         {[]string{`UPDATE employees SET roles = 'admin'`}, "changed outside the portal"},
 		"a policy text edited": {[]string{`DROP TRIGGER policy_versions_immutable_u`,
 			`UPDATE policy_versions SET bundle = replace(bundle, '"x"', '"y"')`}, "content was changed"},
 		"a roster change removed": {[]string{`DROP TRIGGER roster_changes_immutable_d`, `PRAGMA foreign_keys = OFF`,
