@@ -156,7 +156,10 @@ func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app
 		app.FieldActive: strconv.FormatBool(e.Active),
 	}
 	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: now, source: "added directly, not from a roster file"}
-	if err := ch.record(e.ID, e.EmployeeNumber, diffFields(nil, fields)); err != nil {
+	if _, err := ch.record(e.ID, e.EmployeeNumber, diffFields(nil, fields)); err != nil {
+		return err
+	}
+	if err := ch.flush(); err != nil {
 		return err
 	}
 	return syncAssignments(ctx, tx, "1 = 1", "e.id = ?", e.ID)

@@ -15,7 +15,9 @@ import (
 )
 
 // changeWriter writes roster and address change records, each with its log
-// entry, inside one write transaction.
+// entry, inside one write transaction. It keeps its own appender, so a
+// caller writes any other entry of the transaction (an audit event) only
+// after its last use.
 type changeWriter struct {
 	db     *DB
 	ctx    context.Context
@@ -26,29 +28,44 @@ type changeWriter struct {
 	log    *appender
 	// roleChanges are the roster changes written that touch hr or admin.
 	roleChanges []int64
+	// pending are roster changes given their id but not yet written: an
+	// import writes them, and their log entries, a few hundred a statement.
+	pending []*app.RosterChange
+	nextID  int64
 }
 
 func (ch *changeWriter) appendLeaf(leaf evidence.Leaf) error {
+	if err := ch.flush(); err != nil {
+		return err
+	}
+	return ch.appendLeaves([]evidence.Leaf{leaf})
+}
+
+func (ch *changeWriter) appendLeaves(leaves []evidence.Leaf) error {
 	if ch.log == nil {
 		var err error
 		if ch.log, err = ch.db.newAppender(ch.ctx, ch.tx); err != nil {
 			return err
 		}
 	}
-	_, err := ch.log.add(leaf)
-	return err
+	return ch.log.addAll(leaves)
 }
 
-// record logs a change to one person's roster record.
-func (ch *changeWriter) record(employeeID int64, number string, changes []app.FieldChange) error {
+// record logs a change to one person's roster record and returns its id.
+// The record is written by flush, which every writer calls before it
+// commits (and which any other log entry calls first, to keep the order).
+func (ch *changeWriter) record(employeeID int64, number string, changes []app.FieldChange) (int64, error) {
 	if len(changes) == 0 {
-		return nil
+		return 0, nil
 	}
-	c := &app.RosterChange{At: ch.at.UTC().Truncate(time.Microsecond), ActorID: ch.actor, Source: ch.source,
+	if ch.nextID == 0 {
+		if err := ch.tx.QueryRowContext(ch.ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM roster_changes`).Scan(&ch.nextID); err != nil {
+			return 0, fmt.Errorf("read roster changes: %w", err)
+		}
+	}
+	c := &app.RosterChange{ID: ch.nextID, At: ch.at.UTC().Truncate(time.Microsecond), ActorID: ch.actor, Source: ch.source,
 		EmployeeID: employeeID, EmployeeNumber: number, Changes: changes}
-	if err := insertRosterChange(ch.ctx, ch.tx, c); err != nil {
-		return err
-	}
+	ch.nextID++
 	if f := c.Change(app.FieldRoles); f != nil {
 		for _, r := range app.PrivilegedRoles {
 			if slices.Contains(strings.Split(f.Old, ";"), string(r)) != slices.Contains(strings.Split(f.New, ";"), string(r)) {
@@ -57,7 +74,39 @@ func (ch *changeWriter) record(employeeID int64, number string, changes []app.Fi
 			}
 		}
 	}
-	return ch.appendLeaf(evidence.RosterChangeLeaf(c))
+	ch.pending = append(ch.pending, c)
+	if len(ch.pending) >= 1000 {
+		return c.ID, ch.flush()
+	}
+	return c.ID, nil
+}
+
+// flush writes the pending roster changes and their log entries.
+func (ch *changeWriter) flush() error {
+	if len(ch.pending) == 0 {
+		return nil
+	}
+	const rowsPer = 100
+	leaves := make([]evidence.Leaf, 0, len(ch.pending))
+	for start := 0; start < len(ch.pending); start += rowsPer {
+		chunk := ch.pending[start:min(len(ch.pending), start+rowsPer)]
+		args := make([]any, 0, 7*len(chunk))
+		for _, c := range chunk {
+			body, err := encodeChanges(c.Changes)
+			if err != nil {
+				return err
+			}
+			args = append(args, c.ID, formatTime(c.At), c.ActorID, c.Source, c.EmployeeID, c.EmployeeNumber, body)
+			leaves = append(leaves, evidence.RosterChangeLeaf(c))
+		}
+		q := `INSERT INTO roster_changes (id, at, actor_id, source, employee_id, employee_number, changes) VALUES (?, ?, ?, ?, ?, ?, ?)` +
+			strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?)`, len(chunk)-1)
+		if _, err := ch.tx.ExecContext(ch.ctx, q, args...); err != nil { // #nosec G202 -- only placeholders are added
+			return fmt.Errorf("record roster changes: %w", err)
+		}
+	}
+	ch.pending = ch.pending[:0]
+	return ch.appendLeaves(leaves)
 }
 
 func insertRosterChange(ctx context.Context, tx *sql.Tx, c *app.RosterChange) error {
@@ -196,12 +245,11 @@ func (s *IdentityService) SetRole(ctx context.Context, employeeID int64, role ap
 		return fmt.Errorf("set roles: %w", err)
 	}
 	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: now, actor: &actorID, source: "roles page"}
-	c := []app.FieldChange{{Field: app.FieldRoles, Old: old, New: newRoles}}
-	if err := ch.record(employeeID, number, c); err != nil {
+	changeID, err := ch.record(employeeID, number, []app.FieldChange{{Field: app.FieldRoles, Old: old, New: newRoles}})
+	if err != nil {
 		return err
 	}
-	changeID, err := lastRosterChange(ctx, tx)
-	if err != nil {
+	if err := ch.flush(); err != nil {
 		return err
 	}
 	removedAdmin := int64(0)
@@ -245,14 +293,6 @@ func notifyAdmins(ctx context.Context, tx *sql.Tx, changeID, also int64, now tim
 		}
 	}
 	return nil
-}
-
-func lastRosterChange(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var id int64
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM roster_changes`).Scan(&id); err != nil {
-		return 0, fmt.Errorf("read roster change: %w", err)
-	}
-	return id, nil
 }
 
 const addressSelect = `SELECT a.id, a.request_id, a.action, a.employee_id, a.old_email, a.new_email, a.actor_id, a.at,
@@ -356,10 +396,13 @@ func (s *IdentityService) DecideAddressChanges(ctx context.Context, ids []int64,
 		}
 		if approve {
 			ch.source = "address change " + strconv.FormatInt(r.ID, 10) + " approved"
-			if err := ch.record(r.EmployeeID, r.EmployeeNumber, []app.FieldChange{{Field: app.FieldEmail, Old: r.OldEmail, New: r.NewEmail}}); err != nil {
+			if _, err := ch.record(r.EmployeeID, r.EmployeeNumber, []app.FieldChange{{Field: app.FieldEmail, Old: r.OldEmail, New: r.NewEmail}}); err != nil {
 				return err
 			}
 		}
+	}
+	if err := ch.flush(); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

@@ -245,6 +245,9 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 			return nil, err
 		}
 	}
+	if err := ch.flush(); err != nil {
+		return nil, err
+	}
 	// The operator's file may grant or remove hr and admin: every
 	// administrator hears of it, as of a change on the roles page.
 	for _, id := range ch.roleChanges {
@@ -351,7 +354,7 @@ func (s *RosterService) apply(ch *changeWriter, existing map[string]*stored, ins
 			return err
 		}
 		ids[p.row.EmployeeNumber] = id
-		if err := ch.record(id, p.row.EmployeeNumber, diffFields(nil, f)); err != nil {
+		if _, err := ch.record(id, p.row.EmployeeNumber, diffFields(nil, f)); err != nil {
 			return err
 		}
 	}
@@ -367,7 +370,7 @@ func (s *RosterService) apply(ch *changeWriter, existing map[string]*stored, ins
 			f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], now, p.st.id); err != nil {
 			return fmt.Errorf("line %d: update %s: %w", p.row.Line, p.row.EmployeeNumber, err)
 		}
-		if err := ch.record(p.st.id, p.st.number(), diffFields(p.st.f, f)); err != nil {
+		if _, err := ch.record(p.st.id, p.st.number(), diffFields(p.st.f, f)); err != nil {
 			return err
 		}
 	}
@@ -395,7 +398,7 @@ func (s *RosterService) apply(ch *changeWriter, existing map[string]*stored, ins
 		if _, err := tx.ExecContext(ctx, `UPDATE employees SET active = 0, updated_at = ? WHERE id = ?`, now, st.id); err != nil {
 			return fmt.Errorf("deactivate: %w", err)
 		}
-		if err := ch.record(st.id, st.number(), []app.FieldChange{{Field: app.FieldActive, Old: "true", New: "false"}}); err != nil {
+		if _, err := ch.record(st.id, st.number(), []app.FieldChange{{Field: app.FieldActive, Old: "true", New: "false"}}); err != nil {
 			return err
 		}
 	}
