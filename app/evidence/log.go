@@ -50,12 +50,18 @@ type Log struct {
 	// witnesses' e-mail).
 	Daily func(ctx context.Context, cp *app.SignedCheckpoint) error
 
-	mu      sync.Mutex
-	latest  *app.SignedCheckpoint
-	lastDay string
-	lastErr string // the last failure logged, so a lasting one is logged once
-	loaded  bool   // the checkpoint folder has been read
+	mu        sync.Mutex
+	latest    *app.SignedCheckpoint
+	lastDaily time.Time // when Daily last ran (real time)
+	lastDay   string    // and the day it ran for
+	lastErr   string    // the last failure logged, so a lasting one is logged once
+	loaded    bool      // the checkpoint folder has been read
 }
+
+// dailyEvery is how often Daily runs within a day: its messages are one a
+// witness and day (the outbox keeps each once), so running again only
+// reaches a witness named since.
+const dailyEvery = 10 * time.Minute
 
 var _ app.EvidenceLog = (*Log)(nil)
 
@@ -251,7 +257,8 @@ func latestCheckpointFile(dir string, k *Key) (*app.SignedCheckpoint, error) {
 }
 
 // Run signs a checkpoint within Every of the tree growing, and at least
-// every Refresh, until ctx is done; once a day it calls Daily.
+// every Refresh, until ctx is done; it calls Daily for each new day, and
+// again every few minutes so that a witness named today hears today.
 func (l *Log) Run(ctx context.Context) {
 	every, refresh := l.Every, l.Refresh
 	if every <= 0 {
@@ -300,7 +307,7 @@ func (l *Log) daily(ctx context.Context, cp *app.SignedCheckpoint) {
 	}
 	day := l.now().UTC().Format(app.DateLayout)
 	l.mu.Lock()
-	done := l.lastDay == day
+	done := l.lastDay == day && time.Since(l.lastDaily) < dailyEvery
 	l.mu.Unlock()
 	if done {
 		return
@@ -312,7 +319,7 @@ func (l *Log) daily(ctx context.Context, cp *app.SignedCheckpoint) {
 		return
 	}
 	l.mu.Lock()
-	l.lastDay = day
+	l.lastDay, l.lastDaily = day, time.Now()
 	l.mu.Unlock()
 }
 
