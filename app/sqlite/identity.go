@@ -99,9 +99,9 @@ func (ch *changeWriter) flush() error {
 			args = append(args, c.ID, formatTime(c.At), c.ActorID, c.Source, c.EmployeeID, c.EmployeeNumber, body)
 			leaves = append(leaves, evidence.RosterChangeLeaf(c))
 		}
-		q := `INSERT INTO roster_changes (id, at, actor_id, source, employee_id, employee_number, changes) VALUES (?, ?, ?, ?, ?, ?, ?)` +
+		q := `INSERT INTO roster_changes (id, at, actor_id, source, employee_id, employee_number, changes) VALUES (?, ?, ?, ?, ?, ?, ?)` + // #nosec G202 -- only placeholders are added
 			strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?)`, len(chunk)-1)
-		if _, err := ch.tx.ExecContext(ch.ctx, q, args...); err != nil { // #nosec G202 -- only placeholders are added
+		if _, err := ch.tx.ExecContext(ch.ctx, q, args...); err != nil {
 			return fmt.Errorf("record roster changes: %w", err)
 		}
 	}

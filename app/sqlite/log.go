@@ -137,17 +137,17 @@ func (a *appender) addAll(leaves []evidence.Leaf) error {
 		for _, r := range chunk {
 			args = append(args, r.id, r.h[:])
 		}
-		q := `INSERT INTO log_hashes (id, hash) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, len(chunk)-1)
-		if _, err := a.tx.ExecContext(a.ctx, q, args...); err != nil { // #nosec G202 -- only placeholders are added
+		q := `INSERT INTO log_hashes (id, hash) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, len(chunk)-1) // #nosec G202 -- only placeholders are added
+		if _, err := a.tx.ExecContext(a.ctx, q, args...); err != nil {
 			return fmt.Errorf("log append: %w", err)
 		}
 	}
 	for len(entries) > 0 {
 		chunk := entries[:min(len(entries), 5*rowsPer)]
 		entries = entries[len(chunk):]
-		q := `INSERT INTO log_entries (idx, kind, ref_id, hash, seal) VALUES (?, ?, ?, ?, ?)` +
+		q := `INSERT INTO log_entries (idx, kind, ref_id, hash, seal) VALUES (?, ?, ?, ?, ?)` + // #nosec G202 -- only placeholders are added
 			strings.Repeat(`, (?, ?, ?, ?, ?)`, len(chunk)/5-1)
-		if _, err := a.tx.ExecContext(a.ctx, q, chunk...); err != nil { // #nosec G202 -- only placeholders are added
+		if _, err := a.tx.ExecContext(a.ctx, q, chunk...); err != nil {
 			return fmt.Errorf("log append: %w", err)
 		}
 	}
