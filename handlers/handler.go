@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/template/html/v2"
+	"github.com/valyala/fasthttp"
 
 	"portal/app"
 	"portal/views"
@@ -103,5 +104,15 @@ func (h *Handler) NewApp() (*fiber.App, error) {
 	}
 	a := fiber.New(cfg)
 	h.Register(a)
+	// Fiber lists its mounted apps for views on the first Render, unguarded,
+	// so the first pages rendered at once race on that list (seen with -race
+	// under a burst of requests at start). One render here, before serving,
+	// makes the list while nothing else runs.
+	c := a.AcquireCtx(&fasthttp.RequestCtx{})
+	err = h.render(c, fiber.StatusOK, "error", errorPage{Page: h.page(c, "Start"), Status: fiber.StatusOK})
+	a.ReleaseCtx(c)
+	if err != nil {
+		return nil, err
+	}
 	return a, nil
 }

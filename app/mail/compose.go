@@ -231,8 +231,12 @@ func (c *Composer) roleChange(ctx context.Context, m *app.Message) (string, erro
 	if err != nil {
 		return "", err
 	}
+	actor := ch.ActorName
+	if ch.ActorID == nil { // no one signed in: the operator's command line, named by the change's source
+		actor = "The operator (" + ch.Source + ")"
+	}
 	data := map[string]any{"Name": who.FullName, "Number": who.EmployeeNumber, "Old": f.Old, "New": f.New,
-		"Actor": ch.ActorName, "At": ch.At.In(c.Location).Format("January 2, 2006 at 3:04 PM MST"),
+		"Actor": actor, "At": ch.At.In(c.Location).Format("January 2, 2006 at 3:04 PM MST"),
 		"Link": c.BaseURL + "/admin/roles"}
 	text, html, err := c.Templates.render("role_change", data)
 	if err != nil {

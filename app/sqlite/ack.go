@@ -154,13 +154,26 @@ func (s *AckService) FindQuizAttempt(ctx context.Context, id int64) (*app.QuizAt
 	return a, nil
 }
 
-// RecordConsent stores that the employee accepted the consent notice.
+// RecordConsent stores that the employee accepted the consent notice. If
+// their latest consent in the cycle is to the same notice, it records
+// nothing and fills c in from that one: a consent is evidence for good, and
+// a double click must not add a second (the check is in the write
+// transaction, so two requests at once cannot both pass it).
 func (s *AckService) RecordConsent(ctx context.Context, c *app.ConsentRecord) error {
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	last, err := scanConsent(tx.QueryRowContext(ctx, `SELECT `+consentColumns+` FROM consents
+		WHERE employee_id = ? AND cycle_id = ? ORDER BY id DESC LIMIT 1`, c.EmployeeID, c.CycleID))
+	switch {
+	case err == nil && last.SHA256 == c.SHA256:
+		*c = *last
+		return nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("find consent: %w", err)
+	}
 	c.AcceptedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored
 	res, err := tx.ExecContext(ctx, `INSERT INTO consents (employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.EmployeeID, c.CycleID, c.Version, c.SHA256, formatTime(c.AcceptedAt), c.IP, c.UserAgent)
