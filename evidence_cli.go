@@ -72,7 +72,7 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if file := f["checkpoint"]; file != "" {
-		if opts.Checkpoint, err = os.ReadFile(file); err != nil { // #nosec G304 -- the auditor names the checkpoint file
+		if opts.Checkpoint, opts.More, err = readCheckpoints(file); err != nil {
 			return fmt.Errorf("audit-verify --checkpoint: %w", err)
 		}
 		if opts.Key == nil && opts.Verifier == nil {
@@ -110,7 +110,10 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	if rep.SealsChecked {
 		what = append(what, "every entry's seal checked with the log key")
 	}
-	if rep.Checkpoint != nil {
+	switch {
+	case rep.External > 1:
+		what = append(what, fmt.Sprintf("consistent with the %d checkpoints in %s, the largest of %d entries", rep.External, f["checkpoint"], rep.Checkpoint.Size))
+	case rep.Checkpoint != nil:
 		what = append(what, fmt.Sprintf("consistent with the checkpoint of %d entries in %s", rep.Checkpoint.Size, f["checkpoint"]))
 	}
 	if rep.StoredVerified > 0 {
@@ -120,6 +123,13 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "evidence log verified: %d entries; %s\n", rep.Entries, strings.Join(what, "; "))
 	if legacy > 0 {
 		fmt.Fprintf(stdout, "the chain kept from before the log verified: %d records\n", legacy)
+	}
+	if rep.Entries > rep.Signed && (rep.Checkpoint != nil || rep.StoredVerified > 0 || rep.SealsChecked) {
+		unsealed := ""
+		if !rep.SealsChecked {
+			unsealed = "; their seals were not checked (that needs PORTAL_LOG_KEY), so if the portal was running when they were written they should be signed soon: run audit-verify again later, and treat entries that stay unsigned as suspect"
+		}
+		fmt.Fprintf(stdout, "entries %d to %d are covered by no signed checkpoint yet%s\n", rep.Signed, rep.Entries-1, unsealed)
 	}
 	if !rep.SealsChecked && rep.Checkpoint == nil {
 		fmt.Fprintln(stdout, "note: without the log key (PORTAL_LOG_KEY) or a checkpoint saved earlier (--checkpoint), a record edited by someone who also recomputed every hash would go unnoticed")
@@ -263,4 +273,34 @@ func writeStateFile(path string, st *evidence.WitnessState) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// readCheckpoints reads the checkpoint file an auditor names, or every
+// checkpoint file in a folder (a PORTAL_CHECKPOINT_DIR copy): the first, and
+// the rest.
+func readCheckpoints(path string) ([]byte, [][]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.IsDir() {
+		msg, err := os.ReadFile(path) // #nosec G304 -- the auditor names the checkpoint file
+		return msg, nil, err
+	}
+	names, err := filepath.Glob(filepath.Join(path, "checkpoint-*"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(names) == 0 {
+		return nil, nil, fmt.Errorf("%s holds no checkpoint-* file", path)
+	}
+	var all [][]byte
+	for _, n := range names {
+		msg, err := os.ReadFile(n) // #nosec G304 -- a file in the folder the auditor names
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, msg)
+	}
+	return all[0], all[1:], nil
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,9 @@ type testPortal struct {
 	BaseURL string
 	Logs    *syncBuffer
 	Clock   *testClock
+	// Stop stops the portal before the test ends (it is also run at the
+	// end); its database file stays.
+	Stop func()
 }
 
 // testClock is the portal's clock in tests: real time plus an offset that a
@@ -65,18 +69,22 @@ func (s *syncBuffer) String() string {
 
 func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	dir := t.TempDir()
-	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(dir, "portal.db"), BaseURL: base,
+	cfg := &config{Host: "127.0.0.1", DB: filepath.Join(dir, "portal.db"),
 		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
 		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true,
 		SMTPConns: 1, Schedule: app.DefaultSchedule, Secret: testSecret, LogKeyFile: testLogKey(t, dir)}
 	for _, o := range options {
 		o(cfg)
+	}
+	// Port 0 unless an option names one (a second process on the same address).
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = base
 	}
 	k := mustKeys(t, cfg)
 	db, err := openDB(cfg, k)
@@ -106,18 +114,22 @@ func startTestPortal(t testing.TB, options ...func(*config)) *testPortal {
 	go func() { defer func() { workerDone <- struct{}{} }(); p.log.Run(wctx) }()
 	served := make(chan struct{})
 	go func() { defer close(served); _ = web.Listener(ln) }()
-	t.Cleanup(func() {
-		_ = web.ShutdownWithTimeout(5 * time.Second)
-		// If the server goroutine had not started serving yet, Shutdown did not
-		// know the listener; closing it makes a late Listener return at once.
-		ln.Close()
-		<-served
-		stopWorker()
-		<-workerDone
-		<-workerDone
-		db.Close()
-	})
-	return &testPortal{portal: p, BaseURL: base, Logs: logs, Clock: clock}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = web.ShutdownWithTimeout(5 * time.Second)
+			// If the server goroutine had not started serving yet, Shutdown did not
+			// know the listener; closing it makes a late Listener return at once.
+			ln.Close()
+			<-served
+			stopWorker()
+			<-workerDone
+			<-workerDone
+			db.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testPortal{portal: p, BaseURL: base, Logs: logs, Clock: clock, Stop: stop}
 }
 
 func mustLocation(t testing.TB, name string) *time.Location {

@@ -37,6 +37,7 @@ type Source interface {
 // Problem is what is wrong with the log: the first bad entry and why.
 type Problem struct {
 	Index  int64 // the entry (-1 when the problem is not one entry)
+	Last   int64 // when greater than Index, the problem lies somewhere in entries Index to Last
 	Kind   string
 	RefID  int64
 	Reason string
@@ -46,6 +47,9 @@ type Problem struct {
 func (p *Problem) Error() string {
 	if p.Index < 0 {
 		return p.Reason
+	}
+	if p.Last > p.Index {
+		return fmt.Sprintf("log entries %d to %d: %s", p.Index, p.Last, p.Reason)
 	}
 	if p.Kind == "" {
 		return fmt.Sprintf("log entry %d: %s", p.Index, p.Reason)
@@ -62,6 +66,10 @@ type VerifyOptions struct {
 	Verifier note.Verifier
 	// Checkpoint is a signed checkpoint saved earlier, outside the database.
 	Checkpoint []byte
+	// More are further checkpoints saved outside the database (a witness's,
+	// a PORTAL_CHECKPOINT_DIR's): the more there are, the narrower the range
+	// in which a change made with every hash recomputed is placed.
+	More [][]byte
 }
 
 // Report is the result of a verification.
@@ -70,8 +78,14 @@ type Report struct {
 	Root           tlog.Hash
 	Problem        *Problem // the first problem, or nil
 	SealsChecked   bool
-	Checkpoint     *Checkpoint // the external checkpoint, when one was given and its signature verified
+	Checkpoint     *Checkpoint // the largest external checkpoint, when one was given and its signature verified
+	External       int         // external checkpoints given whose signature and root were checked
 	StoredVerified int         // stored checkpoints whose signature and root were checked
+	// Signed is the size of the largest checkpoint, given or stored, whose
+	// signature and root were checked: entries from here on are covered by
+	// no signature yet (the portal signs within seconds of the log growing,
+	// so on a running portal only the last few seconds' entries should be).
+	Signed int64
 }
 
 // Verify re-hashes every record from its canonical form, rebuilds the tree
@@ -85,16 +99,31 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 	if opts.Verifier == nil && opts.Key != nil {
 		opts.Verifier = opts.Key.Verifier
 	}
+	var externals []Checkpoint
 	var external *Checkpoint
+	given := opts.More
 	if opts.Checkpoint != nil {
+		given = append([][]byte{opts.Checkpoint}, given...)
+	}
+	for i, msg := range given {
 		if opts.Verifier == nil {
 			return nil, errors.New("checking a checkpoint needs the log's verifier key")
 		}
-		c, err := OpenCheckpoint(opts.Checkpoint, opts.Verifier)
+		c, err := OpenCheckpoint(msg, opts.Verifier)
 		if err != nil {
-			return nil, fmt.Errorf("the checkpoint given: %w", err)
+			if len(given) == 1 {
+				return nil, fmt.Errorf("the checkpoint given: %w", err)
+			}
+			return nil, fmt.Errorf("checkpoint %d of those given: %w", i+1, err)
 		}
-		external = &c
+		externals = append(externals, c)
+		if external == nil || c.Size > external.Size {
+			external = &externals[len(externals)-1]
+		}
+	}
+	if external != nil {
+		e := *external
+		external = &e // not into the slice, which may still grow
 	}
 	rep := &Report{SealsChecked: opts.Key != nil, Checkpoint: external}
 	// A problem found in an entry itself names it exactly, so it wins over
@@ -175,8 +204,13 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 		from string
 	}
 	var all []signed
-	if external != nil {
-		all = append(all, signed{*external, time.Time{}, "the checkpoint given"})
+	for _, c := range externals {
+		all = append(all, signed{c, time.Time{}, "the checkpoint given"})
+	}
+	if len(externals) > 1 {
+		for i := range all {
+			all[i].from = fmt.Sprintf("the checkpoint given of %d entries", all[i].c.Size)
+		}
 	}
 	for _, s := range stored {
 		if opts.Verifier == nil {
@@ -203,9 +237,12 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 			bad = append(bad, s)
 			continue
 		}
-		if s.from != "the checkpoint given" {
+		if s.at.IsZero() {
+			rep.External++
+		} else {
 			rep.StoredVerified++
 		}
+		rep.Signed = max(rep.Signed, s.c.Size)
 	}
 	for _, s := range bad {
 		// Without the seals, the checkpoints still say where: the change lies
@@ -218,11 +255,11 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 				}
 			}
 		}
-		reason := fmt.Sprintf("%s no longer matches the log: an entry from %d to %d was changed and every hash recomputed", s.from, lo, s.c.Size-1)
+		reason := fmt.Sprintf("%s no longer matches the log: one of these entries was changed, inserted or removed and every hash recomputed (the log key, PORTAL_LOG_KEY, names the exact entry; more checkpoints narrow the range)", s.from)
 		if lo == s.c.Size-1 {
-			reason = fmt.Sprintf("%s no longer matches the log: this entry was changed and every hash recomputed", s.from)
+			reason = fmt.Sprintf("%s no longer matches the log: this entry was changed, inserted or removed and every hash recomputed", s.from)
 		}
-		earliest(&checkpointProblem, &Problem{Index: lo, Reason: reason})
+		earliest(&checkpointProblem, &Problem{Index: lo, Last: s.c.Size - 1, Reason: reason})
 	}
 	for _, p := range []*Problem{entryProblem, treeProblem, checkpointProblem} {
 		if p != nil {
@@ -230,7 +267,7 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 			break
 		}
 	}
-	if p := rep.Problem; p != nil && p.Index >= 0 && p.Index < t.size && p.Kind == "" {
+	if p := rep.Problem; p != nil && p.Index >= 0 && p.Index < t.size && p.Kind == "" && p.Last <= p.Index {
 		p.Kind, p.RefID = t.kinds[p.Index], t.refs[p.Index]
 	}
 	return rep, nil
