@@ -630,9 +630,24 @@ func evJSON(t *testing.T, r response, v any) {
 // signed checkpoint, and /verify says so in words.
 func TestEveryCertificateIsProvenInTheLog(t *testing.T) {
 	tp := startTestPortal(t)
-	evSign(t, tp, "1005")
+	mine := evSign(t, tp, "1005")
 	_, v := evVerifier(t, tp)
 	_, cp := evCheckpoint(t, tp, v)
+	// The signer's own certificate, HTML and PDF, prints its entry.
+	own, err := tp.handler.Acks.FindAcknowledgmentByCode(context.Background(), mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := newClient(t, tp.BaseURL)
+	signer.signIn(tp.signInLink(t, "1005"))
+	mustContain(t, signer.get("/certificates/"+mine).Body, fmt.Sprintf("Entry %d of the portal's public evidence log", own.LogIndex))
+	pdf := signer.get("/certificates/" + mine + "/pdf")
+	if pdf.Status != 200 {
+		t.Fatalf("PDF: status %d", pdf.Status)
+	}
+	if text := popplerTool(t, []byte(pdf.Body), "pdftotext", "-layout", "-enc", "UTF-8"); text != "" {
+		mustContain(t, text, "Evidence log", fmt.Sprintf("entry %d", own.LogIndex))
+	}
 	db := evRaw(t, tp.db.Path)
 	rows, err := db.Query(`SELECT verify_code FROM acknowledgments ORDER BY id`)
 	if err != nil {
