@@ -131,7 +131,7 @@ func seedRoster(ctx context.Context, p *portal) error {
 	h, db := p.handler, p.db
 	realNow := db.Now
 	defer func() { db.Now = realNow }()
-	now := realNow().UTC()
+	now := realNow().In(db.Location) // dates as the portal's calendar counts them
 	opened := now.AddDate(0, 0, -75)
 	db.Now = func() time.Time { return opened }
 

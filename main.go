@@ -196,7 +196,7 @@ func openDB(cfg *config, k *keys) (*sqlite.DB, error) {
 	if k != nil {
 		lk = k.log
 	}
-	return sqlite.Open(cfg.DB, sqlite.Options{Synchronous: cfg.Synchronous, LogKey: lk})
+	return sqlite.Open(cfg.DB, sqlite.Options{Synchronous: cfg.Synchronous, LogKey: lk, Location: cfg.TimeZone})
 }
 
 // portal is the wired application: database, services and web handler.
@@ -427,7 +427,7 @@ func (p *portal) mailWitnesses(t *mail.Templates) func(ctx context.Context, cp *
 		if err != nil {
 			return err
 		}
-		day := p.db.Now().In(p.cfg.TimeZone).Format(app.DateLayout)
+		day := p.db.Today()
 		queued := false
 		for _, a := range addrs {
 			m, err := t.Checkpoint(a, string(cp.Note), p.log.VerifierKey(), p.cfg.BaseURL, day)

@@ -8,6 +8,15 @@ import (
 // DateLayout is the layout of calendar dates (hire dates, cycle dates).
 const DateLayout = "2006-01-02"
 
+// Today is the calendar date at now in loc: the one "today" that cycles, due
+// dates, reminders and pages all use (loc is the portal's PORTAL_TIMEZONE).
+func Today(now time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return now.In(loc).Format(DateLayout)
+}
+
 // Cycle is one annual acknowledgment round: a policy version everyone must
 // sign between OpensOn and DueOn. People hired after the cycle opened are due
 // NewHireDays after their hire date instead.

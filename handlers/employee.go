@@ -51,7 +51,7 @@ func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error)
 	return p, nil
 }
 
-func (h *Handler) today() string { return h.Now().In(h.Config.Location).Format(app.DateLayout) }
+func (h *Handler) today() string { return app.Today(h.Now(), h.Config.Location) }
 
 type homePage struct {
 	Page

@@ -101,7 +101,7 @@ func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, er
 		subject = "Overdue in your team: " + about.FullName
 	case app.MailDigest:
 		people, total, err := c.Dashboard.People(ctx, app.PeopleFilter{CycleID: cycle.ID, ManagerID: &to.ID,
-			Status: app.StatusOverdue, Today: c.Now().In(c.Location).Format(app.DateLayout), Limit: 50})
+			Status: app.StatusOverdue, Today: app.Today(c.Now(), c.Location), Limit: 50})
 		if err != nil {
 			return "", err
 		}

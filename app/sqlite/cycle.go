@@ -73,7 +73,7 @@ func (cc *cycleCache) clear() {
 
 // CurrentCycle returns the most recent open cycle that has opened by today.
 func (s *CycleService) CurrentCycle(ctx context.Context) (*app.Cycle, error) {
-	today := s.db.Now().UTC().Format(app.DateLayout)
+	today := s.db.Today()
 	now := time.Now() // the entry's life is real time, whatever the clock of the day says
 	cached, gen, ok := s.db.cycles.get(today, now)
 	if ok {

@@ -47,7 +47,12 @@ type DB struct {
 	dsn  string // the writer's DSN, for one-off connections such as backups
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Location is the time zone whose calendar says what "today" is.
+	Location *time.Location
 }
+
+// Today is the date at Now in the portal's time zone (YYYY-MM-DD).
+func (db *DB) Today() string { return app.Today(db.Now(), db.Location) }
 
 // Options tune how the database is opened.
 type Options struct {
@@ -59,6 +64,8 @@ type Options struct {
 	// LogKey is the evidence log's key, read from outside the database.
 	// Without it the database can be read but no evidence written.
 	LogKey *evidence.Key
+	// Location is the time zone whose calendar says what "today" is (default UTC).
+	Location *time.Location
 }
 
 // Open opens (creating if needed) the database at path and applies any
@@ -89,7 +96,11 @@ func Open(path string, opts Options) (*DB, error) {
 	q.Set("_stmt_cache_size", "64") // re-use prepared statements: the portal runs a few dozen distinct queries
 	dsn := "file:" + path + "?" + q.Encode()
 
-	db := &DB{Path: path, Now: time.Now, dsn: dsn, key: opts.LogKey}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	db := &DB{Path: path, Now: time.Now, Location: loc, dsn: dsn, key: opts.LogKey}
 	var err error
 	if db.write, err = sql.Open(writerDriverName, dsn); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -139,7 +150,7 @@ func OpenReadOnly(path string) (*DB, error) {
 	q.Set("_busy_timeout", "5000")
 	q.Set("_query_only", "1")
 	q.Set("_txlock", "deferred")
-	db := &DB{Path: path, Now: time.Now}
+	db := &DB{Path: path, Now: time.Now, Location: time.UTC}
 	if db.read, err = sql.Open(driverName, "file:"+path+"?"+q.Encode()); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -51,7 +51,7 @@ func stepExpr(s app.Schedule) string {
 // at now (dates in loc). In a dry run it counts them and changes nothing.
 func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.Location, sched app.Schedule, dryRun bool) (*app.PassSummary, error) {
 	local := now.In(loc)
-	today := local.Format(app.DateLayout)
+	today := app.Today(now, loc)
 	dayStart := formatTime(time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc))
 	year, week := local.ISOWeek()
 	weekKey := fmt.Sprintf("%d-W%02d", year, week)
