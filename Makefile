@@ -13,10 +13,14 @@ TOOLS   := $(CURDIR)/.cache/tools
 # project on the build machines; elsewhere govulncheck uses its own default.
 VULNDB  := $(wildcard $(CURDIR)/../shared/vulndb)
 
-.PHONY: test deps deps-apt deps-npm vet lint bench demo
+.PHONY: test short deps deps-apt deps-npm vet lint bench demo
 
 test: deps vet lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The fast inner loop: every test but the browser ones, no race detector.
+short:
+	$(GO) test -short -count=1 ./...
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
@@ -59,9 +63,9 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 # and the evidence log at a million records (PORTAL_BENCH_1M=0 leaves the millions out).
 bench:
 	{ $(GO) test -run '^$$' -bench 'CertificateVsBare' -benchtime 2s ./app/pdf/ && \
-	  $(GO) test -run '^$$' -bench 'BenchmarkSign$$|SignConcurrent' -benchtime 4000x . && \
-	  $(GO) test -run '^$$' -bench 'Pages' -benchtime 3s . && \
-	  $(GO) test -run '^$$' -bench 'CertificateZip1000' -benchtime 3x . && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkSign$$|SignConcurrent' -benchtime 4000x ./e2e/ && \
+	  $(GO) test -run '^$$' -bench 'Pages' -benchtime 3s ./e2e/ && \
+	  $(GO) test -run '^$$' -bench 'CertificateZip1000' -benchtime 3x ./e2e/ && \
 	  PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard|Import100k|ReminderPass|^BenchmarkLog$$' -benchtime 3x -timeout 30m ./app/sqlite/ && \
 	  $(GO) test -run '^$$' -bench 'ExportMemory' -benchtime 1x ./app/sqlite/ && \
 	  $(GO) test -run '^$$' -bench 'Drain' -benchtime 2x ./app/mail/ ; } | tee bench-results.txt | $(GO) run ./tools/benchtable

@@ -68,7 +68,7 @@ func BenchmarkDrain(b *testing.B) {
 			outbox := sqlite.NewOutbox(db)
 			ctx := context.Background()
 			for j := 0; j < benchMessages; j++ {
-				if _, err := outbox.Enqueue(ctx, &app.Message{DedupeKey: fmt.Sprint("bench:", j), ToAddr: "zoe@agency.example",
+				if _, err := outbox.Enqueue(ctx, &app.Message{DedupeKey: fmt.Sprint("bench:", j), Kind: app.MailReminder, ToAddr: "zoe@agency.example",
 					ToName: "Zoë Côté", Subject: "Reminder: 2026 annual acknowledgment", Text: "Hello Zoë,\n\nA reminder: please sign.\n",
 					HTML: "<p>Hello Zoë,</p><p>A reminder: please sign.</p>"}); err != nil {
 					b.Fatal(err)

@@ -27,6 +27,7 @@ type row struct {
 
 func run(in io.Reader, out io.Writer) error {
 	var rows []row
+	var failed []string
 	pkg, cpu := "", ""
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -37,6 +38,8 @@ func run(in io.Reader, out io.Writer) error {
 			pkg = strings.TrimPrefix(line, "pkg: ")
 		case strings.HasPrefix(line, "cpu: "):
 			cpu = strings.TrimPrefix(line, "cpu: ")
+		case strings.HasPrefix(line, "--- FAIL"), strings.HasPrefix(line, "FAIL"), strings.HasPrefix(line, "panic:"):
+			failed = append(failed, strings.TrimSpace(line))
 		case strings.HasPrefix(line, "Benchmark"):
 			f := strings.Fields(line)
 			if len(f) < 4 || f[3] != "ns/op" {
@@ -51,6 +54,9 @@ func run(in io.Reader, out io.Writer) error {
 	}
 	if err := sc.Err(); err != nil {
 		return err
+	}
+	if len(failed) > 0 { // a failed benchmark fails the run, whatever else measured
+		return fmt.Errorf("benchmarks failed:\n  %s", strings.Join(failed, "\n  "))
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("no benchmark results on standard input")

@@ -1,0 +1,403 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net"
+	netmail "net/mail"
+	"portal/server"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// mailServer is a real SMTP server on 127.0.0.1 for the tests. It can be
+// stopped and started again on the same port, and told to refuse.
+type mailServer struct {
+	mu       sync.Mutex
+	addr     string
+	srv      *smtp.Server
+	received []string        // raw messages
+	to       []string        // their recipients
+	tempFail map[string]int  // address → how many more 451 answers
+	permFail map[string]bool // address → 550
+}
+
+func (s *mailServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{s: s}, nil }
+
+type mailSession struct {
+	s  *mailServer
+	to string
+}
+
+func (x *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.permFail[strings.ToLower(to)] {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+	}
+	if x.s.tempFail[strings.ToLower(to)] > 0 {
+		x.s.tempFail[strings.ToLower(to)]--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	x.to = to
+	return nil
+}
+func (x *mailSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.received = append(x.s.received, string(b))
+	x.s.to = append(x.s.to, strings.ToLower(x.to))
+	return nil
+}
+func (x *mailSession) Reset()        {}
+func (x *mailSession) Logout() error { return nil }
+
+func startMailServer(t *testing.T) *mailServer {
+	t.Helper()
+	s := &mailServer{tempFail: map[string]int{}, permFail: map[string]bool{}}
+	s.start(t, "127.0.0.1:0")
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *mailServer) start(t *testing.T, addr string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the port may take a moment to be free again
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	s.mu.Lock()
+	s.addr, s.srv = ln.Addr().String(), srv
+	s.mu.Unlock()
+	go func() { _ = srv.Serve(ln) }()
+}
+
+func (s *mailServer) stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// count returns how many messages reached addr.
+func (s *mailServer) count(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, to := range s.to {
+		if to == strings.ToLower(addr) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *mailServer) messagesTo(addr string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for i, to := range s.to {
+		if to == strings.ToLower(addr) {
+			out = append(out, s.received[i])
+		}
+	}
+	return out
+}
+
+func (s *mailServer) port() int {
+	_, p, _ := net.SplitHostPort(s.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// withSMTP points a test portal at the mail server.
+func withSMTP(s *mailServer) func(*server.Config) {
+	return func(c *server.Config) {
+		c.SMTPHost, c.SMTPPort, c.SMTPTLS, c.SMTPConns = "127.0.0.1", s.port(), "none", 2
+	}
+}
+
+// eventually waits (bounded) for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pass runs one reminder pass at the portal's clock.
+func (tp *testPortal) pass(t *testing.T) (inv, rem, esc, dig int) {
+	t.Helper()
+	sum, err := tp.Reminders.RunPass(context.Background(), tp.DB.Now(), tp.Config.TimeZone, tp.Config.Schedule, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Worker.Kick()
+	return sum.Invitations, sum.Reminders, sum.Escalations, sum.Digests
+}
+
+func (tp *testPortal) queued(t *testing.T) int {
+	return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'queued'`)
+}
+
+func TestRemindersAreDeliveredOnceAndStopAfterSigning(t *testing.T) {
+	ms := startMailServer(t)
+	tp := startTestPortal(t, withSMTP(ms))
+	zoe := tp.employee(t, "1005")    // overdue, not started
+	mgr := tp.employee(t, "1004")    // her manager
+	signed := tp.employee(t, "1008") // signed already
+
+	inv, rem, esc, dig := tp.pass(t)
+	unsigned := tp.count(t, `SELECT COUNT(*) FROM assignments WHERE active = 1 AND signed_at IS NULL`)
+	if inv != unsigned || rem != 0 {
+		t.Fatalf("first pass: %d invitations for %d unsigned, %d reminders (reminders wait a day after the invitation)", inv, unsigned, rem)
+	}
+	if esc == 0 || dig == 0 {
+		t.Fatalf("first pass: %d escalations, %d digests; the demo has people over a week overdue", esc, dig)
+	}
+	eventually(t, "the first pass's mail", func() bool { return tp.queued(t) == 0 })
+	if ms.count(zoe.Email) != 1 {
+		t.Fatalf("zoe got %d messages", ms.count(zoe.Email))
+	}
+	for _, m := range ms.messagesTo(signed.Email) { // only the copy of the certificate signed in the demo data
+		if !strings.Contains(m, "Subject: Your certificate") {
+			t.Fatalf("the signed employee got a reminder:\n%.300s", m)
+		}
+	}
+	msg := ms.messagesTo(zoe.Email)[0]
+	for _, want := range []string{"Subject: Please sign:", "text/plain", "text/html", tp.BaseURL + "/"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("invitation lacks %q", want)
+		}
+	}
+	var subjects []string
+	for _, m := range ms.messagesTo(mgr.Email) {
+		subjects = append(subjects, subjectOf(t, m))
+	}
+	if !strings.Contains(strings.Join(subjects, "\n"), "Overdue in your team: Zoë Côté") {
+		t.Errorf("the manager got no escalation about Zoë: %q", subjects)
+	}
+
+	t.Run("a second pass, and two at once, queue nothing new", func(t *testing.T) {
+		before := tp.count(t, `SELECT COUNT(*) FROM outbox`)
+		var wg sync.WaitGroup
+		for i := 0; i < 2; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := tp.Reminders.RunPass(context.Background(), tp.DB.Now(), tp.Config.TimeZone, tp.Config.Schedule, false); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox`); n != before {
+			t.Fatalf("%d new messages", n-before)
+		}
+	})
+
+	t.Run("the next day the overdue get their reminder, once", func(t *testing.T) {
+		tp.Clock.Advance(24 * time.Hour)
+		_, rem, _, _ := tp.pass(t)
+		if rem == 0 {
+			t.Fatal("no reminders a day later")
+		}
+		eventually(t, "reminders", func() bool { return tp.queued(t) == 0 })
+		if ms.count(zoe.Email) != 2 || !strings.Contains(ms.messagesTo(zoe.Email)[1], "Subject: Overdue:") {
+			t.Fatalf("zoe got %d messages", ms.count(zoe.Email))
+		}
+		if _, rem, _, _ := tp.pass(t); rem != 0 {
+			t.Fatalf("%d reminders again the same day", rem)
+		}
+	})
+
+	t.Run("after signing, the certificate arrives and reminders stop", func(t *testing.T) {
+		c := newClient(t, tp.BaseURL)
+		c.signIn(tp.signInLink(t, "1005"))
+		readAll(t, tp, c, "1005")
+		passQuiz(t, tp, c, "1005")
+		consent(t, c)
+		c.get("/sign")
+		if r := c.post("/sign", form("typed_name", "Zoë Côté", "intent", "yes")); r.Status != 303 {
+			t.Fatalf("sign: %d", r.Status)
+		}
+		eventually(t, "the certificate", func() bool { return ms.count(zoe.Email) == 3 })
+		cert := ms.messagesTo(zoe.Email)[2]
+		for _, want := range []string{"Subject: Your certificate", "application/pdf", "SMP-"} {
+			if !strings.Contains(cert, want) {
+				t.Errorf("certificate mail lacks %q", want)
+			}
+		}
+		tp.Clock.Advance(8 * 24 * time.Hour)
+		tp.pass(t)
+		eventually(t, "the later pass", func() bool { return tp.queued(t) == 0 })
+		if ms.count(zoe.Email) != 3 {
+			t.Fatalf("zoe got %d messages after signing", ms.count(zoe.Email))
+		}
+	})
+
+	t.Run("a reminder queued before a signature is skipped, not sent", func(t *testing.T) {
+		// The demo's due date was 15 days ago at the start; nine days on, the
+		// next weekly overdue step (28 days) falls four days later.
+		tp.Clock.Advance(4 * 24 * time.Hour)
+		ms.stop() // hold the mail back
+		if _, rem, _, _ := tp.pass(t); rem == 0 {
+			t.Fatal("no reminders due on the 28th day overdue")
+		}
+		c := newClient(t, tp.BaseURL)
+		c.signIn(tp.signInLink(t, "1006"))
+		readAll(t, tp, c, "1006")
+		passQuiz(t, tp, c, "1006")
+		consent(t, c)
+		c.get("/sign")
+		if r := c.post("/sign", form("typed_name", "José Núñez", "intent", "yes")); r.Status != 303 {
+			t.Fatalf("sign: %d", r.Status)
+		}
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE employee_id = ? AND kind = 'reminder' AND status = 'queued'`,
+			tp.employee(t, "1006").ID); n != 1 {
+			t.Fatalf("%d reminders queued for 1006", n)
+		}
+		ms.start(t, ms.addr)
+		tp.Clock.Advance(2 * time.Hour) // past any back-off
+		tp.Worker.Kick()
+		eventually(t, "the queue", func() bool { return tp.queued(t) == 0 })
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE employee_id = ? AND kind = 'reminder' AND status = 'skipped'`,
+			tp.employee(t, "1006").ID); n != 1 {
+			t.Fatalf("%d reminders skipped", n)
+		}
+	})
+}
+
+func TestMailOutageAndFailures(t *testing.T) {
+	ms := startMailServer(t)
+	tp := startTestPortal(t, withSMTP(ms))
+	zoe, jose, lan := tp.employee(t, "1005"), tp.employee(t, "1006"), tp.employee(t, "1007")
+
+	t.Run("while the server is down nothing is lost, and nothing is sent twice once it is back", func(t *testing.T) {
+		// The demo data's certificate copies go out first; then the server stops.
+		eventually(t, "the demo's mail", func() bool { return tp.queued(t) == 0 })
+		sentBefore := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`)
+		ms.stop()
+		if inv, _, _, _ := tp.pass(t); inv == 0 {
+			t.Fatal("no invitations")
+		}
+		eventually(t, "a failed attempt at every message", func() bool {
+			return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE attempts = 0`) == 0
+		})
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`); n != sentBefore {
+			t.Fatalf("%d sent while down", n-sentBefore)
+		}
+		ms.start(t, ms.addr)
+		tp.Clock.Advance(2 * time.Minute) // the first retry is a minute later
+		tp.Worker.Kick()
+		eventually(t, "delivery after the outage", func() bool { return tp.queued(t) == 0 })
+		for _, e := range []string{zoe.Email, jose.Email, lan.Email} {
+			if n := ms.count(e); n != 1 {
+				t.Errorf("%s got %d invitations", e, n)
+			}
+		}
+	})
+
+	t.Run("a 4xx is retried and then succeeds", func(t *testing.T) {
+		ms.mu.Lock()
+		ms.tempFail[strings.ToLower(zoe.Email)] = 1
+		ms.mu.Unlock()
+		link := newClient(t, tp.BaseURL)
+		link.get("/signin")
+		link.post("/signin", form("email", zoe.Email))
+		eventually(t, "the failed attempt", func() bool {
+			return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'signin' AND attempts = 1 AND status = 'queued'`) == 1
+		})
+		tp.Clock.Advance(2 * time.Minute)
+		tp.Worker.Kick()
+		eventually(t, "the retry", func() bool { return ms.count(zoe.Email) == 2 })
+	})
+
+	t.Run("a 5xx marks the address unreachable and HR sees it", func(t *testing.T) {
+		ms.mu.Lock()
+		ms.permFail[strings.ToLower(jose.Email)] = true
+		ms.mu.Unlock()
+		c := newClient(t, tp.BaseURL)
+		c.get("/signin")
+		c.post("/signin", form("email", jose.Email))
+		eventually(t, "the bounce", func() bool {
+			return tp.count(t, `SELECT COUNT(*) FROM unreachable WHERE email = ?`, jose.Email) == 1
+		})
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE to_addr = ? AND status = 'failed'`, jose.Email); n != 1 {
+			t.Fatalf("%d failed messages", n)
+		}
+		hr := hrClient(t, tp)
+		mustContain(t, hr.get("/hr").Body, "unreachable by e-mail")
+		mustContain(t, hr.get("/hr/people?status=unreachable").Body, "José Núñez", "Unreachable by e-mail", "1 person")
+		tp.Clock.Advance(24 * time.Hour)
+		tp.pass(t)
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE to_addr = ? AND status = 'queued'`, jose.Email); n != 0 {
+			t.Fatal("reminders queued to an unreachable address")
+		}
+	})
+}
+
+func TestRemindCommand(t *testing.T) {
+	tp := startTestPortal(t)
+	tp.commandEnv(t)
+	var out strings.Builder
+	if err := server.Run(context.Background(), []string{"remind", "--dry-run"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "dry run") || tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'`) != 0 {
+		t.Fatalf("dry run: %s", out.String())
+	}
+	out.Reset()
+	if err := server.Run(context.Background(), []string{"remind"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'`)
+	if n == 0 || !strings.Contains(out.String(), strconv.Itoa(n)+" invitations") {
+		t.Fatalf("%d invitations; %s", n, out.String())
+	}
+	if _, ok := server.Run(context.Background(), []string{"remind", "--nope"}, &out, io.Discard).(server.UsageError); !ok {
+		t.Fatal("bad flag: not a usage error")
+	}
+}
+
+// subjectOf decodes a raw message's Subject header.
+func subjectOf(t *testing.T, raw string) string {
+	t.Helper()
+	m, err := netmail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

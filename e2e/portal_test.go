@@ -1,0 +1,243 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"portal/server"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"portal/app"
+	"portal/app/evidence"
+)
+
+// testPortal is a whole portal serving on 127.0.0.1 for one test: a real
+// SQLite file in t.TempDir(), the demo roster and cycle, the mail worker and
+// the Fiber app on a real listener. It stops when the test ends.
+type testPortal struct {
+	*server.Portal
+	BaseURL string
+	Logs    *syncBuffer
+	Clock   *testClock
+	// Stop stops the portal before the test ends (it is also run at the
+	// end); its database file stays.
+	Stop func()
+}
+
+// testClock is the portal's clock in tests: real time plus an offset that a
+// test may move forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startTestPortal(t testing.TB, options ...func(*server.Config)) *testPortal {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := &server.Config{Host: "127.0.0.1", DB: filepath.Join(dir, "portal.db"),
+		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
+		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true,
+		SMTPConns: 1, Schedule: app.DefaultSchedule, Secret: testSecret, LogKeyFile: testLogKey(t, dir),
+		ShutdownGrace: time.Second}
+	for _, o := range options {
+		o(cfg)
+	}
+	// Port 0 unless an option names one (a second process on the same address).
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = base
+	}
+	k := mustKeys(t, cfg)
+	db, err := server.OpenDB(cfg, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{}
+	db.Now = clock.Now
+	logs := &syncBuffer{}
+	ctx := context.Background()
+	p, err := server.Wire(ctx, cfg, db, k, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.SeedDemo(ctx, p, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p.Worker.Interval = 50 * time.Millisecond // tests move the clock; the worker should notice quickly
+	p.Log.Every = 50 * time.Millisecond
+	sctx, cancel := context.WithCancel(ctx)
+	ready, served := make(chan struct{}), make(chan error, 1)
+	go func() { served <- p.Serve(sctx, ln, func() { close(ready) }) }()
+	select {
+	case <-ready:
+	case err := <-served:
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-served; err != nil {
+				t.Error(err)
+			}
+			db.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testPortal{Portal: p, BaseURL: base, Logs: logs, Clock: clock, Stop: stop}
+}
+
+func mustLocation(t testing.TB, name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// employee returns a demo employee by number.
+func (tp *testPortal) employee(t testing.TB, number string) *app.Employee {
+	t.Helper()
+	es, _, err := tp.Handler.Employees.FindEmployees(context.Background(), app.EmployeeFilter{EmployeeNumber: &number})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("employee %s: %v", number, err)
+	}
+	return es[0]
+}
+
+// signInLink creates a fresh one-time sign-in link for a demo employee.
+func (tp *testPortal) signInLink(t testing.TB, number string) string {
+	t.Helper()
+	e := tp.employee(t, number)
+	token, err := tp.Handler.Sessions.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp.BaseURL + "/signin/link/" + token
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+/signin/link/\S+`)
+
+// mailedLinks returns the sign-in links delivered to email, newest first.
+// They were never stored: the development mailbox keeps sent messages in
+// memory only. It waits briefly for the mail worker.
+func (tp *testPortal) mailedLinks(t testing.TB, email string) []string {
+	t.Helper()
+	var out []string
+	for try := 0; try < 100; try++ {
+		out = out[:0]
+		queued := 0
+		for _, m := range tp.DevMail.Messages() {
+			if strings.EqualFold(m.ToAddr, email) {
+				out = append(out, linkRE.FindAllString(m.Text, -1)...)
+			}
+		}
+		msgs, err := tp.Outbox.FindMessagesTo(context.Background(), email, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.Kind == app.MailSignIn && m.Status == "queued" {
+				queued++
+			}
+		}
+		if queued == 0 {
+			return out
+		}
+		tp.Worker.Kick()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("sign-in messages to %s were not delivered", email)
+	return nil
+}
+
+// testSecret is PORTAL_SECRET in tests.
+const testSecret = "test-secret-0123456789-test-secret-0123456789"
+
+// testLogKey writes an evidence log key into dir and returns its path.
+func testLogKey(t testing.TB, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "log.key")
+	if _, err := evidence.WriteKeyFile(path, "127.0.0.1/test/log"); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// mustKeys reads the keys a test configuration names.
+func mustKeys(t testing.TB, cfg *server.Config) *server.Keys {
+	t.Helper()
+	k, err := server.LoadKeys(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// answers returns the right answers to every question the employee gets, as form values.
+func (tp *testPortal) answers(e *app.Employee) map[string]string {
+	out := map[string]string{}
+	for _, q := range tp.Version.QuestionsFor(e) {
+		out["q."+q.ID] = q.Answer
+	}
+	return out
+}
+
+// signInLinkFor creates a fresh one-time sign-in link for any employee.
+func (tp *testPortal) signInLinkFor(t testing.TB, e *app.Employee) string {
+	t.Helper()
+	token, err := tp.Handler.Sessions.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp.BaseURL + "/signin/link/" + token
+}
+
+// commandEnv sets what an operator command run against this portal's
+// database reads: the database, the log key and the secret.
+func (tp *testPortal) commandEnv(t *testing.T) {
+	t.Setenv("PORTAL_DB", tp.DB.Path)
+	t.Setenv("PORTAL_LOG_KEY", tp.Config.LogKeyFile)
+	t.Setenv("PORTAL_SECRET", testSecret)
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"portal/app"
+)
+
+// config is everything read from the environment, once, at start-up. The
+// README lists every variable with its default.
+type Config struct {
+	Host          string
+	Port          int
+	DB            string
+	BaseURL       string
+	Secret        string // PORTAL_SECRET itself, or
+	SecretFile    string // a file holding it (PORTAL_SECRET_FILE)
+	LogKeyFile    string // the evidence log's private key (PORTAL_LOG_KEY)
+	CheckpointDir string // where every checkpoint is copied as a file (optional)
+	MailMode      string // "" (SMTP, or the development mailbox in demo) or "log" (no mail, only logged)
+	TimeZone      *time.Location
+	// ShutdownGrace is how long requests in flight may finish on shutdown (default 10 s).
+	ShutdownGrace  time.Duration
+	PassMark       int
+	Synchronous    string
+	LogFormat      string
+	SMTPHost       string
+	SMTPPort       int
+	SMTPUsername   string
+	SMTPPassword   string
+	SMTPTLS        string
+	MailFrom       string
+	SSOHeader      string
+	SSOProxies     []netip.Prefix
+	TrustedProxies []string
+	PolicyVersion  string
+	Demo           bool
+	SMTPConns      int
+	Schedule       app.Schedule
+	RemindEvery    time.Duration
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+func envInt(name string, def, lo, hi int) (int, error) {
+	v := env(name, strconv.Itoa(def))
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, v)
+	}
+	return n, nil
+}
+
+func LoadConfig(demo bool) (*Config, error) {
+	c := &Config{Demo: demo}
+	var err error
+	defHost := "0.0.0.0"
+	if demo {
+		defHost = "127.0.0.1"
+	}
+	c.Host = env("PORTAL_HOST", defHost)
+	if c.Port, err = envInt("PORT", 3000, 1, 65535); err != nil {
+		return nil, err
+	}
+	c.DB = env("PORTAL_DB", "data/portal.db")
+	c.BaseURL = strings.TrimRight(env("PORTAL_BASE_URL", fmt.Sprintf("http://127.0.0.1:%d", c.Port)), "/")
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return nil, fmt.Errorf("PORTAL_BASE_URL must start with http:// or https://, not %q", c.BaseURL)
+	}
+	c.Secret = env("PORTAL_SECRET", "")
+	if c.Secret != "" && len(c.Secret) < 32 {
+		return nil, fmt.Errorf("PORTAL_SECRET must be at least 32 characters")
+	}
+	c.SecretFile = env("PORTAL_SECRET_FILE", "")
+	c.LogKeyFile = env("PORTAL_LOG_KEY", "")
+	c.CheckpointDir = env("PORTAL_CHECKPOINT_DIR", "")
+	if demo {
+		// The demo keeps its keys beside its database, made on first run.
+		dir := filepath.Dir(c.DB)
+		if c.LogKeyFile == "" {
+			c.LogKeyFile = filepath.Join(dir, "log.key")
+		}
+		if c.Secret == "" && c.SecretFile == "" {
+			c.SecretFile = filepath.Join(dir, "secret.key")
+		}
+	}
+	c.MailMode = strings.ToLower(env("PORTAL_MAIL", ""))
+	if c.MailMode != "" && c.MailMode != "log" {
+		return nil, fmt.Errorf("PORTAL_MAIL must be empty (send through PORTAL_SMTP_HOST) or log, not %q", c.MailMode)
+	}
+	if c.TimeZone, err = time.LoadLocation(env("PORTAL_TIMEZONE", "America/New_York")); err != nil {
+		return nil, fmt.Errorf("PORTAL_TIMEZONE: %w", err)
+	}
+	if c.PassMark, err = envInt("PORTAL_PASS_MARK", 80, 1, 100); err != nil {
+		return nil, err
+	}
+	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
+	c.LogFormat = env("PORTAL_LOG_FORMAT", "json")
+	c.SMTPHost = env("PORTAL_SMTP_HOST", "")
+	if c.SMTPPort, err = envInt("PORTAL_SMTP_PORT", 587, 1, 65535); err != nil {
+		return nil, err
+	}
+	c.SMTPUsername = env("PORTAL_SMTP_USERNAME", "")
+	c.SMTPPassword = env("PORTAL_SMTP_PASSWORD", "")
+	c.SMTPTLS = strings.ToLower(env("PORTAL_SMTP_TLS", "starttls"))
+	switch c.SMTPTLS {
+	case "none", "starttls", "tls":
+	default:
+		return nil, fmt.Errorf("PORTAL_SMTP_TLS must be none, starttls or tls, not %q", c.SMTPTLS)
+	}
+	c.MailFrom = env("PORTAL_MAIL_FROM", "Social Media Policy Portal <no-reply@portal.invalid>")
+	c.SSOHeader = env("PORTAL_SSO_HEADER", "")
+	for _, p := range strings.Split(env("PORTAL_SSO_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("PORTAL_SSO_PROXIES: %q is not an address or CIDR range", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.SSOProxies = append(c.SSOProxies, prefix)
+	}
+	if c.SSOHeader != "" && len(c.SSOProxies) == 0 {
+		return nil, fmt.Errorf("PORTAL_SSO_HEADER is set but PORTAL_SSO_PROXIES is empty: the header would be trusted from no one")
+	}
+	for _, p := range strings.Split(env("PORTAL_TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.1")
+	if c.SMTPConns, err = envInt("PORTAL_SMTP_CONNECTIONS", 2, 1, 16); err != nil {
+		return nil, err
+	}
+	c.Schedule = app.Schedule{}
+	for _, p := range strings.Split(env("PORTAL_REMIND_BEFORE", "14,7,1"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 || n > 365 {
+			return nil, fmt.Errorf("PORTAL_REMIND_BEFORE must list days from 1 to 365, such as 14,7,1")
+		}
+		c.Schedule.Before = append(c.Schedule.Before, n)
+	}
+	if c.Schedule.OverdueEvery, err = envInt("PORTAL_REMIND_OVERDUE_EVERY", 7, 0, 365); err != nil {
+		return nil, err
+	}
+	if c.Schedule.EscalateAfter, err = envInt("PORTAL_ESCALATE_AFTER", 7, 0, 365); err != nil {
+		return nil, err
+	}
+	if c.RemindEvery, err = time.ParseDuration(env("PORTAL_REMIND_INTERVAL", "1h")); err != nil || c.RemindEvery < 0 {
+		return nil, fmt.Errorf("PORTAL_REMIND_INTERVAL must be a duration such as 1h or 30m (0 turns it off)")
+	}
+	return c, nil
+}

@@ -1,0 +1,490 @@
+// Package server wires the social-media policy acknowledgment portal
+// together: configuration, keys, the database, services, the mail worker,
+// the evidence log and the web application, and the operator commands.
+// The command (main.go) is Main and nothing else; the end-to-end tests in
+// e2e/ start a whole portal through Start.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"portal/app"
+	"portal/app/content"
+	"portal/app/evidence"
+	"portal/app/mail"
+	"portal/app/pdf"
+	"portal/app/secret"
+	"portal/app/sqlite"
+	"portal/data"
+	"portal/handlers"
+)
+
+const usage = `usage: portal <command> [arguments]
+
+commands:
+  serve          run the web server (configured by environment variables)
+  demo           run the web server on a demo database with sample data
+  import-roster FILE [--dry-run] [--deactivate-missing]
+                 load a roster CSV; exit 1 and list every bad row if the file is bad
+  remind [--dry-run]
+                 one reminder pass (safe from cron while the server runs)
+  export-certificates [--agency NAME] [--department NAME] [--manager EMPLOYEE_NUMBER] --out FILE.zip
+                 the signed certificates of the current cycle with a SHA-256 manifest
+  audit-verify [--checkpoint FILE] [--key VERIFIER-KEY]
+                 check every evidence record against the log, its seals and its
+                 checkpoints (and a checkpoint saved earlier); exit 1 and name
+                 the first bad record. Reads the database and nothing else.
+  log-keygen FILE [--origin NAME]
+                 write a new evidence log key to FILE (mode 0600) and print its
+                 public verifier key
+  secret-keygen FILE
+                 write a new PORTAL_SECRET to FILE (mode 0600)
+  witness --url URL --state FILE [--key VERIFIER-KEY] [--certificate CODE]
+                 check a portal's log from another machine: its latest
+                 checkpoint extends the one kept in FILE; exit 1 with "the log
+                 was rewritten" if not
+  backup FILE    write an online, consistent copy of the database to FILE
+`
+
+// Main runs the command line args (without the program name) until ctx is
+// done and returns the process's exit code: 0, 1 for a failure (printed on
+// stderr), 2 for a usage error (the usage is printed).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := Run(ctx, args, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	var ue UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	fmt.Fprintln(stderr, "portal:", err)
+	return 1
+}
+
+type UsageError struct{}
+
+func (UsageError) Error() string { return "usage" }
+
+// Run executes one command and returns its error: Main without the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return UsageError{}
+	}
+	switch args[0] {
+	case "serve", "demo":
+		if len(args) != 1 {
+			return UsageError{}
+		}
+		return serve(ctx, args[0] == "demo", stdout, stderr)
+	case "audit-verify":
+		return auditVerify(ctx, args[1:], stdout)
+	case "log-keygen":
+		return logKeygen(args[1:], stdout)
+	case "secret-keygen":
+		if len(args) != 2 {
+			return UsageError{}
+		}
+		return secretKeygen(args[1], stdout)
+	case "witness":
+		return witness(ctx, args[1:], stdout)
+	case "import-roster":
+		return importRoster(ctx, args[1:], stdout)
+	case "remind":
+		return remind(ctx, args[1:], stdout, stderr)
+	case "export-certificates":
+		return exportCertificates(ctx, args[1:], stdout, stderr)
+	case "backup":
+		if len(args) != 2 {
+			return UsageError{}
+		}
+		return backup(ctx, args[1], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return UsageError{}
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// Keys are what the portal reads from outside its database: the evidence
+// log's private key and its own secret. Either may be nil for a command
+// that does not need it.
+type Keys struct {
+	Log     *evidence.Key
+	Secrets *secret.Keys
+}
+
+// LoadKeys reads the keys the configuration names. The demo makes them on
+// first run, beside its database.
+func LoadKeys(cfg *Config, stdout io.Writer) (*Keys, error) {
+	k := &Keys{}
+	if cfg.LogKeyFile != "" {
+		if _, err := os.Stat(cfg.LogKeyFile); errors.Is(err, os.ErrNotExist) && cfg.Demo { // #nosec G703 -- the operator names the key file
+			if err := os.MkdirAll(filepath.Dir(cfg.LogKeyFile), 0o750); err != nil { // #nosec G703 -- beside the operator's database
+				return nil, err
+			}
+			vkey, err := evidence.WriteKeyFile(cfg.LogKeyFile, logOrigin(cfg.BaseURL))
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(stdout, "Created the evidence log key %s; its verifier key is %s\n", cfg.LogKeyFile, vkey)
+		}
+		var err error
+		if k.Log, err = evidence.LoadKeyFile(cfg.LogKeyFile); err != nil {
+			return nil, fmt.Errorf("PORTAL_LOG_KEY: %w", err)
+		}
+	}
+	raw := []byte(cfg.Secret)
+	if len(raw) == 0 && cfg.SecretFile != "" {
+		if _, err := os.Stat(cfg.SecretFile); errors.Is(err, os.ErrNotExist) && cfg.Demo { // #nosec G703 -- the operator names the secret file
+			if err := secret.WriteFile(cfg.SecretFile); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if raw, err = secret.ReadFile(cfg.SecretFile); err != nil {
+			return nil, fmt.Errorf("PORTAL_SECRET_FILE: %w", err)
+		}
+	}
+	if len(raw) > 0 {
+		var err error
+		if k.Secrets, err = secret.New(raw); err != nil {
+			return nil, fmt.Errorf("PORTAL_SECRET: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// logOrigin names a new log after the portal's address: its host and path
+// and "/log", as the checkpoint format recommends (no scheme).
+func logOrigin(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return "portal/log"
+	}
+	return strings.TrimSuffix(u.Host+u.Path, "/") + "/log"
+}
+
+// errNoLogKey explains what serve needs.
+var errNoLogKey = errors.New("PORTAL_LOG_KEY is not set. The evidence log's private key must live in a file outside the database: " +
+	"make one with `portal log-keygen /etc/portal/log.key` (it prints the public verifier key to publish) and set PORTAL_LOG_KEY to its path")
+
+var errNoSecret = errors.New("PORTAL_SECRET (or PORTAL_SECRET_FILE) is not set. The portal's own secret never lives in the database: " +
+	"make one with `portal secret-keygen /etc/portal/secret.key` and set PORTAL_SECRET_FILE to its path")
+
+func OpenDB(cfg *Config, k *Keys) (*sqlite.DB, error) {
+	var lk *evidence.Key
+	if k != nil {
+		lk = k.Log
+	}
+	return sqlite.Open(cfg.DB, sqlite.Options{Synchronous: cfg.Synchronous, LogKey: lk, Location: cfg.TimeZone})
+}
+
+// Portal is the wired application: database, services, mail worker,
+// evidence log and web handler.
+type Portal struct {
+	DB        *sqlite.DB
+	Handler   *handlers.Handler
+	Outbox    *sqlite.Outbox
+	Worker    *mail.Worker
+	Log       *evidence.Log   // nil without the log key
+	DevMail   *mail.DevSender // the development mailbox's sender, when mail is not sent
+	Version   *app.PolicyVersion
+	Reminders *sqlite.ReminderService
+	Config    *Config
+	Logger    *slog.Logger
+}
+
+// remindLoop runs a reminder pass at start and then every interval until
+// ctx is done. Passes are idempotent, so a cron `portal remind` may run too.
+func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		sum, err := p.Reminders.RunPass(ctx, p.DB.Now(), p.Config.TimeZone, p.Config.Schedule, false)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.Logger.Error("reminder pass", "err", err)
+			}
+		} else {
+			p.Logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
+				"escalations", sum.Escalations, "digests", sum.Digests)
+			if sum.Total() > 0 {
+				p.Worker.Kick()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
+	version, err := content.LoadVersion(data.FS, "policies/"+cfg.PolicyVersion)
+	if err != nil {
+		return nil, fmt.Errorf("load policy version %s: %w", cfg.PolicyVersion, err)
+	}
+	consent, err := content.LoadConsent(data.FS, "consent/2026-1.md")
+	if err != nil {
+		return nil, fmt.Errorf("load consent notice: %w", err)
+	}
+	policies := sqlite.NewPolicyService(db)
+	if err := policies.PublishVersion(ctx, version); err != nil {
+		return nil, fmt.Errorf("publish shipped policy version: %w", err)
+	}
+	secrets := k.Secrets
+	if secrets == nil {
+		// A command with no web server and no sign-in link to send: a key
+		// for this run only, never stored.
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		if secrets, err = secret.New([]byte(hex.EncodeToString(b))); err != nil {
+			return nil, err
+		}
+	}
+	templates, err := mail.ParseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("parse mail templates: %w", err)
+	}
+	certs, err := pdf.New()
+	if err != nil {
+		return nil, fmt.Errorf("load certificate fonts: %w", err)
+	}
+	dev := &mail.DevSender{Logger: logger}
+	if cfg.Demo && cfg.SMTPHost == "" {
+		dev.Keep = 200 // the development mailbox, in memory only
+	}
+	var sender app.Sender = dev
+	if cfg.SMTPHost != "" {
+		sender = mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns})
+	}
+	outbox := sqlite.NewOutbox(db)
+	worker := mail.NewWorker(outbox, sender, logger)
+	worker.Concurrency = cfg.SMTPConns
+	// Certificate copies and reminders wait while people are signing.
+	worker.Busy = func() bool { return db.Signing(200 * time.Millisecond) }
+	md := content.NewRenderer()
+	h := &handlers.Handler{
+		Config: handlers.Config{
+			BaseURL: cfg.BaseURL, Demo: cfg.Demo, DevMailbox: cfg.SMTPHost == "", PassMark: cfg.PassMark,
+			Location: cfg.TimeZone, LinkTTL: 15 * time.Minute, SecureCookies: len(cfg.BaseURL) > 8 && cfg.BaseURL[:8] == "https://",
+			Secret: secrets.CSRF, SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
+			// Roster files are up to 20 MB; each upload handler checks its own, smaller limit
+			// so the person gets a clear message rather than a dropped connection.
+			BodyLimit: 32 << 20,
+		},
+		Employees: sqlite.NewEmployeeService(db),
+		Policies:  policies,
+		Cycles:    sqlite.NewCycleService(db),
+		Acks:      sqlite.NewAckService(db),
+		Sessions:  sqlite.NewSessionService(db),
+		Audit:     sqlite.NewAuditService(db),
+		Roster:    sqlite.NewRosterService(db),
+		Dashboard: sqlite.NewDashboardService(db),
+		Outbox:    outbox,
+		Identity:  sqlite.NewIdentityService(db),
+		Witnesses: sqlite.NewWitnessService(db),
+		Messages:  &mail.SignInLinks{Sealer: secrets},
+		Mailbox:   dev.Messages,
+		Certs:     certs,
+		Consent:   consent,
+		Markdown:  md.Markdown,
+		Ping:      db.Ping,
+		KickMail:  worker.Kick,
+		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
+		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
+		// Three links an address and 30 a client address per 15 minutes: a person
+		// who mistypes is fine, a script probing or flooding mailboxes is not.
+		SignInLimit:   handlers.NewRateLimiter(3, 15*time.Minute),
+		SignInIPLimit: handlers.NewRateLimiter(30, 15*time.Minute),
+		Logger:        logger,
+		Now:           db.Now,
+	}
+	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
+		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
+		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
+	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
+		Reminders: sqlite.NewReminderService(db), Config: cfg, Logger: logger}
+	if k.Log != nil {
+		p.Log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
+			Every: 2 * time.Second, Daily: p.mailWitnesses(templates)}
+		h.Log = p.Log
+	}
+	return p, nil
+}
+
+func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
+	cfg, err := LoadConfig(demo)
+	if err != nil {
+		return err
+	}
+	if err := checkServeConfig(cfg); err != nil {
+		return err
+	}
+	k, err := LoadKeys(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	if k.Log == nil {
+		return errNoLogKey
+	}
+	if k.Secrets == nil {
+		return errNoSecret
+	}
+	logger := newLogger(cfg, stderr)
+	db, err := OpenDB(cfg, k)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := Wire(ctx, cfg, db, k, logger)
+	if err != nil {
+		return err
+	}
+	if demo {
+		if err := SeedDemo(ctx, p, cfg, stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return err
+	}
+	return p.Serve(ctx, ln, func() {
+		logger.Info("portal listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "demo", demo)
+		fmt.Fprintf(stdout, "Portal running at %s (Ctrl-C to stop)\n", cfg.BaseURL)
+	})
+}
+
+// Serve publishes a first checkpoint, starts the mail worker, the reminder
+// loop and the evidence log, and serves the web application on ln until
+// ctx is done; ready is called once all of that runs. It returns when every
+// part has stopped; the database stays open.
+func (p *Portal) Serve(ctx context.Context, ln net.Listener, ready func()) error {
+	defer ln.Close()
+	web, err := p.Handler.NewApp()
+	if err != nil {
+		return fmt.Errorf("load views: %w", err)
+	}
+	// A first checkpoint before anyone can ask for one; a log that does not
+	// extend the last one signed is refused here, loudly, before serving.
+	if _, err := p.Log.Publish(ctx, false); err != nil {
+		return fmt.Errorf("evidence log: %w", err)
+	}
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	workers.Go(func() { p.Worker.Run(workerCtx) })
+	workers.Go(func() { p.remindLoop(workerCtx, p.Config.RemindEvery) })
+	workers.Go(func() { p.Log.Run(workerCtx) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.Listener(ln) }()
+	if ready != nil {
+		ready()
+	}
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		p.Logger.Info("shutting down")
+		grace := p.Config.ShutdownGrace
+		if grace <= 0 {
+			grace = 10 * time.Second
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), grace)
+		if err = web.ShutdownWithContext(sctx); errors.Is(err, context.DeadlineExceeded) {
+			// A client still mid-request after the grace period is cut off
+			// when the process ends; that is no failure of the shutdown.
+			p.Logger.Warn("shutting down: requests still open after the grace period", "grace", grace.String())
+			err = nil
+		}
+		cancel()
+		// If the server goroutine had not started serving yet, Shutdown did
+		// not know the listener; closing it makes a late Listener return.
+		_ = ln.Close() // the deferred close reports nothing either: the listener is done
+		<-serveErr
+	}
+	stopWorker()
+	workers.Wait()
+	return err
+}
+
+// checkServeConfig refuses a production configuration that would lose mail
+// silently: with no SMTP server, messages are only logged, and only when
+// the operator says so.
+func checkServeConfig(cfg *Config) error {
+	if !cfg.Demo && cfg.SMTPHost == "" && cfg.MailMode != "log" {
+		return errors.New("PORTAL_SMTP_HOST is not set, so no mail would be delivered. Set it, or set PORTAL_MAIL=log " +
+			"to run without mail (messages are then logged without their content, and sign-in links are never delivered)")
+	}
+	return nil
+}
+
+// mailWitnesses queues the day's checkpoint to every witness address.
+func (p *Portal) mailWitnesses(t *mail.Templates) func(ctx context.Context, cp *app.SignedCheckpoint) error {
+	return func(ctx context.Context, cp *app.SignedCheckpoint) error {
+		addrs, err := p.Handler.Witnesses.Witnesses(ctx)
+		if err != nil {
+			return err
+		}
+		day := p.DB.Today()
+		queued := false
+		for _, a := range addrs {
+			m, err := t.Checkpoint(a, string(cp.Note), p.Log.VerifierKey(), p.Config.BaseURL, day)
+			if err != nil {
+				return err
+			}
+			ok, err := p.Outbox.Enqueue(ctx, m)
+			if err != nil {
+				return err
+			}
+			queued = queued || ok
+		}
+		if queued {
+			p.Worker.Kick()
+		}
+		return nil
+	}
+}
+
+func backup(ctx context.Context, path string, stdout io.Writer) error {
+	_, db, _, err := openForCommand(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s\n", path)
+	return nil
+}
