@@ -122,12 +122,10 @@ type AckFilter struct {
 // AckService records and finds acknowledgments and what leads to them.
 type AckService interface {
 	MarkModuleRead(ctx context.Context, employeeID, cycleID int64, slug string) error
-	ModulesRead(ctx context.Context, employeeID, cycleID int64) (map[string]time.Time, error)
 	CreateQuizAttempt(ctx context.Context, a *QuizAttempt) error
 	FindQuizAttempts(ctx context.Context, employeeID, cycleID int64) ([]*QuizAttempt, error)
 	FindQuizAttempt(ctx context.Context, id int64) (*QuizAttempt, error)
 	RecordConsent(ctx context.Context, c *ConsentRecord) error
-	FindConsent(ctx context.Context, employeeID, cycleID int64) (*ConsentRecord, error)
 	// CreateAcknowledgment stores a in one transaction with its chain link.
 	// If the employee already signed this cycle's version it returns the
 	// existing acknowledgment and created=false.

@@ -33,20 +33,6 @@ type Cycle struct {
 	OpenedBy        *int64 // the HR user who opened it, for the audit log
 }
 
-// DueFor returns the date e must sign by in this cycle.
-func (c *Cycle) DueFor(e *Employee) string {
-	if e.HireDate != "" && e.HireDate > c.OpensOn {
-		hired, err := time.Parse(DateLayout, e.HireDate)
-		if err == nil {
-			due := hired.AddDate(0, 0, c.NewHireDays).Format(DateLayout)
-			if due > c.DueOn {
-				return due
-			}
-		}
-	}
-	return c.DueOn
-}
-
 // Status of an employee in a cycle.
 const (
 	StatusNotStarted = "not_started"

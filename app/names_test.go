@@ -68,21 +68,6 @@ func TestNormalizeVerifyCode(t *testing.T) {
 	}
 }
 
-func TestCycleDueFor(t *testing.T) {
-	c := &Cycle{OpensOn: "2026-01-15", DueOn: "2026-03-31", NewHireDays: 30}
-	for hired, want := range map[string]string{
-		"":           "2026-03-31",
-		"2019-05-01": "2026-03-31",
-		"2026-02-01": "2026-03-31", // hired after opening, but 30 days still fall before the due date
-		"2026-03-20": "2026-04-19",
-		"bad-date":   "2026-03-31",
-	} {
-		if got := c.DueFor(&Employee{HireDate: hired}); got != want {
-			t.Errorf("hired %q: due %s, want %s", hired, got, want)
-		}
-	}
-}
-
 func TestCycleValidate(t *testing.T) {
 	ok := Cycle{Name: "2026", PolicyVersionID: 1, OpensOn: "2026-01-15", DueOn: "2026-03-31", NewHireDays: 30}
 	if err := ok.Validate(); err != nil || ok.Year != 2026 {

@@ -1,6 +1,6 @@
 package e2e
 
-// CSRF checks on every state-changing route of the route table (helpers in authz_test.go).
+// CSRF checks on every state-changing route of the route table (the matrix's table and helpers are in authz_matrix_test.go).
 
 import (
 	"net/http"
@@ -24,7 +24,7 @@ func TestCSRFOnEveryStateChange(t *testing.T) {
 			t.Errorf("route %s: state changes must be POSTs and reads GETs; the CSRF check lets %s through", azKey(r), r.Method)
 		}
 		if _, ok := azTable[azKey(r)]; !ok {
-			t.Fatalf("route %s has no entry in azTable (authz_test.go)", azKey(r))
+			t.Fatalf("route %s has no entry in azTable (authz_matrix_test.go)", azKey(r))
 		}
 	}
 

@@ -1,15 +1,22 @@
 package e2e
 
-// The authorization matrix and object-level checks (helpers in authz_test.go).
+// The authorization matrix and object-level checks; the matrix's table and helpers follow the tests.
 
 import (
+	"bytes"
+	"database/sql"
+	"mime/multipart"
+	"net/http"
 	"net/url"
-	"portal/server"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"portal/app"
 	"portal/handlers"
+	"portal/server"
 )
 
 // TestAuthorizationMatrix requests every route as every role and checks who
@@ -27,7 +34,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		seen[key] = true
 		exp, ok := azTable[key]
 		if !ok {
-			t.Errorf("route %s has no entry in azTable (authz_test.go): say who may use it and what they get", key)
+			t.Errorf("route %s has no entry in azTable (authz_matrix_test.go): say who may use it and what they get", key)
 			continue
 		}
 		if exp.devOnly != (r.Access == handlers.DevOnly) {
@@ -331,4 +338,467 @@ func TestObjectAuthorization(t *testing.T) {
 			})
 		})
 	})
+}
+
+// The matrix itself: who may use each route, and the requests that try it.
+// Authorization and CSRF, driven by the route table (SPEC §5: "CSRF on every
+// state change … every route × role checked by a test"). Every route of
+// handlers.Routes() must have an entry in azTable below, which says — in the
+// test, independently of the Access level the route table declares — who may
+// use the route and what an allowed request gets. A new route without an
+// entry fails TestAuthorizationMatrix, naming it.
+
+// azRole is who makes a request.
+type azRole int
+
+const (
+	azAnon     azRole = iota // not signed in
+	azEmployee               // 1005 Zoë Côté: no reports, no role
+	azManager                // 1004 François Lévesque: manages 1005–1008
+	azHR                     // 1002 Hannah Roy: hr role, and manages 1010–1012
+	azAdmin                  // 1003 Adam Ouellette: admin role, no reports
+)
+
+var azRoles = []azRole{azAnon, azEmployee, azManager, azHR, azAdmin}
+
+// azNumber is the demo employee each role signs in as; the anonymous
+// visitor's sign-in tokens are 1006's.
+var azNumber = map[azRole]string{azAnon: "1006", azEmployee: "1005", azManager: "1004", azHR: "1002", azAdmin: "1003"}
+
+func (r azRole) String() string {
+	return [...]string{"anonymous", "employee 1005", "manager 1004", "HR 1002", "admin 1003"}[r]
+}
+
+// azSet is a set of roles.
+type azSet uint8
+
+func (s azSet) has(r azRole) bool { return s&(1<<r) != 0 }
+
+const (
+	azSetAnon     azSet = 1 << azAnon
+	azSetEmployee azSet = 1 << azEmployee
+	azSetManager  azSet = 1 << azManager
+	azSetHR       azSet = 1 << azHR
+	azSetAdmin    azSet = 1 << azAdmin
+	azSignedIn          = azSetEmployee | azSetManager | azSetHR | azSetAdmin
+	azEveryone          = azSetAnon | azSignedIn
+)
+
+// azReq is one concrete request for a route: its path with the parameters
+// filled in, and the form it sends (multipart when file is set).
+type azReq struct {
+	path string
+	form url.Values
+	file *azFile
+}
+
+type azFile struct {
+	field, name string
+	content     []byte
+}
+
+// azExpect says who may use a route and what they get.
+type azExpect struct {
+	allow   azSet
+	ok      []int                            // the statuses an allowed request may get
+	req     func(e *azEnv, who azRole) azReq // nil: the path as it is, an empty form
+	devOnly bool                             // 404 for everyone when the portal is not a demo
+	writes  map[string]int                   // GET only: rows an allowed request adds (see azGETWrites)
+	note    string                           // why, where the table needs a word
+}
+
+// azGETWrites: GET routes that legitimately add rows. An export is a read,
+// but who exported what is evidence (README "Audit": every export is an
+// audit event in the evidence log), so each one appends an audit event and
+// its log entry. Nothing else changes.
+var azGETWrites = map[string]int{"audit_events": 1, "log_entries": 1}
+
+// azTable is the expectation for every route, in the route table's order.
+var azTable = map[string]azExpect{
+	"GET /":            {allow: azEveryone, ok: []int{200}},
+	"GET /signin":      {allow: azEveryone, ok: []int{200, 303}, note: "signed in: 303 to /"},
+	"POST /signin":     {allow: azEveryone, ok: []int{303}, req: func(e *azEnv, who azRole) azReq { return azReq{path: "/signin", form: form("email", e.emp[who].Email)} }},
+	"GET /signin/sent": {allow: azEveryone, ok: []int{200}},
+	"GET /signin/link/:token": {allow: azEveryone, ok: []int{200},
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/signin/link/" + e.token(who)} }},
+	"POST /signin/link/:token": {allow: azEveryone, ok: []int{303},
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/signin/link/" + e.token(who)} }},
+	"POST /signout":         {allow: azSignedIn, ok: []int{303}},
+	"GET /guidance":         {allow: azSignedIn, ok: []int{200}},
+	"GET /guidance/changes": {allow: azSignedIn, ok: []int{200}},
+	"GET /guidance/:slug": {allow: azSignedIn, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/guidance/" + e.slug} }},
+	"POST /guidance/:slug/read": {allow: azSignedIn, ok: []int{303},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/guidance/" + e.slug + "/read"} }},
+	"GET /quiz": {allow: azSignedIn, ok: []int{200}},
+	"POST /quiz": {allow: azSignedIn, ok: []int{303}, req: func(e *azEnv, who azRole) azReq {
+		f := url.Values{}
+		for k, v := range e.tp.answers(e.emp[who]) {
+			f.Set(k, v)
+		}
+		return azReq{path: "/quiz", form: f}
+	}},
+	"GET /quiz/attempts/:id": {allow: azSignedIn, ok: []int{200}, note: "each role opens its own attempt",
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/quiz/attempts/" + itoa(e.attempt[who])} }},
+	"GET /sign":          {allow: azSignedIn, ok: []int{303}, note: "everyone here has signed: on to the certificate"},
+	"POST /sign/consent": {allow: azSignedIn, ok: []int{303}, req: func(*azEnv, azRole) azReq { return azReq{path: "/sign/consent", form: form("consent", "yes")} }},
+	"POST /sign/review":  {allow: azSignedIn, ok: []int{303}, req: azSignForm("/sign/review")},
+	"POST /sign/edit":    {allow: azSignedIn, ok: []int{303}, req: azSignForm("/sign/edit")},
+	"POST /sign":         {allow: azSignedIn, ok: []int{303}, req: azSignForm("/sign")},
+	"GET /certificates/:code": {allow: azSignedIn, ok: []int{200}, note: "each role opens its own certificate",
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/certificates/" + e.code[who]} }},
+	"GET /certificates/:code/pdf": {allow: azSignedIn, ok: []int{200},
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/certificates/" + e.code[who] + "/pdf"} }},
+	"GET /verify": {allow: azEveryone, ok: []int{200}},
+	"GET /verify/:code": {allow: azEveryone, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/verify/" + e.code[azAnon]} }},
+	"GET /log/checkpoint": {allow: azEveryone, ok: []int{200}},
+	"GET /log/key":        {allow: azEveryone, ok: []int{200}},
+	"GET /log/proof/inclusion": {allow: azEveryone, ok: []int{200},
+		req: func(*azEnv, azRole) azReq { return azReq{path: "/log/proof/inclusion?index=1&size=3"} }},
+	"GET /log/proof/consistency": {allow: azEveryone, ok: []int{200},
+		req: func(*azEnv, azRole) azReq { return azReq{path: "/log/proof/consistency?from=2&to=5"} }},
+	"GET /log/certificate/:code": {allow: azEveryone, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/log/certificate/" + e.code[azAnon]} }},
+	"GET /team":                  {allow: azSetManager | azSetHR, ok: []int{200}, note: "1002 has reports; 1003 has none"},
+	"GET /team/certificates.zip": {allow: azSetManager | azSetHR, ok: []int{200}, writes: azGETWrites},
+	"GET /hr":                    {allow: azSetHR, ok: []int{200}},
+	"GET /hr/certificates.zip":   {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
+	"GET /hr/people":             {allow: azSetHR, ok: []int{200}},
+	"GET /hr/people/:id": {allow: azSetHR, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/people/" + itoa(e.emp[azEmployee].ID)} }},
+	"GET /hr/export.csv":  {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
+	"GET /hr/export.xlsx": {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
+	"GET /hr/roster":      {allow: azSetHR, ok: []int{200}},
+	"POST /hr/roster": {allow: azSetHR, ok: []int{200}, note: "the preview page",
+		req: func(*azEnv, azRole) azReq {
+			return azReq{path: "/hr/roster", file: &azFile{"file", "roster.csv", []byte(goodRoster)}}
+		}},
+	"POST /hr/roster/:id/apply": {allow: azSetHR, ok: []int{303}, note: "1002's own upload",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/roster/" + itoa(e.upload) + "/apply", form: form("sha256", e.uploadSHA)}
+		}},
+	"GET /hr/address-changes": {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"POST /hr/address-changes": {allow: azSetHR | azSetAdmin, ok: []int{303, 422},
+		note: "the first allowed user approves 1011's change, which 1010 uploaded (303); the next finds it decided (422)",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/address-changes", form: form("id", itoa(e.addressChange), "decision", "approve")}
+		}},
+	"GET /hr/cycles": {allow: azSetHR, ok: []int{200}},
+	"POST /hr/cycles": {allow: azSetHR, ok: []int{303}, note: "opens next year's cycle",
+		req: func(e *azEnv, _ azRole) azReq {
+			y := itoa(int64(time.Now().Year() + 1))
+			return azReq{path: "/hr/cycles", form: form("name", "Next year", "version", itoa(e.tp.Version.ID),
+				"opens_on", y+"-01-15", "due_on", y+"-03-15", "new_hire_days", "30")}
+		}},
+	"POST /hr/cycles/:id/close": {allow: azSetHR, ok: []int{303},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/cycles/" + itoa(e.cycle) + "/close"} }},
+	"POST /hr/cycles/:id/version": {allow: azSetHR, ok: []int{303}, note: "the same version: refused with a flash, 303",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/cycles/" + itoa(e.cycle) + "/version", form: form("version", itoa(e.tp.Version.ID))}
+		}},
+	"GET /hr/versions": {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"POST /hr/versions": {allow: azSetHR | azSetAdmin, ok: []int{303, 409},
+		note: "the first allowed user publishes 2026.2 (303); the next one gets 'already published' (409) from the handler",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/versions", file: &azFile{"bundle", "2026.2.zip", e.bundle}}
+		}},
+	"GET /hr/versions/:id": {allow: azSetHR | azSetAdmin, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/versions/" + itoa(e.tp.Version.ID)} }},
+	"GET /hr/audit":    {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"GET /admin/roles": {allow: azSetAdmin, ok: []int{200}},
+	"POST /admin/roles": {allow: azSetAdmin, ok: []int{303}, note: "grants 1011 the hr role",
+		req: func(*azEnv, azRole) azReq {
+			return azReq{path: "/admin/roles", form: form("employee_number", "1011", "role", "hr", "action", "grant")}
+		}},
+	"GET /admin/witnesses": {allow: azSetAdmin, ok: []int{200}},
+	"POST /admin/witnesses": {allow: azSetAdmin, ok: []int{303},
+		req: func(*azEnv, azRole) azReq {
+			return azReq{path: "/admin/witnesses", form: form("email", "auditor@witness.invalid", "action", "add")}
+		}},
+	"GET /admin/scopes": {allow: azSetAdmin, ok: []int{200}},
+	"POST /admin/scopes": {allow: azSetAdmin, ok: []int{303},
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/admin/scopes", form: form("employee", itoa(e.tp.employee(e.t, "1010").ID), "agency", dol)}
+		}},
+	"GET /dev/mailbox": {allow: azEveryone, ok: []int{200}, devOnly: true},
+	"GET /healthz":     {allow: azEveryone, ok: []int{200}},
+}
+
+func azSignForm(path string) func(*azEnv, azRole) azReq {
+	return func(e *azEnv, who azRole) azReq {
+		return azReq{path: path, form: form("typed_name", e.emp[who].FullName, "intent", "yes")}
+	}
+}
+
+// azEnv is one test portal prepared for the matrix.
+type azEnv struct {
+	t         *testing.T
+	tp        *testPortal
+	counter   *sql.DB
+	emp       map[azRole]*app.Employee
+	code      map[azRole]string // the role's own certificate; anonymous: 1008's
+	attempt   map[azRole]int64  // the role's own quiz attempt; anonymous: 1008's
+	slug      string
+	cycle     int64
+	upload    int64 // a roster file 1002 has previewed
+	uploadSHA string
+	bundle    []byte
+	// addressChange is a change of 1011's address that 1010 (another HR
+	// user) uploaded, waiting for a second person.
+	addressChange int64
+}
+
+var azApplyRE = regexp.MustCompile(`/hr/roster/(\d+)/apply`)
+
+// azPortal starts a demo portal and prepares it: 1005 reads everything and
+// signs (as 1002, 1003 and 1004 did in the demo data), so every role has a
+// certificate and a quiz attempt of its own; 1002 previews a roster file.
+func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
+	t.Helper()
+	tp := startTestPortal(t, options...)
+	// Five exports per user per ten minutes would end the matrix early.
+	tp.Handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
+	ctx := t.Context()
+	e := &azEnv{t: t, tp: tp, emp: map[azRole]*app.Employee{}, code: map[azRole]string{}, attempt: map[azRole]int64{}}
+	cycle, err := tp.Handler.Cycles.CurrentCycle(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cycle = cycle.ID
+	zoe := tp.employee(t, "1005")
+	for _, m := range tp.Version.ModulesFor(zoe) {
+		if err := tp.Handler.Acks.MarkModuleRead(ctx, zoe.ID, cycle.ID, m.Slug); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := server.SeedSignature(ctx, tp.Portal, zoe, cycle, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.slug = tp.Version.ModulesFor(zoe)[0].Slug
+	for _, who := range azRoles {
+		e.emp[who] = tp.employee(t, azNumber[who])
+		number := azNumber[who]
+		if who == azAnon {
+			number = "1008"
+		}
+		emp := tp.employee(t, number)
+		acks, _, err := tp.Handler.Acks.FindAcknowledgments(ctx, appAckFilterEmployee(emp.ID))
+		if err != nil || len(acks) != 1 {
+			t.Fatalf("acknowledgment of %s: %d, %v", number, len(acks), err)
+		}
+		e.code[who] = acks[0].VerifyCode
+		attempts, err := tp.Handler.Acks.FindQuizAttempts(ctx, emp.ID, cycle.ID)
+		if err != nil || len(attempts) == 0 {
+			t.Fatalf("quiz attempt of %s: %v", number, err)
+		}
+		e.attempt[who] = attempts[0].ID
+	}
+	hr := newClient(t, tp.BaseURL)
+	hr.signIn(tp.signInLink(t, "1002"))
+	hr.get("/hr/roster")
+	r := hr.upload("/hr/roster", "file", "roster.csv", []byte(goodRoster), nil)
+	m := applyRE.FindStringSubmatch(r.Body)
+	if r.Status != 200 || m == nil {
+		t.Fatalf("roster preview: status %d", r.Status)
+	}
+	e.upload, e.uploadSHA = int64(mustAtoi(t, azApplyRE.FindStringSubmatch(m[1])[1])), m[2]
+	e.bundle = zipDir(t, "../app/content/testdata/2026.2")
+	chloe, dmitri := tp.employee(t, "1010"), tp.employee(t, "1011")
+	if _, err := tp.Handler.Roster.ImportRoster(ctx, []app.RosterRow{{Line: 2, EmployeeNumber: "1011", FullName: dmitri.FullName,
+		Email: "dmitri.volkov@new.invalid", Agency: dmitri.Agency, Department: dmitri.Department, Title: dmitri.Title,
+		ManagerNumber: "1002", HireDate: dmitri.HireDate}}, app.ImportOptions{FromWeb: true, ActorID: &chloe.ID, Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := tp.Handler.Identity.PendingAddressChanges(ctx)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending address changes: %d, %v", len(pending), err)
+	}
+	e.addressChange = pending[0].ID
+	if e.counter, err = sql.Open("sqlite3", "file:"+tp.DB.Path+"?mode=ro&_busy_timeout=5000"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.counter.Close() }) // runs before the portal's own clean-up closes the database
+	return e
+}
+
+// token is a fresh one-time sign-in token for the role (1006 for anonymous).
+func (e *azEnv) token(who azRole) string {
+	l := e.tp.signInLink(e.t, azNumber[who])
+	return l[strings.LastIndex(l, "/")+1:]
+}
+
+// client is a new browser: signed in as the role, or anonymous with a CSRF
+// cookie and its token.
+func (e *azEnv) client(who azRole) *client {
+	c := newClient(e.t, e.tp.BaseURL)
+	if who == azAnon {
+		c.get("/signin")
+	} else {
+		c.signIn(e.tp.signInLink(e.t, azNumber[who]))
+	}
+	if c.csrf == "" {
+		e.t.Fatalf("%s: no CSRF token in the page", who)
+	}
+	return c
+}
+
+// counts is the number of rows of every table.
+func (e *azEnv) counts() map[string]int {
+	e.t.Helper()
+	rows, err := e.counter.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			e.t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if len(names) < 10 {
+		e.t.Fatalf("only %d tables", len(names))
+	}
+	out := map[string]int{}
+	for _, n := range names {
+		if n == "log_hashes" || n == "log_checkpoints" {
+			// The tree's hashes follow log_entries (one to a dozen an entry),
+			// and checkpoints are signed in the background, whoever asks.
+			continue
+		}
+		var c int
+		if err := e.counter.QueryRow(`SELECT COUNT(*) FROM "` + n + `"`).Scan(&c); err != nil {
+			e.t.Fatal(err)
+		}
+		out[n] = c
+	}
+	return out
+}
+
+// azDelta is what changed between two snapshots: table → rows added (or removed).
+func azDelta(before, after map[string]int) map[string]int {
+	d := map[string]int{}
+	for n, a := range after {
+		if a != before[n] {
+			d[n] = a - before[n]
+		}
+	}
+	for n := range before {
+		if _, ok := after[n]; !ok {
+			d[n] = -before[n]
+		}
+	}
+	return d
+}
+
+func azSameDelta(got, want map[string]int) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// azSend sends a route's request; csrf is the _csrf field it carries (nil: none).
+func azSend(c *client, method string, q azReq, csrf *string) response {
+	c.t.Helper()
+	if method == "GET" {
+		return c.get(q.path)
+	}
+	var body bytes.Buffer
+	ctype := "application/x-www-form-urlencoded"
+	fields := url.Values{}
+	for k, v := range q.form {
+		fields[k] = slices.Clone(v)
+	}
+	if csrf != nil {
+		fields.Set("_csrf", *csrf)
+	}
+	if q.file != nil {
+		w := multipart.NewWriter(&body)
+		for k, vs := range fields {
+			for _, v := range vs {
+				if err := w.WriteField(k, v); err != nil {
+					c.t.Fatal(err)
+				}
+			}
+		}
+		fw, err := w.CreateFormFile(q.file.field, q.file.name)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if _, err := fw.Write(q.file.content); err != nil {
+			c.t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			c.t.Fatal(err)
+		}
+		ctype = w.FormDataContentType()
+	} else {
+		body.WriteString(fields.Encode())
+	}
+	req, err := http.NewRequest(method, c.url(q.path), &body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	return c.do(req)
+}
+
+const (
+	azMsgDenied  = "You do not have access to this page."
+	azMsgSignIn  = "Please sign in first."
+	azMsgExpired = "This form has expired"
+)
+
+func azKey(r handlers.Route) string { return r.Method + " " + r.Path }
+
+// request builds the concrete request of a route for a role.
+func (e *azEnv) request(r handlers.Route, who azRole) azReq {
+	e.t.Helper()
+	exp := azTable[azKey(r)]
+	q := azReq{path: r.Path}
+	if exp.req != nil {
+		q = exp.req(e, who)
+	}
+	if strings.Contains(q.path, ":") {
+		e.t.Fatalf("%s: azTable gives no value for the parameters of %q", azKey(r), q.path)
+	}
+	return q
+}
+
+// azCheckCell checks one response of the matrix.
+func azCheckCell(t *testing.T, r handlers.Route, who azRole, q azReq, res response) {
+	t.Helper()
+	key, exp := azKey(r), azTable[azKey(r)]
+	switch {
+	case exp.allow.has(who):
+		if !slices.Contains(exp.ok, res.Status) {
+			t.Errorf("%s as %s (%s): status %d, want one of %v (allowed)", key, who, q.path, res.Status, exp.ok)
+		}
+		for _, m := range []string{azMsgDenied, azMsgSignIn, azMsgExpired} {
+			if strings.Contains(res.Body, m) {
+				t.Errorf("%s as %s: allowed, but the page says %q", key, who, m)
+			}
+		}
+	case who == azAnon && r.Method == "GET":
+		if want := "/signin?next=" + url.QueryEscape(q.path); res.Status != 303 || res.Location != want {
+			t.Errorf("%s anonymous: status %d location %q, want 303 to %q", key, res.Status, res.Location, want)
+		}
+	case who == azAnon:
+		if res.Status != 401 || !strings.Contains(res.Body, azMsgSignIn) {
+			t.Errorf("%s anonymous with a valid CSRF token: status %d, want 401 %q", key, res.Status, azMsgSignIn)
+		}
+	default:
+		if res.Status != 403 || !strings.Contains(res.Body, azMsgDenied) {
+			t.Errorf("%s as %s: status %d, want 403 %q", key, who, res.Status, azMsgDenied)
+		}
+	}
 }

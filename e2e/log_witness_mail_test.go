@@ -95,7 +95,7 @@ func TestWitnessesGetEachDaysCheckpoint(t *testing.T) {
 		if cp.Size == 0 || !strings.Contains(text, "portal witness --url "+tp.BaseURL) {
 			t.Fatalf("checkpoint of %d entries; message:\n%s", cp.Size, text)
 		}
-		time.Sleep(300 * time.Millisecond) // several more ticks of the same day
+		tp.logRounds(t, 3) // several more rounds of the same day
 		if n := len(checkpointMail()); n != 1 {
 			t.Fatalf("%d checkpoint messages on one day, want 1", n)
 		}
@@ -112,7 +112,7 @@ func TestWitnessesGetEachDaysCheckpoint(t *testing.T) {
 		}
 		n := len(checkpointMail())
 		tp.Clock.Advance(24 * time.Hour)
-		time.Sleep(300 * time.Millisecond)
+		tp.logRounds(t, 3)
 		if len(checkpointMail()) != n {
 			t.Fatal("a removed witness still gets checkpoints")
 		}

@@ -21,7 +21,7 @@ import (
 type mailServer struct {
 	mu       sync.Mutex
 	addr     string
-	srv      *smtp.Server
+	ln       *outageListener
 	received []string        // raw messages
 	to       []string        // their recipients
 	tempFail map[string]int  // address → how many more 451 answers
@@ -63,43 +63,71 @@ func (x *mailSession) Data(r io.Reader) error {
 func (x *mailSession) Reset()        {}
 func (x *mailSession) Logout() error { return nil }
 
+// startMailServer starts an SMTP server on a fresh port for the test. stop
+// and start make it go down and come back on the same listener, which
+// stays open for the whole test: no port is ever bound twice.
 func startMailServer(t *testing.T) *mailServer {
 	t.Helper()
-	s := &mailServer{tempFail: map[string]int{}, permFail: map[string]bool{}}
-	s.start(t, "127.0.0.1:0")
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *mailServer) start(t *testing.T, addr string) {
-	t.Helper()
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // the port may take a moment to be free again
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &mailServer{tempFail: map[string]int{}, permFail: map[string]bool{}, addr: ln.Addr().String(),
+		ln: &outageListener{Listener: ln, conns: map[net.Conn]bool{}}}
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
-	s.mu.Lock()
-	s.addr, s.srv = ln.Addr().String(), srv
-	s.mu.Unlock()
-	go func() { _ = srv.Serve(ln) }()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(s.ln) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return s
 }
 
-func (s *mailServer) stop() {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
+// stop takes the server down: connections open now are closed and new
+// ones are closed as soon as they are accepted, as a mail server that is
+// down refuses them.
+func (s *mailServer) stop() { s.ln.setDown(true) }
+
+// start brings it back.
+func (s *mailServer) start() { s.ln.setDown(false) }
+
+// outageListener hands connections to the SMTP server while up; while
+// down it closes them at once.
+type outageListener struct {
+	net.Listener
+	mu    sync.Mutex
+	down  bool
+	conns map[net.Conn]bool
+}
+
+func (l *outageListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		l.mu.Lock()
+		down := l.down
+		if !down {
+			l.conns[c] = true
+		}
+		l.mu.Unlock()
+		if !down {
+			return c, nil
+		}
+		_ = c.Close()
+	}
+}
+
+func (l *outageListener) setDown(down bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.down = down
+	if down {
+		for c := range l.conns {
+			_ = c.Close()
+		}
+		clear(l.conns)
 	}
 }
 
@@ -162,6 +190,17 @@ func (tp *testPortal) pass(t *testing.T) (inv, rem, esc, dig int) {
 	}
 	tp.Worker.Kick()
 	return sum.Invitations, sum.Reminders, sum.Escalations, sum.Digests
+}
+
+// failedOnce waits, while the mail server is down, until every queued
+// message has failed once and none is being delivered: each then waits for
+// its back-off, and the worker is idle until the clock moves.
+func (tp *testPortal) failedOnce(t *testing.T) {
+	t.Helper()
+	tp.Worker.Kick()
+	eventually(t, "a failed attempt at every message", func() bool {
+		return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND (attempts = 0 OR locked_at IS NOT NULL)`) == 0
+	})
 }
 
 func (tp *testPortal) queued(t *testing.T) int {
@@ -285,7 +324,8 @@ func TestRemindersAreDeliveredOnceAndStopAfterSigning(t *testing.T) {
 			tp.employee(t, "1006").ID); n != 1 {
 			t.Fatalf("%d reminders queued for 1006", n)
 		}
-		ms.start(t, ms.addr)
+		tp.failedOnce(t) // so that no attempt still under way fails after the clock moves
+		ms.start()
 		tp.Clock.Advance(2 * time.Hour) // past any back-off
 		tp.Worker.Kick()
 		eventually(t, "the queue", func() bool { return tp.queued(t) == 0 })
@@ -309,13 +349,11 @@ func TestMailOutageAndFailures(t *testing.T) {
 		if inv, _, _, _ := tp.pass(t); inv == 0 {
 			t.Fatal("no invitations")
 		}
-		eventually(t, "a failed attempt at every message", func() bool {
-			return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE attempts = 0`) == 0
-		})
+		tp.failedOnce(t)
 		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`); n != sentBefore {
 			t.Fatalf("%d sent while down", n-sentBefore)
 		}
-		ms.start(t, ms.addr)
+		ms.start()
 		tp.Clock.Advance(2 * time.Minute) // the first retry is a minute later
 		tp.Worker.Kick()
 		eventually(t, "delivery after the outage", func() bool { return tp.queued(t) == 0 })

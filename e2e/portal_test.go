@@ -241,3 +241,11 @@ func (tp *testPortal) commandEnv(t *testing.T) {
 	t.Setenv("PORTAL_LOG_KEY", tp.Config.LogKeyFile)
 	t.Setenv("PORTAL_SECRET", testSecret)
 }
+
+// logRounds waits until the evidence log's loop has run n more rounds (each
+// signs a checkpoint if the log grew and mails the witnesses if due).
+func (tp *testPortal) logRounds(t *testing.T, n int64) {
+	t.Helper()
+	want := tp.Log.Rounds() + n
+	eventually(t, "the evidence log's rounds", func() bool { return tp.Log.Rounds() >= want })
+}

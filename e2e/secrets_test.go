@@ -272,7 +272,8 @@ func TestNoSignInTokenInTheDatabaseOrTheLog(t *testing.T) {
 		secCheckTokenNowhere(t, tp, link)
 
 		// The portal that sealed it still delivers it, intact.
-		ms.start(t, ms.addr)
+		tp.failedOnce(t)
+		ms.start()
 		tp.Clock.Advance(2 * time.Hour)
 		tp.Worker.Kick()
 		if got := secMailedLink(t, ms, e.Email); got != link {

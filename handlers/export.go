@@ -2,9 +2,9 @@ package handlers
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +84,9 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
+	// The body is written after the handler returns, by fasthttp, so it must
+	// not use the request's context (released by then).
+	ctx := context.Background()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
@@ -118,7 +120,8 @@ func writeCSV(cw *csv.Writer, each func(func(*app.PersonStatus) error) error) er
 }
 
 // exportXLSX writes the completion report as a real spreadsheet through
-// excelize's stream writer, which keeps rows on disk rather than in memory.
+// excelize's stream writer. The finished file is built in memory before it
+// is sent; the CSV export streams instead.
 func (h *Handler) exportXLSX(c *fiber.Ctx) error {
 	f, name, err := h.export(c, "xlsx")
 	if err != nil {
@@ -173,5 +176,3 @@ func toCells(row []string) []any {
 	}
 	return out
 }
-
-var _ io.Writer = (*strings.Builder)(nil)

@@ -338,7 +338,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Reminders: sqlite.NewReminderService(db), Config: cfg, Logger: logger}
 	if k.Log != nil {
 		p.Log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
-			Every: 2 * time.Second, Daily: p.mailWitnesses(templates)}
+			Location: cfg.TimeZone, Every: 2 * time.Second, Daily: p.mailWitnesses(templates)}
 		h.Log = p.Log
 	}
 	return p, nil

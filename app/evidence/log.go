@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -49,7 +50,11 @@ type Log struct {
 	// Daily, when set, is called once a day with the latest checkpoint (the
 	// witnesses' e-mail).
 	Daily func(ctx context.Context, cp *app.SignedCheckpoint) error
+	// Location is the time zone whose calendar says when a day begins (the
+	// portal's PORTAL_TIMEZONE; default UTC).
+	Location *time.Location
 
+	rounds    atomic.Int64 // rounds of Run completed
 	mu        sync.Mutex
 	latest    *app.SignedCheckpoint
 	lastDaily time.Time // when Daily last ran (real time)
@@ -281,6 +286,7 @@ func (l *Log) Run(ctx context.Context) {
 			l.lastErr = ""
 			l.daily(ctx, cp)
 		}
+		l.rounds.Add(1)
 		select {
 		case <-ctx.Done():
 			return
@@ -288,6 +294,10 @@ func (l *Log) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Rounds is how many times Run has looked at the log (signed if it grew,
+// called Daily if due): a test waits for it to move instead of sleeping.
+func (l *Log) Rounds() int64 { return l.rounds.Load() }
 
 func (l *Log) logFailure(err error) {
 	if l.Logger == nil || err.Error() == l.lastErr {
@@ -305,7 +315,7 @@ func (l *Log) daily(ctx context.Context, cp *app.SignedCheckpoint) {
 	if l.Daily == nil {
 		return
 	}
-	day := l.now().UTC().Format(app.DateLayout)
+	day := app.Today(l.now(), l.Location)
 	l.mu.Lock()
 	done := l.lastDay == day && time.Since(l.lastDaily) < dailyEvery
 	l.mu.Unlock()

@@ -248,9 +248,18 @@ func TestWorkerYieldsToSigning(t *testing.T) {
 
 	t.Run("held while signing, sent when it eases", func(t *testing.T) {
 		var signing atomic.Bool
+		var asked atomic.Int64
 		signing.Store(true)
-		store, _ := run(signing.Load, time.Hour)
-		time.Sleep(300 * time.Millisecond)
+		store, _ := run(func() bool { asked.Add(1); return signing.Load() }, time.Hour)
+		// The worker asks again and again while people sign: after ten
+		// answers of "busy" it has held its batch that long, and sent nothing.
+		deadline := time.Now().Add(10 * time.Second)
+		for asked.Load() < 10 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the worker asked %d times whether people were signing", asked.Load())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		if n := sent(store); n != 0 {
 			t.Fatalf("%d sent while people were signing", n)
 		}

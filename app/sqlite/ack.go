@@ -39,24 +39,6 @@ func (s *AckService) MarkModuleRead(ctx context.Context, employeeID, cycleID int
 	return tx.Commit()
 }
 
-// ModulesRead returns when each module was read in the cycle.
-func (s *AckService) ModulesRead(ctx context.Context, employeeID, cycleID int64) (map[string]time.Time, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT slug, read_at FROM module_progress WHERE employee_id = ? AND cycle_id = ?`, employeeID, cycleID)
-	if err != nil {
-		return nil, fmt.Errorf("read progress: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var slug, at string
-		if err := rows.Scan(&slug, &at); err != nil {
-			return nil, fmt.Errorf("scan progress: %w", err)
-		}
-		out[slug] = parseTime(at)
-	}
-	return out, rows.Err()
-}
-
 // CreateQuizAttempt records an attempt and links it into the evidence chain.
 func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) error {
 	answers, err := json.Marshal(a.Answers)
@@ -187,23 +169,6 @@ func (s *AckService) RecordConsent(ctx context.Context, c *app.ConsentRecord) er
 		return err
 	}
 	return tx.Commit()
-}
-
-// FindConsent returns the employee's latest consent in a cycle.
-func (s *AckService) FindConsent(ctx context.Context, employeeID, cycleID int64) (*app.ConsentRecord, error) {
-	var c app.ConsentRecord
-	var at string
-	err := s.db.read.QueryRowContext(ctx, `SELECT id, employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent
-		FROM consents WHERE employee_id = ? AND cycle_id = ? ORDER BY id DESC LIMIT 1`, employeeID, cycleID).
-		Scan(&c.ID, &c.EmployeeID, &c.CycleID, &c.Version, &c.SHA256, &at, &c.IP, &c.UserAgent)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, app.Errorf(app.ENOTFOUND, "No consent recorded.")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find consent: %w", err)
-	}
-	c.AcceptedAt = parseTime(at)
-	return &c, nil
 }
 
 // CreateAcknowledgment stores a signed acknowledgment and its chain link in

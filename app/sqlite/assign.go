@@ -11,9 +11,10 @@ import (
 	"portal/app"
 )
 
-// dueExpr computes an employee's due date in a cycle in SQL, as
-// app.Cycle.DueFor does in Go: new hires get new_hire_days after hiring,
-// never earlier than the cycle's own due date.
+// dueExpr computes an employee's due date in a cycle: new hires (hired
+// after the cycle opened) get new_hire_days after hiring, never earlier than
+// the cycle's own due date. This is the one place the rule lives; the store
+// contract (app/storetest, NewHiresAreDueLater) checks it.
 const dueExpr = `CASE WHEN e.hire_date > c.opens_on AND date(e.hire_date, '+' || c.new_hire_days || ' days') > c.due_on
 	THEN date(e.hire_date, '+' || c.new_hire_days || ' days') ELSE c.due_on END`
 
