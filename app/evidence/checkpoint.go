@@ -68,8 +68,10 @@ func (k *Key) Sign(c Checkpoint) ([]byte, error) {
 func OpenCheckpoint(msg []byte, v note.Verifier) (Checkpoint, error) {
 	n, err := note.Open(msg, note.VerifierList(v))
 	if err != nil {
-		var unknown *note.UnknownVerifierError
-		if errors.As(err, &unknown) {
+		// note.Open drops signatures by unknown keys and reports a note left
+		// with none as unverified (it never returns UnknownVerifierError).
+		var unverified *note.UnverifiedNoteError
+		if errors.As(err, &unverified) {
 			return Checkpoint{}, fmt.Errorf("the checkpoint is not signed by the log key %s", v.Name())
 		}
 		return Checkpoint{}, fmt.Errorf("the checkpoint's signature does not verify: %w", err)

@@ -1,9 +1,11 @@
 package evidence
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -244,6 +246,9 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 		}
 		rep.Signed = max(rep.Signed, s.c.Size)
 	}
+	// The smallest checkpoint that does not match bounds the range from above:
+	// it goes first, as earliest keeps the first of problems at the same index.
+	slices.SortStableFunc(bad, func(a, b signed) int { return cmp.Compare(a.c.Size, b.c.Size) })
 	for _, s := range bad {
 		// Without the seals, the checkpoints still say where: the change lies
 		// after the largest checkpoint that matches.
