@@ -182,9 +182,9 @@ func (s *axeSweeper) allowed(level handlers.Access) bool {
 	switch level {
 	case handlers.Manager:
 		return s.emp.IsManager
-	case handlers.HR:
+	case handlers.HR, handlers.HRAllAgencies: // the sweep's HR user has no agency limit
 		return s.emp.HasRole(app.RoleHR)
-	case handlers.HROrAdmin:
+	case handlers.HROrAdmin, handlers.HRAllAgenciesOrAdmin:
 		return s.emp.HasRole(app.RoleHR) || s.emp.HasRole(app.RoleAdmin)
 	case handlers.Admin:
 		return s.emp.HasRole(app.RoleAdmin)

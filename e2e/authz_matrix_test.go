@@ -314,6 +314,27 @@ func TestObjectAuthorization(t *testing.T) {
 				t.Errorf("scoped POST %s: %d, want 403", path, r.Status)
 			}
 		}
+		// Every route the table keeps for HR users without an agency limit.
+		n := 0
+		for _, r := range handlers.Routes() {
+			if r.Access != handlers.HRAllAgencies && r.Access != handlers.HRAllAgenciesOrAdmin {
+				continue
+			}
+			n++
+			path := strings.ReplaceAll(r.Path, ":id", itoa(cycle.ID))
+			var got response
+			if r.Method == "GET" {
+				got = s.get(path)
+			} else {
+				got = s.post(path, form("x", "y"))
+			}
+			if got.Status != 403 || !strings.Contains(got.Body, "limited to some agencies") {
+				t.Errorf("scoped %s %s: %d, want 403 saying why", r.Method, path, got.Status)
+			}
+		}
+		if n < 10 {
+			t.Errorf("only %d routes need an HR user without an agency limit", n)
+		}
 		if r := s.upload("/hr/versions", "bundle", "2026.2.zip", zipDir(t, "../app/content/testdata/2026.2"), nil); r.Status != 403 {
 			t.Errorf("scoped publish: %d, want 403", r.Status)
 		}

@@ -18,19 +18,6 @@ func (h *Handler) hrScope(c *fiber.Ctx) ([]string, error) {
 	return h.Dashboard.Scope(c.UserContext(), currentUser(c).ID)
 }
 
-// requireUnscoped refuses actions that touch every agency to an HR user
-// limited to some of them.
-func (h *Handler) requireUnscoped(c *fiber.Ctx) error {
-	scope, err := h.hrScope(c)
-	if err != nil {
-		return err
-	}
-	if len(scope) > 0 {
-		return app.Errorf(app.EFORBIDDEN, "Your HR access is limited to some agencies, so you cannot do this for everyone. Ask an administrator.")
-	}
-	return nil
-}
-
 // hrCycle picks the cycle named by ?cycle=, or the current one, or the newest.
 func (h *Handler) hrCycle(c *fiber.Ctx) (*app.Cycle, []*app.Cycle, error) {
 	cycles, err := h.Cycles.FindCycles(c.UserContext())
@@ -118,10 +105,8 @@ func (h *Handler) peopleFilter(c *fiber.Ctx, cycle *app.Cycle, scope []string) (
 	f := app.PeopleFilter{CycleID: cycle.ID, Scope: scope, Today: h.today(),
 		Agency: utils.CopyString(c.Query("agency")), Department: utils.CopyString(c.Query("department")),
 		Status: utils.CopyString(c.Query("status")), Query: utils.CopyString(strings.TrimSpace(c.Query("q")))}
-	switch f.Status {
-	case "", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted, app.StatusUnreachable:
-	default:
-		return f, app.Errorf(app.EINVALID, "Unknown status filter.")
+	if err := checkStatus(f.Status, hrStatuses); err != nil {
+		return f, err
 	}
 	if len(f.Query) > 200 {
 		return f, app.Errorf(app.EINVALID, "The search is too long.")
@@ -132,8 +117,6 @@ func (h *Handler) peopleFilter(c *fiber.Ctx, cycle *app.Cycle, scope []string) (
 	return f, nil
 }
 
-const pageSize = 50
-
 type peoplePage struct {
 	Page
 	Cycle      *app.Cycle
@@ -143,15 +126,14 @@ type peoplePage struct {
 	AgencyList []string
 	People     []*app.PersonStatus
 	Total      int
-	PageNo     int
-	Pages      int
+	Pager      Pager
 	Query      template.URL // the filters as a query string, for paging and export links (each value is escaped by filterQuery)
 	Statuses   []string
 }
 
 func (h *Handler) hrPeople(c *fiber.Ctx) error {
 	pg := peoplePage{Page: h.page(c, "People"),
-		Statuses: []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned, app.StatusUnreachable}}
+		Statuses: hrStatuses}
 	pg.Nav = "hr"
 	cycle, cycles, err := h.hrCycle(c)
 	if err != nil {
@@ -168,15 +150,13 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 	if pg.Filter, err = h.peopleFilter(c, cycle, scope); err != nil {
 		return err
 	}
-	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
-	if pg.PageNo < 1 || pg.PageNo > 1_000_000 {
-		pg.PageNo = 1
-	}
-	pg.Filter.Offset, pg.Filter.Limit = (pg.PageNo-1)*pageSize, pageSize
+	pg.Query = template.URL(filterQuery(pg.Filter)) // #nosec G203 -- filterQuery escapes every value with url.QueryEscape
+	pg.Pager = newPager(c, "/hr/people", pg.Query)
+	pg.Filter.Offset, pg.Filter.Limit = pg.Pager.Offset(), pg.Pager.Limit()
 	if pg.People, pg.Total, err = h.Dashboard.People(c.UserContext(), pg.Filter); err != nil {
 		return err
 	}
-	pg.Pages = (pg.Total + pageSize - 1) / pageSize
+	pg.Pager.setTotal(pg.Total)
 	if pg.Agencies, err = h.Dashboard.Agencies(c.UserContext(), cycle.ID, scope); err != nil {
 		return err
 	}
@@ -184,7 +164,6 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 		pg.AgencyList = append(pg.AgencyList, a)
 	}
 	slices.Sort(pg.AgencyList)
-	pg.Query = template.URL(filterQuery(pg.Filter)) // #nosec G203 -- filterQuery escapes every value with url.QueryEscape
 	return h.render(c, fiber.StatusOK, "hr_people", pg)
 }
 

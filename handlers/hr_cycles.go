@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"io"
 	"strconv"
 	"strings"
 
@@ -60,9 +59,6 @@ func (h *Handler) cyclesIndex(c *fiber.Ctx) error {
 
 // cycleOpen opens an annual cycle: everyone active is asked to sign.
 func (h *Handler) cycleOpen(c *fiber.Ctx) error {
-	if err := h.requireUnscoped(c); err != nil {
-		return err
-	}
 	pg, err := h.cyclesData(c)
 	if err != nil {
 		return err
@@ -100,9 +96,6 @@ func (h *Handler) cycleFormError(c *fiber.Ctx, pg *cyclesPage, err error) error 
 }
 
 func (h *Handler) cycleClose(c *fiber.Ctx) error {
-	if err := h.requireUnscoped(c); err != nil {
-		return err
-	}
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
@@ -117,9 +110,6 @@ func (h *Handler) cycleClose(c *fiber.Ctx) error {
 
 // cycleVersion moves an open cycle to a newer version.
 func (h *Handler) cycleVersion(c *fiber.Ctx) error {
-	if err := h.requireUnscoped(c); err != nil {
-		return err
-	}
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
@@ -159,11 +149,6 @@ const MaxBundleBytes = 16 << 20
 // versionPublish publishes an uploaded version bundle (a ZIP of the folder
 // layout under data/policies). Published versions never change.
 func (h *Handler) versionPublish(c *fiber.Ctx) error {
-	if currentUser(c).HasRole(app.RoleHR) {
-		if err := h.requireUnscoped(c); err != nil {
-			return err
-		}
-	}
 	fail := func(status int, msg string) error {
 		vs, err := h.Policies.FindVersions(c.UserContext())
 		if err != nil {
@@ -173,25 +158,14 @@ func (h *Handler) versionPublish(c *fiber.Ctx) error {
 		pg.Nav = "hr"
 		return h.render(c, status, "hr_versions", pg)
 	}
-	fh, err := c.FormFile("bundle")
-	if err != nil {
-		return fail(fiber.StatusUnprocessableEntity, "Choose a ZIP file with the new version.")
-	}
-	if fh.Size > MaxBundleBytes {
-		return fail(fiber.StatusRequestEntityTooLarge, "The ZIP is larger than 16 MB.")
-	}
-	f, err := fh.Open()
+	file, bad, err := readUpload(c, "bundle", MaxBundleBytes, "Choose a ZIP file with the new version.", "The ZIP is larger than 16 MB.")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	body, err := io.ReadAll(io.LimitReader(f, MaxBundleBytes+1))
-	if err != nil {
-		return err
+	if bad != nil {
+		return fail(bad.Status, bad.Message)
 	}
-	if len(body) > MaxBundleBytes {
-		return fail(fiber.StatusRequestEntityTooLarge, "The ZIP is larger than 16 MB.")
-	}
+	body := file.Data
 	v, err := content.LoadVersionZip(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		if app.ErrorCode(err) == app.EINVALID {
@@ -258,31 +232,22 @@ func (h *Handler) versionShow(c *fiber.Ctx) error {
 type auditPage struct {
 	Page
 	Events []*app.AuditEvent
-	Total  int
-	PageNo int
-	Pages  int
+	Pager  Pager
 	Check  *app.EvidenceCheck
 }
 
 // auditIndex lists audit events and, on request, checks every evidence record.
 func (h *Handler) auditIndex(c *fiber.Ctx) error {
-	// The log spans every agency, so it is for unscoped HR users and administrators.
-	if !currentUser(c).HasRole(app.RoleAdmin) {
-		if err := h.requireUnscoped(c); err != nil {
-			return err
-		}
-	}
 	pg := auditPage{Page: h.page(c, "Audit log")}
 	pg.Nav = "hr"
-	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
-	if pg.PageNo < 1 {
-		pg.PageNo = 1
-	}
-	var err error
-	if pg.Events, pg.Total, err = h.Audit.ListEvents(c.UserContext(), (pg.PageNo-1)*pageSize, pageSize); err != nil {
+	pg.Pager = newPager(c, "/hr/audit", "")
+	pg.Pager.Prev, pg.Pager.Next = "Newer events", "Older events"
+	events, total, err := h.Audit.ListEvents(c.UserContext(), pg.Pager.Offset(), pg.Pager.Limit())
+	if err != nil {
 		return err
 	}
-	pg.Pages = (pg.Total + pageSize - 1) / pageSize
+	pg.Events = events
+	pg.Pager.setTotal(total)
 	if c.Query("verify") == "1" {
 		if pg.Check, err = h.Audit.VerifyEvidence(c.UserContext()); err != nil {
 			return err

@@ -48,9 +48,6 @@ type rosterPage struct {
 }
 
 func (h *Handler) rosterForm(c *fiber.Ctx) error {
-	if err := h.requireUnscoped(c); err != nil {
-		return err
-	}
 	pg := rosterPage{Page: h.page(c, "Import the roster")}
 	pg.Nav = "hr"
 	return h.render(c, fiber.StatusOK, "hr_roster", pg)
@@ -62,9 +59,6 @@ const maxShownProblems = 500
 // rosterPreview checks an uploaded file and shows what applying it would do.
 // Nothing changes until the HR user confirms.
 func (h *Handler) rosterPreview(c *fiber.Ctx) error {
-	if err := h.requireUnscoped(c); err != nil {
-		return err
-	}
 	ctx := c.UserContext()
 	pg := rosterPage{Page: h.page(c, "Import the roster")}
 	pg.Nav = "hr"
@@ -72,25 +66,15 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 		pg.Error = msg
 		return h.render(c, status, "hr_roster", pg)
 	}
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return fail(fiber.StatusUnprocessableEntity, "Choose a CSV file to upload.")
-	}
-	if fh.Size > MaxRosterBytes {
-		return fail(fiber.StatusRequestEntityTooLarge, "The file is larger than 20 MB. Split it, or import it with the import-roster command.")
-	}
-	f, err := fh.Open()
+	file, bad, err := readUpload(c, "file", MaxRosterBytes, "Choose a CSV file to upload.",
+		"The file is larger than 20 MB. Split it, or import it with the import-roster command.")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	content, err := io.ReadAll(io.LimitReader(f, MaxRosterBytes+1))
-	if err != nil {
-		return err
+	if bad != nil {
+		return fail(bad.Status, bad.Message)
 	}
-	if len(content) > MaxRosterBytes {
-		return fail(fiber.StatusRequestEntityTooLarge, "The file is larger than 20 MB. Split it, or import it with the import-roster command.")
-	}
+	content := file.Data
 	deactivate := c.FormValue("deactivate_missing") == "yes"
 	existing, err := h.Roster.ActiveManagers(ctx)
 	if err != nil {
@@ -117,7 +101,7 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	}
 	sum := sha256.Sum256(content)
 	actor := currentUser(c).ID
-	pg.Upload = &app.RosterUpload{SHA256: hex.EncodeToString(sum[:]), Filename: utils.CopyString(fh.Filename),
+	pg.Upload = &app.RosterUpload{SHA256: hex.EncodeToString(sum[:]), Filename: utils.CopyString(file.Name),
 		Content: content, DeactivateMissing: deactivate, UploadedBy: actor}
 	if err := h.Roster.SaveUpload(ctx, pg.Upload); err != nil {
 		return err
@@ -128,9 +112,6 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 // rosterApply applies a previewed file. The file is checked again against
 // the roster as it is now, and applied in one transaction.
 func (h *Handler) rosterApply(c *fiber.Ctx) error {
-	if err := h.requireUnscoped(c); err != nil {
-		return err
-	}
 	ctx := c.UserContext()
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
@@ -185,15 +166,6 @@ type addressChangesPage struct {
 	Error   string
 }
 
-// requireRosterRights lets an unscoped HR user or an administrator through:
-// address changes span every agency.
-func (h *Handler) requireRosterRights(c *fiber.Ctx) error {
-	if currentUser(c).HasRole(app.RoleAdmin) {
-		return nil
-	}
-	return h.requireUnscoped(c)
-}
-
 func (h *Handler) addressChangesData(c *fiber.Ctx) (*addressChangesPage, error) {
 	pg := &addressChangesPage{Page: h.page(c, "Address changes")}
 	pg.Nav = "hr"
@@ -204,9 +176,6 @@ func (h *Handler) addressChangesData(c *fiber.Ctx) (*addressChangesPage, error) 
 
 // addressChanges lists the changes of address that wait for a second person.
 func (h *Handler) addressChanges(c *fiber.Ctx) error {
-	if err := h.requireRosterRights(c); err != nil {
-		return err
-	}
 	pg, err := h.addressChangesData(c)
 	if err != nil {
 		return err
@@ -217,9 +186,6 @@ func (h *Handler) addressChanges(c *fiber.Ctx) error {
 // addressDecide approves or refuses changes of address. Whoever uploaded a
 // change, and the person whose address it is, cannot decide it.
 func (h *Handler) addressDecide(c *fiber.Ctx) error {
-	if err := h.requireRosterRights(c); err != nil {
-		return err
-	}
 	var ids []int64
 	for _, v := range c.Request().PostArgs().PeekMulti("id") {
 		id, err := strconv.ParseInt(string(v), 10, 64)

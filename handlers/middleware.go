@@ -256,15 +256,30 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 		switch level {
 		case Manager:
 			ok = u.IsManager
-		case HR:
+		case HR, HRAllAgencies:
 			ok = u.HasRole(app.RoleHR)
 		case HROrAdmin:
 			ok = u.HasRole(app.RoleHR) || u.HasRole(app.RoleAdmin)
+		case HRAllAgenciesOrAdmin:
+			ok = u.HasRole(app.RoleHR) || u.HasRole(app.RoleAdmin)
+			if u.HasRole(app.RoleAdmin) {
+				return c.Next()
+			}
 		case Admin:
 			ok = u.HasRole(app.RoleAdmin)
 		}
 		if !ok {
 			return app.Errorf(app.EFORBIDDEN, "You do not have access to this page.")
+		}
+		if level == HRAllAgencies || level == HRAllAgenciesOrAdmin {
+			// Work that touches every agency is not for an HR user limited to some.
+			scope, err := h.Dashboard.Scope(c.UserContext(), u.ID)
+			if err != nil {
+				return err
+			}
+			if len(scope) > 0 {
+				return app.Errorf(app.EFORBIDDEN, "Your HR access is limited to some agencies, so you cannot do this for everyone. Ask an administrator.")
+			}
 		}
 		return c.Next()
 	}

@@ -15,13 +15,15 @@ type Access int
 
 // Access levels, from the most open.
 const (
-	Public    Access = iota // anyone, signed in or not
-	Employee                // any signed-in active employee
-	Manager                 // someone with reports
-	HR                      // the hr role
-	HROrAdmin               // the hr or the admin role
-	Admin                   // the admin role
-	DevOnly                 // only in demo mode with the development mailbox
+	Public               Access = iota // anyone, signed in or not
+	Employee                           // any signed-in active employee
+	Manager                            // someone with reports
+	HR                                 // the hr role
+	HRAllAgencies                      // the hr role with no agency limit: work that touches every agency
+	HROrAdmin                          // the hr or the admin role
+	HRAllAgenciesOrAdmin               // the admin role, or the hr role with no agency limit
+	Admin                              // the admin role
+	DevOnly                            // only in demo mode with the development mailbox
 )
 
 // Route is one entry of the route table. Tests walk the table, so every
@@ -72,19 +74,19 @@ func Routes() []Route {
 		{"GET", "/hr/people/:id", HR, (*Handler).hrPerson},
 		{"GET", "/hr/export.csv", HR, (*Handler).exportCSV},
 		{"GET", "/hr/export.xlsx", HR, (*Handler).exportXLSX},
-		{"GET", "/hr/roster", HR, (*Handler).rosterForm},
-		{"POST", "/hr/roster", HR, (*Handler).rosterPreview},
-		{"POST", "/hr/roster/:id/apply", HR, (*Handler).rosterApply},
-		{"GET", "/hr/address-changes", HROrAdmin, (*Handler).addressChanges},
-		{"POST", "/hr/address-changes", HROrAdmin, (*Handler).addressDecide},
+		{"GET", "/hr/roster", HRAllAgencies, (*Handler).rosterForm},
+		{"POST", "/hr/roster", HRAllAgencies, (*Handler).rosterPreview},
+		{"POST", "/hr/roster/:id/apply", HRAllAgencies, (*Handler).rosterApply},
+		{"GET", "/hr/address-changes", HRAllAgenciesOrAdmin, (*Handler).addressChanges},
+		{"POST", "/hr/address-changes", HRAllAgenciesOrAdmin, (*Handler).addressDecide},
 		{"GET", "/hr/cycles", HR, (*Handler).cyclesIndex},
-		{"POST", "/hr/cycles", HR, (*Handler).cycleOpen},
-		{"POST", "/hr/cycles/:id/close", HR, (*Handler).cycleClose},
-		{"POST", "/hr/cycles/:id/version", HR, (*Handler).cycleVersion},
+		{"POST", "/hr/cycles", HRAllAgencies, (*Handler).cycleOpen},
+		{"POST", "/hr/cycles/:id/close", HRAllAgencies, (*Handler).cycleClose},
+		{"POST", "/hr/cycles/:id/version", HRAllAgencies, (*Handler).cycleVersion},
 		{"GET", "/hr/versions", HROrAdmin, (*Handler).versionsIndex},
-		{"POST", "/hr/versions", HROrAdmin, (*Handler).versionPublish},
+		{"POST", "/hr/versions", HRAllAgenciesOrAdmin, (*Handler).versionPublish},
 		{"GET", "/hr/versions/:id", HROrAdmin, (*Handler).versionShow},
-		{"GET", "/hr/audit", HROrAdmin, (*Handler).auditIndex},
+		{"GET", "/hr/audit", HRAllAgenciesOrAdmin, (*Handler).auditIndex},
 		{"GET", "/admin/roles", Admin, (*Handler).rolesIndex},
 		{"POST", "/admin/roles", Admin, (*Handler).rolesSet},
 		{"GET", "/admin/witnesses", Admin, (*Handler).witnessesIndex},

@@ -25,9 +25,8 @@ type teamPage struct {
 	Counts      app.Completion
 	People      []*app.PersonStatus
 	Total       int
-	PageNo      int
-	Pages       int
-	Query       template.URL // the filters, already escaped, for paging links
+	Pager       Pager
+	Query       template.URL // the filters, already escaped, for paging and download links
 	Statuses    []string
 }
 
@@ -36,7 +35,7 @@ func (h *Handler) team(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u := currentUser(c)
 	pg := teamPage{Page: h.page(c, "Your team"),
-		Statuses: []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned}}
+		Statuses: teamStatuses}
 	pg.Nav = "team"
 	cycle, err := h.Cycles.CurrentCycle(ctx)
 	if err != nil {
@@ -48,10 +47,8 @@ func (h *Handler) team(c *fiber.Ctx) error {
 	pg.Cycle = cycle
 	pg.Filter = app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Today: h.today(),
 		Department: utils.CopyString(c.Query("department")), Status: utils.CopyString(c.Query("status"))}
-	switch pg.Filter.Status {
-	case "", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted:
-	default:
-		return app.Errorf(app.EINVALID, "Unknown status filter.")
+	if err := checkStatus(pg.Filter.Status, teamStatuses); err != nil {
+		return err
 	}
 	all := pg.Filter
 	all.Department, all.Status = "", ""
@@ -68,15 +65,6 @@ func (h *Handler) team(c *fiber.Ctx) error {
 	}); err != nil {
 		return err
 	}
-	pg.PageNo, _ = strconv.Atoi(c.Query("page", "1"))
-	if pg.PageNo < 1 || pg.PageNo > 1_000_000 {
-		pg.PageNo = 1
-	}
-	pg.Filter.Offset, pg.Filter.Limit = (pg.PageNo-1)*pageSize, pageSize
-	if pg.People, pg.Total, err = h.Dashboard.People(ctx, pg.Filter); err != nil {
-		return err
-	}
-	pg.Pages = (pg.Total + pageSize - 1) / pageSize
 	q := url.Values{}
 	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status} {
 		if v != "" {
@@ -84,6 +72,12 @@ func (h *Handler) team(c *fiber.Ctx) error {
 		}
 	}
 	pg.Query = template.URL(q.Encode()) // #nosec G203 -- url.Values.Encode has escaped every value
+	pg.Pager = newPager(c, "/team", pg.Query)
+	pg.Filter.Offset, pg.Filter.Limit = pg.Pager.Offset(), pg.Pager.Limit()
+	if pg.People, pg.Total, err = h.Dashboard.People(ctx, pg.Filter); err != nil {
+		return err
+	}
+	pg.Pager.setTotal(pg.Total)
 	return h.render(c, fiber.StatusOK, "team", pg)
 }
 
