@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -127,4 +128,46 @@ func (p *Progress) NextStep() string {
 		return "quiz"
 	}
 	return "sign"
+}
+
+// LoadProgress reads where the employee stands in the current cycle: the
+// version to sign, what is read, the attempts, the consent and the
+// acknowledgment that satisfies the cycle. It returns ENOTFOUND when no
+// cycle is open.
+func LoadProgress(ctx context.Context, cycles CycleService, policies PolicyService, acks AckService, e *Employee) (*Progress, error) {
+	cycle, err := cycles.CurrentCycle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := policies.FindVersionByID(ctx, cycle.PolicyVersionID)
+	if err != nil {
+		return nil, err
+	}
+	// One query for the assignment, the modules read, the attempts and the consent.
+	d, err := acks.Progress(ctx, cycle.ID, e.ID, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	asg := d.Assignment
+	p := &Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn, Read: d.Read, Attempts: d.Attempts,
+		Passed: d.Passed, Consented: d.Consent}
+	for _, m := range v.ModulesFor(e) {
+		p.ModulesTotal++
+		if _, ok := p.Read[m.Slug]; ok {
+			p.ModulesRead++
+		}
+	}
+	// The assignment names the acknowledgment that satisfies this cycle: one
+	// of the current version, or of an earlier one when only minor versions
+	// followed it.
+	if asg.AckID != nil {
+		acks, _, err := acks.FindAcknowledgments(ctx, AckFilter{ID: asg.AckID})
+		if err != nil {
+			return nil, err
+		}
+		if len(acks) == 1 {
+			p.Ack = acks[0]
+		}
+	}
+	return p, nil
 }

@@ -145,7 +145,7 @@ func axeSweepFixturesOf(t *testing.T, tp *testPortal, person string) *axeSweepFi
 		fx.code = acks[0].VerifyCode
 	}
 	fx.usedToken = strings.TrimPrefix(tp.signInLinkFor(t, fx.person), tp.BaseURL+"/signin/link/")
-	if _, _, err := tp.Handler.Sessions.ConsumeLoginToken(ctx, fx.usedToken); err != nil {
+	if _, _, err := tp.Handler.SignIn.ConsumeLoginToken(ctx, fx.usedToken); err != nil {
 		t.Fatal(err)
 	}
 	return fx

@@ -150,7 +150,7 @@ func (tp *testPortal) employee(t testing.TB, number string) *app.Employee {
 func (tp *testPortal) signInLink(t testing.TB, number string) string {
 	t.Helper()
 	e := tp.employee(t, number)
-	token, err := tp.Handler.Sessions.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
+	token, err := tp.Handler.SignIn.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func (tp *testPortal) answers(e *app.Employee) map[string]string {
 // signInLinkFor creates a fresh one-time sign-in link for any employee.
 func (tp *testPortal) signInLinkFor(t testing.TB, e *app.Employee) string {
 	t.Helper()
-	token, err := tp.Handler.Sessions.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
+	token, err := tp.Handler.SignIn.CreateLoginToken(context.Background(), e.ID, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

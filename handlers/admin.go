@@ -177,7 +177,7 @@ func (h *Handler) scopesIndex(c *fiber.Ctx) error {
 	}
 	pg.HRUsers = all
 	for _, e := range all {
-		if pg.Scopes[e.ID], err = h.Dashboard.Scope(ctx, e.ID); err != nil {
+		if pg.Scopes[e.ID], err = h.Scopes.Scope(ctx, e.ID); err != nil {
 			return err
 		}
 	}
@@ -215,7 +215,7 @@ func (h *Handler) scopesSet(c *fiber.Ctx) error {
 		chosen = append(chosen, a)
 	}
 	actor := currentUser(c).ID
-	if err := h.Dashboard.SetScope(ctx, id, chosen, &actor); err != nil {
+	if err := h.Scopes.SetScope(ctx, id, chosen, &actor); err != nil {
 		return err
 	}
 	h.setFlash(c, "HR access for "+e.FullName+" is saved.")

@@ -67,7 +67,7 @@ func (h *Handler) signInRequest(c *fiber.Ctx) error {
 
 func (h *Handler) mailSignInLink(c *fiber.Ctx, e *app.Employee, next string) error {
 	ctx := c.UserContext()
-	token, err := h.Sessions.CreateLoginToken(ctx, e.ID, h.Config.LinkTTL)
+	token, err := h.SignIn.CreateLoginToken(ctx, e.ID, h.Config.LinkTTL)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ type signInConfirmPage struct {
 // that open links must not use up the one-time token.
 func (h *Handler) signInConfirm(c *fiber.Ctx) error {
 	token := utils.CopyString(c.Params("token"))
-	e, err := h.Sessions.PeekLoginToken(c.UserContext(), token)
+	e, err := h.SignIn.PeekLoginToken(c.UserContext(), token)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (h *Handler) signInConfirm(c *fiber.Ctx) error {
 }
 
 func (h *Handler) signInComplete(c *fiber.Ctx) error {
-	e, sentTo, err := h.Sessions.ConsumeLoginToken(c.UserContext(), utils.CopyString(c.Params("token")))
+	e, sentTo, err := h.SignIn.ConsumeLoginToken(c.UserContext(), utils.CopyString(c.Params("token")))
 	if err != nil {
 		return err
 	}

@@ -13,42 +13,7 @@ import (
 // progress loads where the employee stands in the current cycle. It returns
 // ENOTFOUND when no cycle is open.
 func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error) {
-	ctx := c.UserContext()
-	cycle, err := h.Cycles.CurrentCycle(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v, err := h.Policies.FindVersionByID(ctx, cycle.PolicyVersionID)
-	if err != nil {
-		return nil, err
-	}
-	// One query for the assignment, the modules read, the attempts and the consent.
-	d, err := h.Acks.Progress(ctx, cycle.ID, e.ID, v.ID)
-	if err != nil {
-		return nil, err
-	}
-	asg := d.Assignment
-	p := &app.Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn, Read: d.Read, Attempts: d.Attempts,
-		Passed: d.Passed, Consented: d.Consent}
-	for _, m := range v.ModulesFor(e) {
-		p.ModulesTotal++
-		if _, ok := p.Read[m.Slug]; ok {
-			p.ModulesRead++
-		}
-	}
-	// The assignment names the acknowledgment that satisfies this cycle: one
-	// of the current version, or of an earlier one when only minor versions
-	// followed it.
-	if asg.AckID != nil {
-		acks, _, err := h.Acks.FindAcknowledgments(ctx, app.AckFilter{ID: asg.AckID})
-		if err != nil {
-			return nil, err
-		}
-		if len(acks) == 1 {
-			p.Ack = acks[0]
-		}
-	}
-	return p, nil
+	return app.LoadProgress(c.UserContext(), h.Cycles, h.Policies, h.Acks, e)
 }
 
 func (h *Handler) today() string { return app.Today(h.Now(), h.Config.Location) }

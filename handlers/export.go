@@ -94,7 +94,7 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 			return // the client went away
 		}
 		cw := csv.NewWriter(w)
-		if err := writeCSV(cw, func(fn func(*app.PersonStatus) error) error { return h.Dashboard.EachPerson(ctx, f, fn) }); err != nil {
+		if err := writeCSV(cw, func(fn func(*app.PersonStatus) error) error { return h.Exports.EachPerson(ctx, f, fn) }); err != nil {
 			h.Logger.Error("csv export failed mid-stream", "err", err)
 		}
 	})
@@ -141,7 +141,7 @@ func (h *Handler) exportXLSX(c *fiber.Ctx) error {
 		return err
 	}
 	n := 1
-	err = h.Dashboard.EachPerson(c.UserContext(), f, func(p *app.PersonStatus) error {
+	err = h.Exports.EachPerson(c.UserContext(), f, func(p *app.PersonStatus) error {
 		n++
 		cell, err := excelize.CoordinatesToCellName(1, n)
 		if err != nil {

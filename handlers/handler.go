@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"portal/app"
+	"portal/app/export"
 	"portal/views"
 )
 
@@ -48,10 +49,13 @@ type Handler struct {
 	Policies  app.PolicyService
 	Cycles    app.CycleService
 	Acks      app.AckService
+	SignIn    app.SignInService
 	Sessions  app.SessionService
 	Audit     app.AuditService
 	Roster    app.RosterService
 	Dashboard app.DashboardService
+	Exports   app.ExportService
+	Scopes    app.ScopeService
 	Outbox    app.Outbox
 	Identity  app.IdentityService
 	Log       app.EvidenceLog
@@ -59,8 +63,10 @@ type Handler struct {
 	Messages  MessageBuilder
 	// Mailbox returns the messages the development mailbox shows (demo
 	// only); they are kept in memory, never in the database.
-	Mailbox       func() []*app.Message
-	Certs         app.CertificateRenderer
+	Mailbox func() []*app.Message
+	Certs   app.CertificateRenderer
+	// Certificates writes the certificate ZIPs (shared with the command line).
+	Certificates  *export.Certificates
 	Consent       *app.Consent
 	Markdown      func(src string) (template.HTML, error)
 	Ping          func(ctx context.Context) error

@@ -15,7 +15,7 @@ import (
 
 // hrScope returns the agencies the HR user may see (none: all).
 func (h *Handler) hrScope(c *fiber.Ctx) ([]string, error) {
-	return h.Dashboard.Scope(c.UserContext(), currentUser(c).ID)
+	return h.Scopes.Scope(c.UserContext(), currentUser(c).ID)
 }
 
 // hrCycle picks the cycle named by ?cycle=, or the current one, or the newest.

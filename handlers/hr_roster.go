@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,27 +15,6 @@ import (
 
 // MaxRosterBytes is the largest roster file accepted (about 100,000 rows fit in 15 MB).
 const MaxRosterBytes = 20 << 20
-
-// ParseRoster reads and validates a roster file against the active roster:
-// the rows to apply and every problem found. It is shared by the web upload
-// and the command line.
-func ParseRoster(r io.Reader, existing map[string]string) ([]app.RosterRow, []app.RosterProblem, error) {
-	res, err := roster.Parse(r, existing)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows := make([]app.RosterRow, len(res.Rows))
-	for i, x := range res.Rows {
-		rows[i] = app.RosterRow{Line: x.Line, EmployeeNumber: x.EmployeeNumber, FullName: x.FullName, Email: x.Email,
-			Agency: x.Agency, Department: x.Department, Title: x.Title, ManagerNumber: x.ManagerNumber,
-			HireDate: x.HireDate, Roles: x.Roles, BargainingUnit: x.BargainingUnit}
-	}
-	probs := make([]app.RosterProblem, len(res.Problems))
-	for i, p := range res.Problems {
-		probs[i] = app.RosterProblem{Line: p.Line, Column: p.Column, Message: p.Message}
-	}
-	return rows, probs, nil
-}
 
 type rosterPage struct {
 	Page
@@ -80,7 +58,7 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, probs, err := ParseRoster(bytes.NewReader(content), existing)
+	rows, probs, err := roster.ParseRows(bytes.NewReader(content), existing)
 	if err != nil {
 		return err
 	}
@@ -133,7 +111,7 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, probs, err := ParseRoster(bytes.NewReader(up.Content), existing)
+	rows, probs, err := roster.ParseRows(bytes.NewReader(up.Content), existing)
 	if err != nil {
 		return err
 	}

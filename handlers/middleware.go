@@ -273,7 +273,7 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 		}
 		if level == HRAllAgencies || level == HRAllAgenciesOrAdmin {
 			// Work that touches every agency is not for an HR user limited to some.
-			scope, err := h.Dashboard.Scope(c.UserContext(), u.ID)
+			scope, err := h.Scopes.Scope(c.UserContext(), u.ID)
 			if err != nil {
 				return err
 			}

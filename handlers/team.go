@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ func (h *Handler) team(c *fiber.Ctx) error {
 		return err
 	}
 	seen := map[string]bool{}
-	if err := h.Dashboard.EachPerson(ctx, all, func(p *app.PersonStatus) error {
+	if err := h.Exports.EachPerson(ctx, all, func(p *app.PersonStatus) error {
 		if !seen[p.Department] {
 			seen[p.Department] = true
 			pg.Departments = append(pg.Departments, p.Department)
@@ -152,22 +151,11 @@ func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, 
 	// must not use the request's context or strings.
 	ctx := context.Background()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		if _, err := h.WriteCertificates(ctx, w, f); err != nil {
+		if _, err := h.Certificates.Write(ctx, w, f); err != nil {
 			h.Logger.Error("certificate export failed mid-stream", "err", err)
 		}
 	})
 	return nil
-}
-
-// WriteCertificates writes the ZIP of every signed certificate matching f.
-// The command line uses it too.
-func (h *Handler) WriteCertificates(ctx context.Context, w io.Writer, f app.PeopleFilter) (int, error) {
-	src := func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
-		return h.Dashboard.EachCertificate(ctx, f, fn)
-	}
-	return export.WriteZip(ctx, w, src, func(w io.Writer, a *app.Acknowledgment) error {
-		return h.Certs.RenderPDF(w, h.certificate(a))
-	})
 }
 
 // ContentDisposition makes an attachment header that any browser reads

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"portal/app"
+	"portal/app/roster"
 	"portal/app/sqlite"
-	"portal/handlers"
 )
 
 // importRoster is `portal import-roster FILE [--dry-run] [--deactivate-missing]`.
@@ -50,7 +50,7 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rows, probs, err := handlers.ParseRoster(f, existing)
+	rows, probs, err := roster.ParseRows(f, existing)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", file, err)
 	}
@@ -138,7 +138,7 @@ func exportCertificates(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	w := bufio.NewWriter(file)
-	n, err := h.WriteCertificates(ctx, w, f)
+	n, err := h.Certificates.Write(ctx, w, f)
 	if err == nil {
 		err = w.Flush()
 	}

@@ -118,7 +118,7 @@ func SeedDemo(ctx context.Context, p *Portal, cfg *Config, out io.Writer) error 
 		if err != nil || len(es) == 0 {
 			return fmt.Errorf("find demo %s: %w", who.label, err)
 		}
-		token, err := h.Sessions.CreateLoginToken(ctx, es[0].ID, h.Config.LinkTTL)
+		token, err := h.SignIn.CreateLoginToken(ctx, es[0].ID, h.Config.LinkTTL)
 		if err != nil {
 			return err
 		}

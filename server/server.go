@@ -26,6 +26,7 @@ import (
 	"portal/app"
 	"portal/app/content"
 	"portal/app/evidence"
+	"portal/app/export"
 	"portal/app/mail"
 	"portal/app/pdf"
 	"portal/app/secret"
@@ -295,6 +296,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	// Certificate copies and reminders wait while people are signing.
 	worker.Busy = func() bool { return db.Signing(200 * time.Millisecond) }
 	md := content.NewRenderer()
+	sessions, dashboard := sqlite.NewSessionService(db), sqlite.NewDashboardService(db)
 	h := &handlers.Handler{
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, Demo: cfg.Demo, DevMailbox: cfg.SMTPHost == "", PassMark: cfg.PassMark,
@@ -304,24 +306,28 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 			// so the person gets a clear message rather than a dropped connection.
 			BodyLimit: 32 << 20,
 		},
-		Employees: sqlite.NewEmployeeService(db),
-		Policies:  policies,
-		Cycles:    sqlite.NewCycleService(db),
-		Acks:      sqlite.NewAckService(db),
-		Sessions:  sqlite.NewSessionService(db),
-		Audit:     sqlite.NewAuditService(db),
-		Roster:    sqlite.NewRosterService(db),
-		Dashboard: sqlite.NewDashboardService(db),
-		Outbox:    outbox,
-		Identity:  sqlite.NewIdentityService(db),
-		Witnesses: sqlite.NewWitnessService(db),
-		Messages:  &mail.SignInLinks{Sealer: secrets},
-		Mailbox:   dev.Messages,
-		Certs:     certs,
-		Consent:   consent,
-		Markdown:  md.Markdown,
-		Ping:      db.Ping,
-		KickMail:  worker.Kick,
+		Employees:    sqlite.NewEmployeeService(db),
+		Policies:     policies,
+		Cycles:       sqlite.NewCycleService(db),
+		Acks:         sqlite.NewAckService(db),
+		SignIn:       sessions,
+		Sessions:     sessions,
+		Audit:        sqlite.NewAuditService(db),
+		Roster:       sqlite.NewRosterService(db),
+		Dashboard:    dashboard,
+		Exports:      dashboard,
+		Scopes:       dashboard,
+		Outbox:       outbox,
+		Identity:     sqlite.NewIdentityService(db),
+		Witnesses:    sqlite.NewWitnessService(db),
+		Messages:     &mail.SignInLinks{Sealer: secrets},
+		Mailbox:      dev.Messages,
+		Certs:        certs,
+		Certificates: &export.Certificates{Exports: dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone},
+		Consent:      consent,
+		Markdown:     md.Markdown,
+		Ping:         db.Ping,
+		KickMail:     worker.Kick,
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
 		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
 		// Three links an address and 30 a client address per 15 minutes: a person

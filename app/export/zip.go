@@ -146,3 +146,23 @@ func Slug(s string) string {
 	}
 	return b.String()
 }
+
+// Certificates writes the ZIP of every signed certificate a filter
+// matches: the HR and team downloads and the export-certificates command
+// all use it.
+type Certificates struct {
+	Exports  app.ExportService
+	Certs    app.CertificateRenderer
+	BaseURL  string         // for each certificate's verification link
+	Location *time.Location // for its dates
+}
+
+// Write writes the ZIP of the certificates matching f and returns how many it holds.
+func (x *Certificates) Write(ctx context.Context, w io.Writer, f app.PeopleFilter) (int, error) {
+	src := func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
+		return x.Exports.EachCertificate(ctx, f, fn)
+	}
+	return WriteZip(ctx, w, src, func(w io.Writer, a *app.Acknowledgment) error {
+		return x.Certs.RenderPDF(w, app.CertificateFor(a, x.BaseURL, x.Location))
+	})
+}

@@ -19,7 +19,7 @@ func TestStoreContract(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return &storetest.Store{
 			Employees: NewEmployeeService(db), Policies: NewPolicyService(db), Cycles: NewCycleService(db),
-			Acks: NewAckService(db), Sessions: NewSessionService(db), Reminders: NewReminderService(db), Outbox: NewOutbox(db),
+			Acks: NewAckService(db), SignIn: NewSessionService(db), Sessions: NewSessionService(db), Reminders: NewReminderService(db), Outbox: NewOutbox(db),
 			SetClock: func(now func() time.Time, loc *time.Location) { db.Now, db.Location = now, loc },
 		}
 	})

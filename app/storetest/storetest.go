@@ -27,6 +27,7 @@ type Store struct {
 	Policies  app.PolicyService
 	Cycles    app.CycleService
 	Acks      app.AckService
+	SignIn    app.SignInService
 	Sessions  app.SessionService
 	Reminders app.ReminderService
 	Outbox    app.Outbox
@@ -172,7 +173,7 @@ func testPublishVersionIsImmutable(t *testing.T, s *Store) {
 func testLoginTokens(t *testing.T, s *Store) {
 	f := newFixture(t, s)
 	ctx := context.Background()
-	token, err := s.Sessions.CreateLoginToken(ctx, f.emp.ID, 15*time.Minute)
+	token, err := s.SignIn.CreateLoginToken(ctx, f.emp.ID, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func testLoginTokens(t *testing.T, s *Store) {
 		ok := 0
 		for i := 0; i < 8; i++ {
 			wg.Go(func() {
-				if _, _, err := s.Sessions.ConsumeLoginToken(ctx, token); err == nil {
+				if _, _, err := s.SignIn.ConsumeLoginToken(ctx, token); err == nil {
 					mu.Lock()
 					ok++
 					mu.Unlock()
@@ -200,21 +201,21 @@ func testLoginTokens(t *testing.T, s *Store) {
 		}
 	})
 	t.Run("an expired token is refused", func(t *testing.T) {
-		tok, err := s.Sessions.CreateLoginToken(ctx, f.emp.ID, time.Minute)
+		tok, err := s.SignIn.CreateLoginToken(ctx, f.emp.ID, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.SetClock(func() time.Time { return time.Now().Add(2 * time.Minute) }, time.UTC)
 		defer s.SetClock(time.Now, time.UTC)
-		if _, err := s.Sessions.PeekLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+		if _, err := s.SignIn.PeekLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("peek: %v", err)
 		}
-		if _, _, err := s.Sessions.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
+		if _, _, err := s.SignIn.ConsumeLoginToken(ctx, tok); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("consume: %v", err)
 		}
 	})
 	t.Run("an unknown token is refused", func(t *testing.T) {
-		if _, _, err := s.Sessions.ConsumeLoginToken(ctx, strings.Repeat("A", 43)); app.ErrorCode(err) != app.EUNAUTHORIZED {
+		if _, _, err := s.SignIn.ConsumeLoginToken(ctx, strings.Repeat("A", 43)); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("consume: %v", err)
 		}
 	})

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Assignment is one person's obligation in one cycle.
+type Assignment struct {
+	CycleID    int64
+	EmployeeID int64
+	DueOn      string
+	Active     bool
+	Started    bool
+	SignedAt   *time.Time
+	AckID      *int64
+}
+
+// Status of the assignment on a day (YYYY-MM-DD).
+func (a *Assignment) Status(today string) string {
+	switch {
+	case a.SignedAt != nil:
+		return StatusSigned
+	case today > a.DueOn:
+		return StatusOverdue
+	case a.Started:
+		return StatusInProgress
+	}
+	return StatusNotStarted
+}
+
+// Completion is the count for one agency or department (or everyone) in a cycle.
+type Completion struct {
+	Agency     string
+	Department string
+	Total      int
+	Signed     int
+	Started    int // started, not signed
+	Overdue    int // not signed, past due
+}
+
+// Percent signed, in whole percent.
+func (c Completion) Percent() int {
+	if c.Total == 0 {
+		return 0
+	}
+	return c.Signed * 100 / c.Total
+}
+
+// PeopleFilter selects people in a cycle for the HR lists and exports.
+type PeopleFilter struct {
+	CycleID    int64
+	Scope      []string // agencies the HR user may see; empty means all
+	Agency     string
+	Department string
+	Status     string // "", one of the Status constants, or StatusUnreachable
+	Query      string // name, employee number or e-mail
+	ManagerID  *int64 // only people under this manager, directly or indirectly
+	Today      string
+	Offset     int
+	Limit      int // 0 means all (exports)
+}
+
+// PersonStatus is one row of the HR people list.
+type PersonStatus struct {
+	EmployeeID     int64
+	EmployeeNumber string
+	FullName       string
+	Email          string
+	Agency         string
+	Department     string
+	Title          string
+	ManagerName    string
+	DueOn          string
+	SignedAt       *time.Time
+	VerifyCode     string
+	Status         string
+	Unreachable    bool // mail to them bounced permanently
+}
+
+// DashboardService answers HR's and managers' questions about completion.
+type DashboardService interface {
+	// Completion returns one row per agency (agency == "") or per department
+	// of one agency, and the overall total, for the cycle on the given day.
+	Completion(ctx context.Context, cycleID int64, scope []string, agency, today string) ([]Completion, Completion, error)
+	// People returns the matching people and how many there are.
+	People(ctx context.Context, f PeopleFilter) ([]*PersonStatus, int, error)
+	// Counts returns how many matching people are signed, started, overdue (Status ignored).
+	Counts(ctx context.Context, f PeopleFilter) (Completion, error)
+	// Assignments returns every cycle assignment of one employee, newest first.
+	Assignments(ctx context.Context, employeeID int64) ([]*Assignment, error)
+	// UnreachableCount counts active people in scope whose mail bounces.
+	UnreachableCount(ctx context.Context, scope []string) (int, error)
+	// Agencies lists the agencies and their departments with people in the cycle.
+	Agencies(ctx context.Context, cycleID int64, scope []string) (map[string][]string, error)
+}
+
+// ExportService streams what the reports and certificate ZIPs hold.
+type ExportService interface {
+	// EachPerson calls fn for every matching person, streaming.
+	EachPerson(ctx context.Context, f PeopleFilter, fn func(*PersonStatus) error) error
+	// EachCertificate calls fn for the acknowledgment that satisfies the
+	// cycle for every matching signed person, in agency, department and
+	// name order (Status ignored).
+	EachCertificate(ctx context.Context, f PeopleFilter, fn func(*Acknowledgment) error) error
+}
+
+// ScopeService keeps which agencies each HR user is limited to.
+type ScopeService interface {
+	// Scope returns the agencies an HR user is limited to (none: all).
+	Scope(ctx context.Context, employeeID int64) ([]string, error)
+	// SetScope limits an HR user to some agencies (none: all).
+	SetScope(ctx context.Context, employeeID int64, agencies []string, actor *int64) error
+}

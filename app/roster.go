@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// RosterRow is one valid, normalised line of a roster file.
+type RosterRow struct {
+	Line           int
+	EmployeeNumber string
+	FullName       string
+	Email          string
+	Agency         string
+	Department     string
+	Title          string
+	ManagerNumber  string
+	HireDate       string
+	Roles          []Role
+	BargainingUnit string
+}
+
+// RosterProblem is one reason a roster file cannot be imported; Line 0 is
+// the file as a whole.
+type RosterProblem struct {
+	Line    int
+	Column  string
+	Message string
+}
+
+// ImportOptions say how to apply a roster.
+type ImportOptions struct {
+	DeactivateMissing bool   // active people missing from the file are deactivated (never deleted)
+	DryRun            bool   // work out what would change, change nothing
+	ActorID           *int64 // the HR user, or nil from the command line
+	Source            string // how the file came, for the log: "roster upload people.csv"
+	// FromWeb marks an HR user's upload: it never grants or removes the hr
+	// and admin roles (an administrator does, on the roles page), and a
+	// changed e-mail address waits for a second person's approval. The
+	// operator's import-roster applies both directly.
+	FromWeb bool
+}
+
+// PrivilegedRoles are granted only by an administrator, never by a web upload.
+var PrivilegedRoles = []Role{RoleHR, RoleAdmin}
+
+// ImportSummary says what an import did (or, in a dry run, would do).
+type ImportSummary struct {
+	Rows        int
+	Added       int
+	Updated     int
+	Unchanged   int
+	Reactivated int
+	Deactivated int
+	// AddressChanges are new addresses held for a second person's approval (web uploads).
+	AddressChanges int
+	// RolesIgnored counts rows whose hr or admin roles differ from the
+	// roster's: a web upload leaves those roles as they are.
+	RolesIgnored int
+	Problems     []RosterProblem // conflicts only the database can see; when any, nothing changed
+}
+
+// Changed reports whether the import changes anything.
+func (s *ImportSummary) Changed() bool {
+	return s.Added+s.Updated+s.Reactivated+s.Deactivated+s.AddressChanges > 0
+}
+
+// RosterUpload is a roster file between its preview and its import.
+type RosterUpload struct {
+	ID                int64
+	SHA256            string
+	Filename          string
+	Content           []byte
+	DeactivateMissing bool
+	UploadedBy        int64
+	CreatedAt         time.Time
+	AppliedAt         *time.Time
+}
+
+// RosterService applies roster files.
+type RosterService interface {
+	SaveUpload(ctx context.Context, u *RosterUpload) error
+	FindUpload(ctx context.Context, id int64) (*RosterUpload, error)
+	MarkUploadApplied(ctx context.Context, id int64) error
+	// ActiveManagers maps each active employee number to its manager's number.
+	ActiveManagers(ctx context.Context) (map[string]string, error)
+	// ImportRoster applies rows atomically: all of it or nothing.
+	ImportRoster(ctx context.Context, rows []RosterRow, opts ImportOptions) (*ImportSummary, error)
+}
