@@ -636,9 +636,7 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 		t.Fatalf("pending address changes: %d, %v", len(pending), err)
 	}
 	e.addressChange = pending[0].ID
-	if e.counter, err = sql.Open("sqlite3", "file:"+tp.DB.Path+"?mode=ro&_busy_timeout=5000"); err != nil {
-		t.Fatal(err)
-	}
+	e.counter = readFile(t, tp.DB.Path)
 	t.Cleanup(func() { e.counter.Close() }) // runs before the portal's own clean-up closes the database
 	return e
 }

@@ -46,36 +46,6 @@ func evSign(t *testing.T, tp *testPortal, number string) string {
 	return evString(t, tp.DB.Path, `SELECT verify_code FROM acknowledgments WHERE employee_id = ? ORDER BY id DESC LIMIT 1`, e.ID)
 }
 
-// evString runs a query returning one text value on a database file.
-func evString(t *testing.T, path, query string, args ...any) string {
-	t.Helper()
-	db := evRaw(t, path)
-	defer db.Close()
-	var s string
-	if err := db.QueryRow(query, args...).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return s
-}
-
-// evRaw opens a database file as an attacker would: plain SQL, no portal code.
-func evRaw(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	return db
-}
-
-func evExec(t *testing.T, db *sql.DB, query string, args ...any) {
-	t.Helper()
-	if _, err := db.Exec(query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-}
-
 // evVerifier is the log's verifier key as the public route serves it.
 func evVerifier(t *testing.T, tp *testPortal) (string, note.Verifier) {
 	t.Helper()

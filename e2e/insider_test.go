@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"portal/server"
@@ -94,21 +93,6 @@ func applyRoster(t *testing.T, c *client, preview string) string {
 	return c.get("/hr/roster").Body
 }
 
-// text runs a query that returns one text value on the test portal's database file.
-func (tp *testPortal) text(t testing.TB, query string, args ...any) string {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+tp.DB.Path+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var s sql.NullString
-	if err := db.QueryRow(query, args...).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return s.String
-}
-
 // identityState sums up everything a refused request must leave alone:
 // each person's address, roles and status, and the number of roster
 // changes, address changes, log entries and queued messages.
@@ -180,23 +164,6 @@ func runAuditVerify(t *testing.T, tp *testPortal) (string, error) {
 	var out bytes.Buffer
 	err := server.Run(context.Background(), []string{"audit-verify"}, &out, &out)
 	return out.String(), err
-}
-
-// tamper edits the database file directly, as someone who can write it.
-func tamper(t *testing.T, tp *testPortal, query string, args ...any) {
-	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+tp.DB.Path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	res, err := raw.Exec(query, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		t.Fatalf("%s changed %d rows: %v", query, n, err)
-	}
 }
 
 // requestSignIn asks for a sign-in link for addr on the public form.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/url"
 	"strings"
@@ -12,21 +11,6 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 )
-
-// count runs a COUNT query on the test portal's database file.
-func (tp *testPortal) count(t testing.TB, query string, args ...any) int {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+tp.DB.Path+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
 
 // readAll marks every module the employee must read.
 func readAll(t *testing.T, tp *testPortal, c *client, number string) {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"portal/server"
 	"strings"
 	"testing"
@@ -186,10 +185,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	mustContain(t, out.String(), "evidence log verified", "seal checked")
 
 	var ackID int64
-	raw, err := sql.Open("sqlite3", "file:"+tp.DB.Path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := evRaw(t, tp.DB.Path)
 	defer raw.Close()
 	if err := raw.QueryRow(`SELECT id FROM acknowledgments ORDER BY id LIMIT 1 OFFSET 3`).Scan(&ackID); err != nil {
 		t.Fatal(err)
