@@ -12,7 +12,7 @@ import (
 	"portal/app"
 )
 
-// config is everything read from the environment, once, at start-up. The
+// Config is everything read from the environment, once, at start-up. The
 // README lists every variable with its default.
 type Config struct {
 	Host          string
@@ -62,31 +62,62 @@ func envInt(name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// LoadConfig reads the configuration from the environment, refusing any
+// value it cannot use with a message that names the variable.
 func LoadConfig(demo bool) (*Config, error) {
 	c := &Config{Demo: demo}
+	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule} {
+		if err := load(); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// loadServer reads where the portal listens and keeps its data.
+func (c *Config) loadServer() error {
 	var err error
 	defHost := "0.0.0.0"
-	if demo {
+	if c.Demo {
 		defHost = "127.0.0.1"
 	}
 	c.Host = env("PORTAL_HOST", defHost)
 	if c.Port, err = envInt("PORT", 3000, 1, 65535); err != nil {
-		return nil, err
+		return err
 	}
 	c.DB = env("PORTAL_DB", "data/portal.db")
 	c.BaseURL = strings.TrimRight(env("PORTAL_BASE_URL", fmt.Sprintf("http://127.0.0.1:%d", c.Port)), "/")
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
-		return nil, fmt.Errorf("PORTAL_BASE_URL must start with http:// or https://, not %q", c.BaseURL)
+		return fmt.Errorf("PORTAL_BASE_URL must start with http:// or https://, not %q", c.BaseURL)
 	}
+	if c.TimeZone, err = time.LoadLocation(env("PORTAL_TIMEZONE", "America/New_York")); err != nil {
+		return fmt.Errorf("PORTAL_TIMEZONE: %w", err)
+	}
+	if c.PassMark, err = envInt("PORTAL_PASS_MARK", 80, 1, 100); err != nil {
+		return err
+	}
+	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
+	c.LogFormat = env("PORTAL_LOG_FORMAT", "json")
+	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.1")
+	for _, p := range strings.Split(env("PORTAL_TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	return nil
+}
+
+// loadKeys reads where the portal's secret and the log key are; the demo
+// keeps both beside its database, made on first run.
+func (c *Config) loadKeys() error {
 	c.Secret = env("PORTAL_SECRET", "")
 	if c.Secret != "" && len(c.Secret) < 32 {
-		return nil, fmt.Errorf("PORTAL_SECRET must be at least 32 characters")
+		return fmt.Errorf("PORTAL_SECRET must be at least 32 characters")
 	}
 	c.SecretFile = env("PORTAL_SECRET_FILE", "")
 	c.LogKeyFile = env("PORTAL_LOG_KEY", "")
 	c.CheckpointDir = env("PORTAL_CHECKPOINT_DIR", "")
-	if demo {
-		// The demo keeps its keys beside its database, made on first run.
+	if c.Demo {
 		dir := filepath.Dir(c.DB)
 		if c.LogKeyFile == "" {
 			c.LogKeyFile = filepath.Join(dir, "log.key")
@@ -95,21 +126,19 @@ func LoadConfig(demo bool) (*Config, error) {
 			c.SecretFile = filepath.Join(dir, "secret.key")
 		}
 	}
+	return nil
+}
+
+// loadMail reads how mail is sent.
+func (c *Config) loadMail() error {
+	var err error
 	c.MailMode = strings.ToLower(env("PORTAL_MAIL", ""))
 	if c.MailMode != "" && c.MailMode != "log" {
-		return nil, fmt.Errorf("PORTAL_MAIL must be empty (send through PORTAL_SMTP_HOST) or log, not %q", c.MailMode)
+		return fmt.Errorf("PORTAL_MAIL must be empty (send through PORTAL_SMTP_HOST) or log, not %q", c.MailMode)
 	}
-	if c.TimeZone, err = time.LoadLocation(env("PORTAL_TIMEZONE", "America/New_York")); err != nil {
-		return nil, fmt.Errorf("PORTAL_TIMEZONE: %w", err)
-	}
-	if c.PassMark, err = envInt("PORTAL_PASS_MARK", 80, 1, 100); err != nil {
-		return nil, err
-	}
-	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
-	c.LogFormat = env("PORTAL_LOG_FORMAT", "json")
 	c.SMTPHost = env("PORTAL_SMTP_HOST", "")
 	if c.SMTPPort, err = envInt("PORTAL_SMTP_PORT", 587, 1, 65535); err != nil {
-		return nil, err
+		return err
 	}
 	c.SMTPUsername = env("PORTAL_SMTP_USERNAME", "")
 	c.SMTPPassword = env("PORTAL_SMTP_PASSWORD", "")
@@ -117,9 +146,15 @@ func LoadConfig(demo bool) (*Config, error) {
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":
 	default:
-		return nil, fmt.Errorf("PORTAL_SMTP_TLS must be none, starttls or tls, not %q", c.SMTPTLS)
+		return fmt.Errorf("PORTAL_SMTP_TLS must be none, starttls or tls, not %q", c.SMTPTLS)
 	}
 	c.MailFrom = env("PORTAL_MAIL_FROM", "Social Media Policy Portal <no-reply@portal.invalid>")
+	c.SMTPConns, err = envInt("PORTAL_SMTP_CONNECTIONS", 2, 1, 16)
+	return err
+}
+
+// loadSSO reads the single sign-on header and the proxies trusted to set it.
+func (c *Config) loadSSO() error {
 	c.SSOHeader = env("PORTAL_SSO_HEADER", "")
 	for _, p := range strings.Split(env("PORTAL_SSO_PROXIES", ""), ",") {
 		if p = strings.TrimSpace(p); p == "" {
@@ -129,40 +164,37 @@ func LoadConfig(demo bool) (*Config, error) {
 		if err != nil {
 			addr, aerr := netip.ParseAddr(p)
 			if aerr != nil {
-				return nil, fmt.Errorf("PORTAL_SSO_PROXIES: %q is not an address or CIDR range", p)
+				return fmt.Errorf("PORTAL_SSO_PROXIES: %q is not an address or CIDR range", p)
 			}
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		c.SSOProxies = append(c.SSOProxies, prefix)
 	}
 	if c.SSOHeader != "" && len(c.SSOProxies) == 0 {
-		return nil, fmt.Errorf("PORTAL_SSO_HEADER is set but PORTAL_SSO_PROXIES is empty: the header would be trusted from no one")
+		return fmt.Errorf("PORTAL_SSO_HEADER is set but PORTAL_SSO_PROXIES is empty: the header would be trusted from no one")
 	}
-	for _, p := range strings.Split(env("PORTAL_TRUSTED_PROXIES", ""), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			c.TrustedProxies = append(c.TrustedProxies, p)
-		}
-	}
-	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.1")
-	if c.SMTPConns, err = envInt("PORTAL_SMTP_CONNECTIONS", 2, 1, 16); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// loadSchedule reads when reminders go out.
+func (c *Config) loadSchedule() error {
+	var err error
 	c.Schedule = app.Schedule{}
 	for _, p := range strings.Split(env("PORTAL_REMIND_BEFORE", "14,7,1"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || n < 1 || n > 365 {
-			return nil, fmt.Errorf("PORTAL_REMIND_BEFORE must list days from 1 to 365, such as 14,7,1")
+			return fmt.Errorf("PORTAL_REMIND_BEFORE must list days from 1 to 365, such as 14,7,1")
 		}
 		c.Schedule.Before = append(c.Schedule.Before, n)
 	}
 	if c.Schedule.OverdueEvery, err = envInt("PORTAL_REMIND_OVERDUE_EVERY", 7, 0, 365); err != nil {
-		return nil, err
+		return err
 	}
 	if c.Schedule.EscalateAfter, err = envInt("PORTAL_ESCALATE_AFTER", 7, 0, 365); err != nil {
-		return nil, err
+		return err
 	}
 	if c.RemindEvery, err = time.ParseDuration(env("PORTAL_REMIND_INTERVAL", "1h")); err != nil || c.RemindEvery < 0 {
-		return nil, fmt.Errorf("PORTAL_REMIND_INTERVAL must be a duration such as 1h or 30m (0 turns it off)")
+		return fmt.Errorf("PORTAL_REMIND_INTERVAL must be a duration such as 1h or 30m (0 turns it off)")
 	}
-	return c, nil
+	return nil
 }

@@ -248,6 +248,35 @@ func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
 	}
 }
 
+// commandSecrets returns the portal's secret keys; a command run without
+// them (no web server, no sign-in link to send) gets keys for this run
+// only, never stored.
+func commandSecrets(k *Keys) (*secret.Keys, error) {
+	if k.Secrets != nil {
+		return k.Secrets, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return secret.New([]byte(hex.EncodeToString(b)))
+}
+
+// newSender returns the SMTP sender when a server is configured, else the
+// development sender (which only logs, and in the demo keeps a mailbox in
+// memory); the development sender is returned either way for its mailbox.
+func newSender(cfg *Config, logger *slog.Logger) (app.Sender, *mail.DevSender) {
+	dev := &mail.DevSender{Logger: logger}
+	if cfg.Demo && cfg.SMTPHost == "" {
+		dev.Keep = 200
+	}
+	if cfg.SMTPHost == "" {
+		return dev, dev
+	}
+	return mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+		Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns}), dev
+}
+
 func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
 	version, err := content.LoadVersion(data.FS, "policies/"+cfg.PolicyVersion)
 	if err != nil {
@@ -261,17 +290,9 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	if err := policies.PublishVersion(ctx, version); err != nil {
 		return nil, fmt.Errorf("publish shipped policy version: %w", err)
 	}
-	secrets := k.Secrets
-	if secrets == nil {
-		// A command with no web server and no sign-in link to send: a key
-		// for this run only, never stored.
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return nil, err
-		}
-		if secrets, err = secret.New([]byte(hex.EncodeToString(b))); err != nil {
-			return nil, err
-		}
+	secrets, err := commandSecrets(k)
+	if err != nil {
+		return nil, err
 	}
 	templates, err := mail.ParseTemplates()
 	if err != nil {
@@ -281,15 +302,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	if err != nil {
 		return nil, fmt.Errorf("load certificate fonts: %w", err)
 	}
-	dev := &mail.DevSender{Logger: logger}
-	if cfg.Demo && cfg.SMTPHost == "" {
-		dev.Keep = 200 // the development mailbox, in memory only
-	}
-	var sender app.Sender = dev
-	if cfg.SMTPHost != "" {
-		sender = mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
-			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns})
-	}
+	sender, dev := newSender(cfg, logger)
 	outbox := sqlite.NewOutbox(db)
 	worker := mail.NewWorker(outbox, sender, logger)
 	worker.Concurrency = cfg.SMTPConns

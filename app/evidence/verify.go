@@ -101,48 +101,86 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 	if opts.Verifier == nil && opts.Key != nil {
 		opts.Verifier = opts.Key.Verifier
 	}
-	var externals []Checkpoint
-	var external *Checkpoint
-	given := opts.More
-	if opts.Checkpoint != nil {
-		given = append([][]byte{opts.Checkpoint}, given...)
+	v := &verifier{opts: opts, t: newMemTree()}
+	external, err := v.openGiven()
+	if err != nil {
+		return nil, err
 	}
+	v.rep = &Report{SealsChecked: opts.Key != nil, Checkpoint: external}
+	if err := v.entries(ctx, src); err != nil {
+		return nil, err
+	}
+	if err := v.storedTree(ctx, src); err != nil {
+		return nil, err
+	}
+	if err := v.checkpoints(ctx, src); err != nil {
+		return nil, err
+	}
+	// A problem found in an entry itself names it exactly, so it wins over
+	// one the tree or a checkpoint can only place within a range.
+	for _, p := range []*Problem{v.entryProblem, v.treeProblem, v.checkpointProblem} {
+		if p != nil {
+			v.rep.Problem = p
+			break
+		}
+	}
+	if p := v.rep.Problem; p != nil && p.Index >= 0 && p.Index < v.t.size && p.Kind == "" && p.Last <= p.Index {
+		p.Kind, p.RefID = v.t.kinds[p.Index], v.t.refs[p.Index]
+	}
+	return v.rep, nil
+}
+
+// verifier is one run of Verify: the tree rebuilt from the records, the
+// checkpoints given, and the first problem of each sort.
+type verifier struct {
+	opts      VerifyOptions
+	t         *memTree
+	rep       *Report
+	externals []Checkpoint
+	// Within each sort the earliest problem wins.
+	entryProblem, treeProblem, checkpointProblem *Problem
+}
+
+// earliest keeps p in *cur unless *cur names an earlier entry.
+func earliest(cur **Problem, p *Problem) {
+	if *cur == nil || (p.Index >= 0 && ((*cur).Index < 0 || p.Index < (*cur).Index)) {
+		*cur = p
+	}
+}
+
+// openGiven checks the signatures of the checkpoints given and returns the largest.
+func (v *verifier) openGiven() (*Checkpoint, error) {
+	given := v.opts.More
+	if v.opts.Checkpoint != nil {
+		given = append([][]byte{v.opts.Checkpoint}, given...)
+	}
+	var largest *Checkpoint
 	for i, msg := range given {
-		if opts.Verifier == nil {
+		if v.opts.Verifier == nil {
 			return nil, errors.New("checking a checkpoint needs the log's verifier key")
 		}
-		c, err := OpenCheckpoint(msg, opts.Verifier)
+		c, err := OpenCheckpoint(msg, v.opts.Verifier)
 		if err != nil {
 			if len(given) == 1 {
 				return nil, fmt.Errorf("the checkpoint given: %w", err)
 			}
 			return nil, fmt.Errorf("checkpoint %d of those given: %w", i+1, err)
 		}
-		externals = append(externals, c)
-		if external == nil || c.Size > external.Size {
-			external = &externals[len(externals)-1]
+		v.externals = append(v.externals, c)
+		if largest == nil || c.Size > largest.Size {
+			largest = &c
 		}
 	}
-	if external != nil {
-		e := *external
-		external = &e // not into the slice, which may still grow
-	}
-	rep := &Report{SealsChecked: opts.Key != nil, Checkpoint: external}
-	// A problem found in an entry itself names it exactly, so it wins over
-	// one the tree or a checkpoint can only place within a range; within a
-	// kind, the earliest wins.
-	var entryProblem, treeProblem, checkpointProblem *Problem
-	earliest := func(cur **Problem, p *Problem) {
-		if *cur == nil || (p.Index >= 0 && ((*cur).Index < 0 || p.Index < (*cur).Index)) {
-			*cur = p
-		}
-	}
+	return largest, nil
+}
 
-	// Leaves from the records themselves, never from the stored hashes.
-	t := newMemTree()
+// entries rebuilds the tree from the records themselves, never from the
+// stored hashes, and checks each entry's record and seal.
+func (v *verifier) entries(ctx context.Context, src Source) error {
+	t := v.t
 	err := src.Entries(ctx, func(e *StoredEntry) error {
 		if e.Index != t.size {
-			earliest(&entryProblem, &Problem{Index: t.size, Reason: "the log skips from this entry to " + fmt.Sprint(e.Index) + " (entries were removed)"})
+			earliest(&v.entryProblem, &Problem{Index: t.size, Reason: "the log skips from this entry to " + fmt.Sprint(e.Index) + " (entries were removed)"})
 			return errStop
 		}
 		var h tlog.Hash
@@ -160,95 +198,86 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 				p.Reason = "the record no longer matches its entry (it was changed after it was logged)"
 			}
 		}
-		if p.Reason == "" && opts.Key != nil && !opts.Key.CheckSeal(e.Index, e.Hash, e.Seal) {
+		if p.Reason == "" && v.opts.Key != nil && !v.opts.Key.CheckSeal(e.Index, e.Hash, e.Seal) {
 			p.Reason = "the entry's seal does not match: it was written or rewritten without the log key"
 		}
 		if p.Reason != "" {
-			earliest(&entryProblem, p)
+			earliest(&v.entryProblem, p)
 		}
 		t.kinds = append(t.kinds, kindName(e.Kind))
 		t.refs = append(t.refs, e.RefID)
 		return t.append(h)
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return nil, err
+		return err
 	}
-	rep.Entries = t.size
-	if rep.Root, err = t.root(t.size); err != nil {
-		return nil, err
-	}
+	v.rep.Entries = t.size
+	v.rep.Root, err = t.root(t.size)
+	return err
+}
 
-	// The stored tree must be the one the records make: proofs are served from it.
-	err = src.StoredHashes(ctx, func(i int64, h tlog.Hash) error {
+// storedTree checks that the stored tree is the one the records make:
+// proofs are served from it.
+func (v *verifier) storedTree(ctx context.Context, src Source) error {
+	t := v.t
+	err := src.StoredHashes(ctx, func(i int64, h tlog.Hash) error {
 		if i >= int64(len(t.hashes)) {
-			earliest(&treeProblem, &Problem{Index: t.size, Reason: fmt.Sprintf("the log ends after %d entries but its tree goes on: the entries from here on were removed", t.size)})
+			earliest(&v.treeProblem, &Problem{Index: t.size, Reason: fmt.Sprintf("the log ends after %d entries but its tree goes on: the entries from here on were removed", t.size)})
 			return errStop
 		}
 		if t.hashes[i] != h {
 			level, n := tlog.SplitStoredHashIndex(i)
-			earliest(&treeProblem, &Problem{Index: n << level, Reason: fmt.Sprintf("the stored tree hash over entries %d to %d does not match the records (the tree was edited)", n<<level, (n+1)<<level-1)})
+			earliest(&v.treeProblem, &Problem{Index: n << level, Reason: fmt.Sprintf("the stored tree hash over entries %d to %d does not match the records (the tree was edited)", n<<level, (n+1)<<level-1)})
 			return errStop
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return nil, err
+		return err
 	}
+	return nil
+}
 
-	// Every signed checkpoint must be a prefix of the rebuilt tree.
-	stored, err := src.Checkpoints(ctx)
+// signedCheckpoint is a checkpoint to check, given or stored.
+type signedCheckpoint struct {
+	c    Checkpoint
+	at   time.Time // zero for one given
+	from string    // how the report names it
+}
+
+// checkpoints checks that every signed checkpoint, given or stored, is a
+// prefix of the rebuilt tree, and places a change between those that match
+// and those that do not.
+func (v *verifier) checkpoints(ctx context.Context, src Source) error {
+	all, err := v.allCheckpoints(ctx, src)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	type signed struct {
-		c    Checkpoint
-		at   time.Time
-		from string
-	}
-	var all []signed
-	for _, c := range externals {
-		all = append(all, signed{c, time.Time{}, "the checkpoint given"})
-	}
-	if len(externals) > 1 {
-		for i := range all {
-			all[i].from = fmt.Sprintf("the checkpoint given of %d entries", all[i].c.Size)
-		}
-	}
-	for _, s := range stored {
-		if opts.Verifier == nil {
-			break
-		}
-		c, err := OpenCheckpoint(s.Note, opts.Verifier)
-		if err != nil {
-			earliest(&checkpointProblem, &Problem{Index: -1, Reason: fmt.Sprintf("a checkpoint stored in the database (%d entries) is not signed by the log key: %v", s.Size, err)})
-			continue
-		}
-		all = append(all, signed{c, s.SignedAt, "the checkpoint of " + fmt.Sprint(c.Size) + " entries stored in the database"})
-	}
-	var bad []signed
+	t := v.t
+	var bad []signedCheckpoint
 	for _, s := range all {
 		if s.c.Size > t.size {
-			earliest(&checkpointProblem, &Problem{Index: t.size, Reason: fmt.Sprintf("%s covers %d entries but the log has only %d: entries %d to %d were removed", s.from, s.c.Size, t.size, t.size, s.c.Size-1)})
+			earliest(&v.checkpointProblem, &Problem{Index: t.size, Reason: fmt.Sprintf("%s covers %d entries but the log has only %d: entries %d to %d were removed", s.from, s.c.Size, t.size, t.size, s.c.Size-1)})
 			continue
 		}
 		root, err := t.root(s.c.Size)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if root != s.c.Root {
 			bad = append(bad, s)
 			continue
 		}
 		if s.at.IsZero() {
-			rep.External++
+			v.rep.External++
 		} else {
-			rep.StoredVerified++
+			v.rep.StoredVerified++
 		}
-		rep.Signed = max(rep.Signed, s.c.Size)
+		v.rep.Signed = max(v.rep.Signed, s.c.Size)
 	}
 	// The smallest checkpoint that does not match bounds the range from above:
 	// it goes first, as earliest keeps the first of problems at the same index.
-	slices.SortStableFunc(bad, func(a, b signed) int { return cmp.Compare(a.c.Size, b.c.Size) })
+	slices.SortStableFunc(bad, func(a, b signedCheckpoint) int { return cmp.Compare(a.c.Size, b.c.Size) })
 	for _, s := range bad {
 		// Without the seals, the checkpoints still say where: the change lies
 		// after the largest checkpoint that matches.
@@ -264,18 +293,38 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Report, error
 		if lo == s.c.Size-1 {
 			reason = fmt.Sprintf("%s no longer matches the log: this entry was changed, inserted or removed and every hash recomputed", s.from)
 		}
-		earliest(&checkpointProblem, &Problem{Index: lo, Last: s.c.Size - 1, Reason: reason})
+		earliest(&v.checkpointProblem, &Problem{Index: lo, Last: s.c.Size - 1, Reason: reason})
 	}
-	for _, p := range []*Problem{entryProblem, treeProblem, checkpointProblem} {
-		if p != nil {
-			rep.Problem = p
-			break
+	return nil
+}
+
+// allCheckpoints returns the checkpoints given and those stored whose
+// signature verifies; a stored one that does not is a problem.
+func (v *verifier) allCheckpoints(ctx context.Context, src Source) ([]signedCheckpoint, error) {
+	stored, err := src.Checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var all []signedCheckpoint
+	for _, c := range v.externals {
+		from := "the checkpoint given"
+		if len(v.externals) > 1 {
+			from = fmt.Sprintf("the checkpoint given of %d entries", c.Size)
 		}
+		all = append(all, signedCheckpoint{c, time.Time{}, from})
 	}
-	if p := rep.Problem; p != nil && p.Index >= 0 && p.Index < t.size && p.Kind == "" && p.Last <= p.Index {
-		p.Kind, p.RefID = t.kinds[p.Index], t.refs[p.Index]
+	if v.opts.Verifier == nil {
+		return all, nil
 	}
-	return rep, nil
+	for _, s := range stored {
+		c, err := OpenCheckpoint(s.Note, v.opts.Verifier)
+		if err != nil {
+			earliest(&v.checkpointProblem, &Problem{Index: -1, Reason: fmt.Sprintf("a checkpoint stored in the database (%d entries) is not signed by the log key: %v", s.Size, err)})
+			continue
+		}
+		all = append(all, signedCheckpoint{c, s.SignedAt, "the checkpoint of " + fmt.Sprint(c.Size) + " entries stored in the database"})
+	}
+	return all, nil
 }
 
 var errStop = errors.New("stop")

@@ -61,77 +61,18 @@ func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, er
 	var subject string
 	switch m.Kind {
 	case app.MailInvitation, app.MailReminder:
-		asg, err := c.Acks.FindAssignment(ctx, cycle.ID, to.ID)
-		if err != nil {
-			return "", err
-		}
-		if asg.SignedAt != nil || !asg.Active || !cycle.Open {
-			return "already signed or no longer required", nil
-		}
-		days := c.daysUntil(asg.DueOn)
-		data["Due"], data["Days"], data["Overdue"], data["Today"] = c.date(asg.DueOn), abs(days), days < 0, days == 0
-		subject = "Please sign: " + cycle.Name
-		if m.Kind == app.MailReminder {
-			switch {
-			case days < 0:
-				subject = "Overdue: " + cycle.Name
-			case days == 0:
-				subject = "Due today: " + cycle.Name
-			default:
-				subject = "Reminder: " + cycle.Name + " is due " + c.date(asg.DueOn)
-			}
-		}
+		subject, skip, err = c.pleaseSign(ctx, m, to, cycle, data)
 	case app.MailEscalation:
-		if m.AboutID == nil {
-			return "incomplete message", nil
-		}
-		about, err := c.Employees.FindEmployeeByID(ctx, *m.AboutID)
-		if err != nil {
-			return "", err
-		}
-		asg, err := c.Acks.FindAssignment(ctx, cycle.ID, about.ID)
-		if err != nil {
-			return "", err
-		}
-		if asg.SignedAt != nil || !asg.Active || !about.Active {
-			return "already signed or no longer required", nil
-		}
-		data["About"], data["Due"], data["Days"] = about.FullName, c.date(asg.DueOn), abs(c.daysUntil(asg.DueOn))
-		data["Link"] = c.BaseURL + "/team"
-		subject = "Overdue in your team: " + about.FullName
+		subject, skip, err = c.escalation(ctx, m, cycle, data)
 	case app.MailDigest:
-		people, total, err := c.Dashboard.People(ctx, app.PeopleFilter{CycleID: cycle.ID, ManagerID: &to.ID,
-			Status: app.StatusOverdue, Today: app.Today(c.Now(), c.Location), Limit: 50})
-		if err != nil {
-			return "", err
-		}
-		if total == 0 {
-			return "nobody overdue any more", nil
-		}
-		data["People"], data["Count"], data["More"], data["Link"] = people, total, total-len(people), c.BaseURL+"/team"
-		subject = fmt.Sprintf("Your team: %d overdue with the social media policy acknowledgment", total)
+		subject, skip, err = c.digest(ctx, to, cycle, data)
 	case app.MailCertificate:
-		if m.AboutID == nil {
-			return "incomplete message", nil
-		}
-		acks, _, err := c.Acks.FindAcknowledgments(ctx, app.AckFilter{ID: m.AboutID})
-		if err != nil {
-			return "", err
-		}
-		if len(acks) != 1 {
-			return "acknowledgment not found", nil
-		}
-		a := acks[0]
-		cert := app.CertificateFor(a, c.BaseURL, c.Location)
-		var pdf bytes.Buffer
-		if err := c.Certs.RenderPDF(&pdf, cert); err != nil {
-			return "", err
-		}
-		data["Link"], data["Number"], data["Code"] = cert.VerifyURL, a.CertificateNo, a.VerifyCode
-		m.Attachments = []app.Attachment{{Name: a.CertificateNo + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}}
-		subject = "Your certificate: " + cycle.Name
+		subject, skip, err = c.certificate(ctx, m, cycle, data)
 	default:
 		return "unknown kind " + m.Kind, nil
+	}
+	if skip != "" || err != nil {
+		return skip, err
 	}
 	text, html, err := c.Templates.render(m.Kind, data)
 	if err != nil {
@@ -139,6 +80,86 @@ func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, er
 	}
 	m.Subject, m.Text, m.HTML, m.ToName, m.ToAddr = subject, text, html, to.FullName, to.Email
 	return "", nil
+}
+
+// pleaseSign fills an invitation or a reminder.
+func (c *Composer) pleaseSign(ctx context.Context, m *app.Message, to *app.Employee, cycle *app.Cycle, data map[string]any) (subject, skip string, err error) {
+	asg, err := c.Acks.FindAssignment(ctx, cycle.ID, to.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if asg.SignedAt != nil || !asg.Active || !cycle.Open {
+		return "", "already signed or no longer required", nil
+	}
+	days := c.daysUntil(asg.DueOn)
+	data["Due"], data["Days"], data["Overdue"], data["Today"] = c.date(asg.DueOn), abs(days), days < 0, days == 0
+	switch {
+	case m.Kind != app.MailReminder:
+		return "Please sign: " + cycle.Name, "", nil
+	case days < 0:
+		return "Overdue: " + cycle.Name, "", nil
+	case days == 0:
+		return "Due today: " + cycle.Name, "", nil
+	}
+	return "Reminder: " + cycle.Name + " is due " + c.date(asg.DueOn), "", nil
+}
+
+// escalation fills the manager's message about someone overdue.
+func (c *Composer) escalation(ctx context.Context, m *app.Message, cycle *app.Cycle, data map[string]any) (subject, skip string, err error) {
+	if m.AboutID == nil {
+		return "", "incomplete message", nil
+	}
+	about, err := c.Employees.FindEmployeeByID(ctx, *m.AboutID)
+	if err != nil {
+		return "", "", err
+	}
+	asg, err := c.Acks.FindAssignment(ctx, cycle.ID, about.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if asg.SignedAt != nil || !asg.Active || !about.Active {
+		return "", "already signed or no longer required", nil
+	}
+	data["About"], data["Due"], data["Days"] = about.FullName, c.date(asg.DueOn), abs(c.daysUntil(asg.DueOn))
+	data["Link"] = c.BaseURL + "/team"
+	return "Overdue in your team: " + about.FullName, "", nil
+}
+
+// digest fills a manager's weekly list of their overdue people.
+func (c *Composer) digest(ctx context.Context, to *app.Employee, cycle *app.Cycle, data map[string]any) (subject, skip string, err error) {
+	people, total, err := c.Dashboard.People(ctx, app.PeopleFilter{CycleID: cycle.ID, ManagerID: &to.ID,
+		Status: app.StatusOverdue, Today: app.Today(c.Now(), c.Location), Limit: 50})
+	if err != nil {
+		return "", "", err
+	}
+	if total == 0 {
+		return "", "nobody overdue any more", nil
+	}
+	data["People"], data["Count"], data["More"], data["Link"] = people, total, total-len(people), c.BaseURL+"/team"
+	return fmt.Sprintf("Your team: %d overdue with the social media policy acknowledgment", total), "", nil
+}
+
+// certificate fills the signer's copy of their certificate, attached as a PDF.
+func (c *Composer) certificate(ctx context.Context, m *app.Message, cycle *app.Cycle, data map[string]any) (subject, skip string, err error) {
+	if m.AboutID == nil {
+		return "", "incomplete message", nil
+	}
+	acks, _, err := c.Acks.FindAcknowledgments(ctx, app.AckFilter{ID: m.AboutID})
+	if err != nil {
+		return "", "", err
+	}
+	if len(acks) != 1 {
+		return "", "acknowledgment not found", nil
+	}
+	a := acks[0]
+	cert := app.CertificateFor(a, c.BaseURL, c.Location)
+	var pdf bytes.Buffer
+	if err := c.Certs.RenderPDF(&pdf, cert); err != nil {
+		return "", "", err
+	}
+	data["Link"], data["Number"], data["Code"] = cert.VerifyURL, a.CertificateNo, a.VerifyCode
+	m.Attachments = []app.Attachment{{Name: a.CertificateNo + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}}
+	return "Your certificate: " + cycle.Name, "", nil
 }
 
 func (c *Composer) daysUntil(due string) int {

@@ -63,6 +63,54 @@ func loadFace(data, name string) (*face, error) {
 
 var errBadFont = errors.New("malformed TrueType font")
 
+// fontData is a font file, read as TrueType's big-endian fields. A read
+// past its end panics; parseFace turns that into errBadFont.
+type fontData string
+
+func (d fontData) u16(p int) int { return int(d[p])<<8 | int(d[p+1]) }
+func (d fontData) s16(p int) int { return int(int16(d.u16(p))) } // #nosec G115 -- reads a signed 16-bit TrueType field
+func (d fontData) u32(p int) int { return d.u16(p)<<16 | d.u16(p+2) }
+
+// unicodeWidths reads the format 4 Unicode cmap subtable of the cmap table
+// at cmap: the advance width of every character of the Basic Multilingual
+// Plane the font has (noGlyph for the others).
+func unicodeWidths(d fontData, cmap, numGlyphs int, advance func(gid int) int) ([]uint16, error) {
+	sub := -1
+	for i, n := 0, d.u16(cmap+2); i < n; i++ {
+		rec := cmap + 4 + 8*i
+		platform, encoding, off := d.u16(rec), d.u16(rec+2), d.u32(rec+4)
+		if (platform == 3 && encoding == 1 || platform == 0) && d.u16(cmap+off) == 4 {
+			sub = cmap + off
+			break
+		}
+	}
+	if sub < 0 {
+		return nil, fmt.Errorf("%w: no format 4 Unicode cmap", errBadFont)
+	}
+	widths := make([]uint16, 0x10000)
+	for i := range widths {
+		widths[i] = noGlyph
+	}
+	segs := d.u16(sub+6) / 2
+	ends, starts, deltas, ranges := sub+14, sub+16+2*segs, sub+16+4*segs, sub+16+6*segs
+	for s := 0; s < segs; s++ {
+		end, start := d.u16(ends+2*s), d.u16(starts+2*s)
+		delta, rangeOff := d.u16(deltas+2*s), d.u16(ranges+2*s)
+		for c := start; c <= end && c < 0xFFFF; c++ {
+			gid := 0
+			if rangeOff == 0 {
+				gid = (c + delta) & 0xFFFF
+			} else if g := d.u16(ranges + 2*s + rangeOff + 2*(c-start)); g != 0 {
+				gid = (g + delta) & 0xFFFF
+			}
+			if gid != 0 && gid < numGlyphs {
+				widths[c] = uint16(advance(gid)) // #nosec G115 -- hmtx advance widths are 16-bit
+			}
+		}
+	}
+	return widths, nil
+}
+
 // parseFace reads the head, hhea, maxp, hmtx, cmap, OS/2 and post tables.
 func parseFace(data string) (fc *face, err error) {
 	defer func() {
@@ -71,9 +119,8 @@ func parseFace(data string) (fc *face, err error) {
 			fc, err = nil, errBadFont
 		}
 	}()
-	u16 := func(p int) int { return int(data[p])<<8 | int(data[p+1]) }
-	s16 := func(p int) int { return int(int16(u16(p))) } // #nosec G115 -- reads a signed 16-bit TrueType field
-	u32 := func(p int) int { return u16(p)<<16 | u16(p+2) }
+	d := fontData(data)
+	u16, s16, u32 := d.u16, d.s16, d.u32
 	if v := u32(0); v != 0x00010000 && v != 0x74727565 {
 		return nil, errBadFont
 	}
@@ -131,39 +178,9 @@ func parseFace(data string) (fc *face, err error) {
 	}
 	fc.missingWidth = advance(0)
 
-	sub := -1
-	cmap := tables["cmap"]
-	for i, n := 0, u16(cmap+2); i < n; i++ {
-		rec := cmap + 4 + 8*i
-		platform, encoding, off := u16(rec), u16(rec+2), u32(rec+4)
-		if (platform == 3 && encoding == 1 || platform == 0) && u16(cmap+off) == 4 {
-			sub = cmap + off
-			break
-		}
-	}
-	if sub < 0 {
-		return nil, fmt.Errorf("%w: no format 4 Unicode cmap", errBadFont)
-	}
-	fc.widths = make([]uint16, 0x10000)
-	for i := range fc.widths {
-		fc.widths[i] = noGlyph
-	}
-	segs := u16(sub+6) / 2
-	ends, starts, deltas, ranges := sub+14, sub+16+2*segs, sub+16+4*segs, sub+16+6*segs
-	for s := 0; s < segs; s++ {
-		end, start := u16(ends+2*s), u16(starts+2*s)
-		delta, rangeOff := u16(deltas+2*s), u16(ranges+2*s)
-		for c := start; c <= end && c < 0xFFFF; c++ {
-			gid := 0
-			if rangeOff == 0 {
-				gid = (c + delta) & 0xFFFF
-			} else if g := u16(ranges + 2*s + rangeOff + 2*(c-start)); g != 0 {
-				gid = (g + delta) & 0xFFFF
-			}
-			if gid != 0 && gid < numGlyphs {
-				fc.widths[c] = uint16(advance(gid)) // #nosec G115 -- hmtx advance widths are 16-bit
-			}
-		}
+	fc.widths, err = unicodeWidths(fontData(data), tables["cmap"], numGlyphs, advance)
+	if err != nil {
+		return nil, err
 	}
 	return fc, nil
 }

@@ -141,106 +141,25 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	if err != nil {
 		return nil, err
 	}
-	var pending map[int64]map[string]bool
+	pl := newImportPlan(rows, existing, opts)
 	if opts.FromWeb {
-		if pending, err = pendingRequests(ctx, tx); err != nil {
+		if pl.pending, err = pendingRequests(ctx, tx); err != nil {
 			return nil, err
 		}
 	}
-	sum := &app.ImportSummary{Rows: len(rows)}
-	inFile := make(map[string]*app.RosterRow, len(rows))
 	for i := range rows {
-		inFile[rows[i].EmployeeNumber] = &rows[i]
+		pl.plan(&rows[i])
 	}
-	emailOwner := make(map[string]string, len(existing))
-	for num, st := range existing {
-		emailOwner[strings.ToLower(st.email())] = num
-	}
-	var inserts, updates, requests []*planned
-	var emailChanges []*stored
-	for i := range rows {
-		r := &rows[i]
-		owner, owned := emailOwner[strings.ToLower(r.Email)]
-		if owned && owner != r.EmployeeNumber {
-			if other, moving := inFile[owner]; !moving || strings.EqualFold(other.Email, r.Email) {
-				sum.Problems = append(sum.Problems, app.RosterProblem{Line: r.Line, Column: "email",
-					Message: fmt.Sprintf("e-mail address %s already belongs to employee %s, who is not in this file with another address", r.Email, owner)})
-				continue
-			}
-		}
-		if _, kept := inFile[r.ManagerNumber]; opts.DeactivateMissing && r.ManagerNumber != "" && !kept {
-			sum.Problems = append(sum.Problems, app.RosterProblem{Line: r.Line, Column: "manager_employee_number",
-				Message: fmt.Sprintf("manager %s is not in this full roster, so would be deactivated; add them or correct the manager", r.ManagerNumber)})
-			continue
-		}
-		st, ok := existing[r.EmployeeNumber]
-		p := &planned{row: r, st: st}
-		roles, email := sortedRoles(r.Roles), r.Email
-		if opts.FromWeb {
-			current := ""
-			if ok {
-				current = st.f[app.FieldRoles]
-			}
-			var changed bool
-			if roles, changed = webRoles(r.Roles, current); changed {
-				sum.RolesIgnored++
-			}
-			if ok && !strings.EqualFold(r.Email, st.email()) {
-				// The address waits for a second person; sign-in links go to
-				// the old one until then.
-				email = st.email()
-				if !pending[st.id][strings.ToLower(r.Email)] {
-					p.newEmail = r.Email
-					requests = append(requests, p)
-					sum.AddressChanges++
-				}
-			}
-			if !ok && owned {
-				sum.Problems = append(sum.Problems, app.RosterProblem{Line: r.Line, Column: "email",
-					Message: fmt.Sprintf("e-mail address %s still belongs to employee %s until a change of their address is approved; add this person after that", r.Email, owner)})
-				continue
-			}
-		}
-		p.fields = rowFields(r, roles, email)
-		switch {
-		case !ok:
-			inserts = append(inserts, p)
-			sum.Added++
-		case len(diffFields(st.f, p.fields)) == 0:
-			sum.Unchanged++
-		default:
-			updates = append(updates, p)
-			if st.active() {
-				sum.Updated++
-			} else {
-				sum.Reactivated++
-			}
-			if email != st.email() {
-				emailChanges = append(emailChanges, st)
-			}
-		}
-	}
-	var deactivate []*stored
-	if opts.DeactivateMissing {
-		for num, st := range existing {
-			if _, ok := inFile[num]; !ok && st.active() {
-				deactivate = append(deactivate, st)
-			}
-		}
-		sortStoredByID(deactivate)
-		sum.Deactivated = len(deactivate)
-	}
-	if len(sum.Problems) > 0 {
-		return sum, nil
-	}
-	if opts.DryRun || !sum.Changed() {
+	pl.planDeactivations()
+	sum := pl.sum
+	if len(sum.Problems) > 0 || opts.DryRun || !sum.Changed() {
 		return sum, nil
 	}
 	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: s.db.Now().UTC(), actor: opts.ActorID, source: opts.Source}
-	if err := s.apply(ch, existing, inserts, updates, emailChanges, deactivate); err != nil {
+	if err := s.apply(ch, existing, pl.inserts, pl.updates, pl.emailChanges, pl.deactivate); err != nil {
 		return nil, err
 	}
-	for _, p := range requests {
+	for _, p := range pl.requests {
 		if err := ch.requestAddress(p.st.id, p.st.number(), p.st.email(), p.newEmail); err != nil {
 			return nil, err
 		}
@@ -264,6 +183,117 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		return nil, fmt.Errorf("commit roster import: %w", err)
 	}
 	return sum, nil
+}
+
+// importPlan is what an import will do, worked out row by row before
+// anything is written: a file with problems changes nothing.
+type importPlan struct {
+	opts       app.ImportOptions
+	existing   map[string]*stored        // by employee number
+	pending    map[int64]map[string]bool // address changes already awaiting approval
+	inFile     map[string]*app.RosterRow // by employee number
+	emailOwner map[string]string         // lower-case address → employee number
+	sum        *app.ImportSummary
+
+	inserts, updates, requests []*planned
+	emailChanges, deactivate   []*stored
+}
+
+func newImportPlan(rows []app.RosterRow, existing map[string]*stored, opts app.ImportOptions) *importPlan {
+	pl := &importPlan{opts: opts, existing: existing, sum: &app.ImportSummary{Rows: len(rows)},
+		inFile: make(map[string]*app.RosterRow, len(rows)), emailOwner: make(map[string]string, len(existing))}
+	for i := range rows {
+		pl.inFile[rows[i].EmployeeNumber] = &rows[i]
+	}
+	for num, st := range existing {
+		pl.emailOwner[strings.ToLower(st.email())] = num
+	}
+	return pl
+}
+
+func (pl *importPlan) problem(r *app.RosterRow, column, format string, args ...any) {
+	pl.sum.Problems = append(pl.sum.Problems, app.RosterProblem{Line: r.Line, Column: column, Message: fmt.Sprintf(format, args...)})
+}
+
+// plan decides what one row does: add, update, reactivate, nothing, or a
+// problem.
+func (pl *importPlan) plan(r *app.RosterRow) {
+	owner, owned := pl.emailOwner[strings.ToLower(r.Email)]
+	if owned && owner != r.EmployeeNumber {
+		if other, moving := pl.inFile[owner]; !moving || strings.EqualFold(other.Email, r.Email) {
+			pl.problem(r, "email", "e-mail address %s already belongs to employee %s, who is not in this file with another address", r.Email, owner)
+			return
+		}
+	}
+	if _, kept := pl.inFile[r.ManagerNumber]; pl.opts.DeactivateMissing && r.ManagerNumber != "" && !kept {
+		pl.problem(r, "manager_employee_number", "manager %s is not in this full roster, so would be deactivated; add them or correct the manager", r.ManagerNumber)
+		return
+	}
+	st, ok := pl.existing[r.EmployeeNumber]
+	p := &planned{row: r, st: st}
+	roles, email := sortedRoles(r.Roles), r.Email
+	if pl.opts.FromWeb {
+		roles, email = pl.fromWeb(r, st, p)
+		if !ok && owned {
+			pl.problem(r, "email", "e-mail address %s still belongs to employee %s until a change of their address is approved; add this person after that", r.Email, owner)
+			return
+		}
+	}
+	p.fields = rowFields(r, roles, email)
+	switch {
+	case !ok:
+		pl.inserts = append(pl.inserts, p)
+		pl.sum.Added++
+	case len(diffFields(st.f, p.fields)) == 0:
+		pl.sum.Unchanged++
+	default:
+		pl.updates = append(pl.updates, p)
+		if st.active() {
+			pl.sum.Updated++
+		} else {
+			pl.sum.Reactivated++
+		}
+		if email != st.email() {
+			pl.emailChanges = append(pl.emailChanges, st)
+		}
+	}
+}
+
+// fromWeb applies a web upload's limits to a row: roles stay as they are,
+// and a new address waits for a second person (sign-in links go to the old
+// one until then). It returns the roles and address to store now.
+func (pl *importPlan) fromWeb(r *app.RosterRow, st *stored, p *planned) (string, string) {
+	current := ""
+	if st != nil {
+		current = st.f[app.FieldRoles]
+	}
+	roles, changed := webRoles(r.Roles, current)
+	if changed {
+		pl.sum.RolesIgnored++
+	}
+	if st == nil || strings.EqualFold(r.Email, st.email()) {
+		return roles, r.Email
+	}
+	if !pl.pending[st.id][strings.ToLower(r.Email)] {
+		p.newEmail = r.Email
+		pl.requests = append(pl.requests, p)
+		pl.sum.AddressChanges++
+	}
+	return roles, st.email()
+}
+
+// planDeactivations lists, for a full roster, the active people it leaves out.
+func (pl *importPlan) planDeactivations() {
+	if !pl.opts.DeactivateMissing {
+		return
+	}
+	for num, st := range pl.existing {
+		if _, ok := pl.inFile[num]; !ok && st.active() {
+			pl.deactivate = append(pl.deactivate, st)
+		}
+	}
+	sortStoredByID(pl.deactivate)
+	pl.sum.Deactivated = len(pl.deactivate)
 }
 
 func sortStoredByID(s []*stored) {
