@@ -189,7 +189,7 @@ func (s *AckService) CreateAcknowledgment(ctx context.Context, a *app.Acknowledg
 		return nil, false, err
 	}
 	if created {
-		s.db.lastSigned.Store(time.Now().UnixNano())
+		s.db.lastSigned.Store(s.db.Now().UnixNano())
 		// a holds the row as written (TestCreatedAcknowledgmentIsAsStored).
 		stored := *a
 		return &stored, true, nil

@@ -179,10 +179,12 @@ func (db *DB) Close() error {
 	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
 }
 
-// Signing reports whether a signature was committed within the last d:
-// people are signing right now, and background work can wait.
+// Signing reports whether a signature was committed within the last d of
+// the portal's clock: people are signing right now, and background work
+// can wait.
 func (db *DB) Signing(d time.Duration) bool {
-	return time.Now().UnixNano()-db.lastSigned.Load() < int64(d)
+	last := db.lastSigned.Load()
+	return last != 0 && db.Now().UnixNano()-last < int64(d)
 }
 
 // Ping checks that the database answers a query.

@@ -297,4 +297,9 @@ func TestSigningIsSeen(t *testing.T) {
 	if f.db.Signing(0) {
 		t.Fatal("signing within no time at all")
 	}
+	// The flag follows the portal's clock, like everything else.
+	f.db.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if f.db.Signing(time.Hour) {
+		t.Fatal("still signing two hours later by the portal's clock")
+	}
 }
