@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"portal/server"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"portal/app"
 	"portal/handlers"
+	"portal/server"
 )
 
 func axeSweepCheckTables(t *testing.T) {

@@ -137,17 +137,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 func TestObjectAuthorization(t *testing.T) {
 	tp := startTestPortal(t)
 	tp.Handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
-	ctx := t.Context()
-	cycle, err := tp.Handler.Cycles.CurrentCycle(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cycleID := tp.cycleID(t)
 	codeOf := func(number string) string {
-		acks, _, err := tp.Handler.Acks.FindAcknowledgments(ctx, appAckFilterEmployee(tp.employee(t, number).ID))
-		if err != nil || len(acks) != 1 {
-			t.Fatalf("acknowledgment of %s: %v", number, err)
+		code := tp.codeOf(t, tp.employee(t, number).ID)
+		if code == "" {
+			t.Fatalf("no acknowledgment of %s", number)
 		}
-		return acks[0].VerifyCode
+		return code
 	}
 	as := func(number string) *client {
 		c := newClient(t, tp.BaseURL)
@@ -161,11 +157,11 @@ func TestObjectAuthorization(t *testing.T) {
 	jose := as("1006")
 	readAll(t, tp, jose, "1006")
 	passQuiz(t, tp, jose, "1006")
-	attempts, err := tp.Handler.Acks.FindQuizAttempts(ctx, tp.employee(t, "1006").ID, cycle.ID)
-	if err != nil || len(attempts) == 0 {
+	attempt := tp.attemptOf(t, tp.employee(t, "1006").ID, cycleID)
+	if attempt == 0 {
 		t.Fatal("no attempt of 1006")
 	}
-	joseAttempt := "/quiz/attempts/" + itoa(attempts[0].ID)
+	joseAttempt := "/quiz/attempts/" + itoa(attempt)
 
 	type cell struct {
 		who, path string
@@ -306,9 +302,9 @@ func TestObjectAuthorization(t *testing.T) {
 		y := itoa(int64(time.Now().Year() + 1))
 		before := tp.count(t, `SELECT COUNT(*) FROM cycles`)
 		for path, f := range map[string]url.Values{
-			"/hr/cycles": form("name", "x", "version", itoa(tp.Version.ID), "opens_on", y+"-01-15", "due_on", y+"-03-15", "new_hire_days", "30"),
-			"/hr/cycles/" + itoa(cycle.ID) + "/close":   nil,
-			"/hr/cycles/" + itoa(cycle.ID) + "/version": form("version", itoa(tp.Version.ID)),
+			"/hr/cycles":                               form("name", "x", "version", itoa(tp.Version.ID), "opens_on", y+"-01-15", "due_on", y+"-03-15", "new_hire_days", "30"),
+			"/hr/cycles/" + itoa(cycleID) + "/close":   nil,
+			"/hr/cycles/" + itoa(cycleID) + "/version": form("version", itoa(tp.Version.ID)),
 		} {
 			if r := s.post(path, f); r.Status != 403 {
 				t.Errorf("scoped POST %s: %d, want 403", path, r.Status)
@@ -321,7 +317,7 @@ func TestObjectAuthorization(t *testing.T) {
 				continue
 			}
 			n++
-			path := strings.ReplaceAll(r.Path, ":id", itoa(cycle.ID))
+			path := strings.ReplaceAll(r.Path, ":id", itoa(cycleID))
 			var got response
 			if r.Method == "GET" {
 				got = s.get(path)
@@ -604,16 +600,13 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 			number = "1008"
 		}
 		emp := tp.employee(t, number)
-		acks, _, err := tp.Handler.Acks.FindAcknowledgments(ctx, appAckFilterEmployee(emp.ID))
-		if err != nil || len(acks) != 1 {
-			t.Fatalf("acknowledgment of %s: %d, %v", number, len(acks), err)
+		if n := tp.count(t, `SELECT COUNT(*) FROM acknowledgments WHERE employee_id = ?`, emp.ID); n != 1 {
+			t.Fatalf("acknowledgments of %s: %d", number, n)
 		}
-		e.code[who] = acks[0].VerifyCode
-		attempts, err := tp.Handler.Acks.FindQuizAttempts(ctx, emp.ID, cycle.ID)
-		if err != nil || len(attempts) == 0 {
-			t.Fatalf("quiz attempt of %s: %v", number, err)
+		e.code[who] = tp.codeOf(t, emp.ID)
+		if e.attempt[who] = tp.attemptOf(t, emp.ID, cycle.ID); e.attempt[who] == 0 {
+			t.Fatalf("no quiz attempt of %s", number)
 		}
-		e.attempt[who] = attempts[0].ID
 	}
 	hr := newClient(t, tp.BaseURL)
 	hr.signIn(tp.signInLink(t, "1002"))
@@ -631,11 +624,10 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 		ManagerNumber: "1002", HireDate: dmitri.HireDate}}, app.ImportOptions{FromWeb: true, ActorID: &chloe.ID, Source: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	pending, err := tp.Handler.Identity.PendingAddressChanges(ctx)
-	if err != nil || len(pending) != 1 {
-		t.Fatalf("pending address changes: %d, %v", len(pending), err)
+	if n := tp.count(t, `SELECT COUNT(*) FROM address_changes WHERE action = 'request'`); n != 1 {
+		t.Fatalf("%d address changes requested", n)
 	}
-	e.addressChange = pending[0].ID
+	e.addressChange = int64(tp.count(t, `SELECT id FROM address_changes WHERE action = 'request'`))
 	e.counter = readFile(t, tp.DB.Path)
 	t.Cleanup(func() { e.counter.Close() }) // runs before the portal's own clean-up closes the database
 	return e

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
-	"portal/server"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"portal/app"
 	"portal/handlers"
+	"portal/server"
 )
 
 // benchBareCommit measures the raw limit of the sign path: one single-row

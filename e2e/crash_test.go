@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"portal/server"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"portal/app"
 	"portal/app/sqlite"
+	"portal/server"
 )
 
 // TestSignaturesSurviveSIGKILL starts the real portal binary, has many people

@@ -8,10 +8,14 @@ package e2e
 // line and the browser.
 
 import (
+	"context"
 	"database/sql"
+	"strings"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3" // the driver the file is read with
+
+	"portal/app"
 )
 
 // readFile opens a database file read-only.
@@ -93,4 +97,106 @@ func tamper(t *testing.T, tp *testPortal, query string, args ...any) {
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		t.Fatalf("%s changed %d rows: %v", query, n, err)
 	}
+}
+
+// employees reads the people a WHERE clause on the employees table (e)
+// selects, in id order, as the table holds them.
+func (tp *testPortal) employees(t testing.TB, where string, args ...any) []*app.Employee {
+	t.Helper()
+	db := readFile(t, tp.DB.Path)
+	defer db.Close()
+	rows, err := db.Query(`SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
+		e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active,
+		EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1)
+		FROM employees e WHERE `+where+` ORDER BY e.id`, args...)
+	if err != nil {
+		t.Fatalf("employees where %s: %v", where, err)
+	}
+	defer rows.Close()
+	var out []*app.Employee
+	for rows.Next() {
+		var e app.Employee
+		var manager sql.NullInt64
+		var roles string
+		if err := rows.Scan(&e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
+			&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &e.IsManager); err != nil {
+			t.Fatal(err)
+		}
+		if manager.Valid {
+			e.ManagerID = &manager.Int64
+		}
+		for _, r := range strings.Split(roles, ";") {
+			if r = strings.TrimSpace(r); r != "" {
+				e.Roles = append(e.Roles, app.Role(r))
+			}
+		}
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// employee returns a demo employee by number.
+func (tp *testPortal) employee(t testing.TB, number string) *app.Employee {
+	t.Helper()
+	es := tp.employees(t, `e.employee_number = ?`, number)
+	if len(es) != 1 {
+		t.Fatalf("employee %s: %d found", number, len(es))
+	}
+	return es[0]
+}
+
+// employeeByID returns an employee by id.
+func (tp *testPortal) employeeByID(t testing.TB, id int64) *app.Employee {
+	t.Helper()
+	es := tp.employees(t, `e.id = ?`, id)
+	if len(es) != 1 {
+		t.Fatalf("employee %d: %d found", id, len(es))
+	}
+	return es[0]
+}
+
+// codeOf is the verification code of the employee's latest acknowledgment ("" if none).
+func (tp *testPortal) codeOf(t testing.TB, employeeID int64) string {
+	t.Helper()
+	if tp.count(t, `SELECT COUNT(*) FROM acknowledgments WHERE employee_id = ?`, employeeID) == 0 {
+		return ""
+	}
+	return tp.text(t, `SELECT verify_code FROM acknowledgments WHERE employee_id = ? ORDER BY id DESC LIMIT 1`, employeeID)
+}
+
+// attemptOf is the id of the employee's latest knowledge-check attempt in the cycle (0 if none).
+func (tp *testPortal) attemptOf(t testing.TB, employeeID, cycleID int64) int64 {
+	t.Helper()
+	return int64(tp.count(t, `SELECT COALESCE(MAX(id), 0) FROM quiz_attempts WHERE employee_id = ? AND cycle_id = ?`, employeeID, cycleID))
+}
+
+// cycleID is the open cycle's id (the demo has one).
+func (tp *testPortal) cycleID(t testing.TB) int64 {
+	t.Helper()
+	if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`); n != 1 {
+		t.Fatalf("%d open cycles", n)
+	}
+	return int64(tp.count(t, `SELECT id FROM cycles WHERE open = 1`))
+}
+
+// logIndexOf is the evidence log entry of the acknowledgment with the code.
+func (tp *testPortal) logIndexOf(t testing.TB, code string) int64 {
+	t.Helper()
+	return int64(tp.count(t, `SELECT l.idx FROM log_entries l JOIN acknowledgments a ON l.kind = 'acknowledgment' AND l.ref_id = a.id
+		WHERE a.verify_code = ?`, code))
+}
+
+// ackByCode is an acknowledgment as the store reads it back, the form its
+// canonical log entry is built from: a test rebuilds the entry from it and
+// checks it against what the public routes serve.
+func (tp *testPortal) ackByCode(t testing.TB, code string) *app.Acknowledgment {
+	t.Helper()
+	a, err := tp.Handler.Acks.FindAcknowledgmentByCode(context.Background(), code)
+	if err != nil {
+		t.Fatalf("acknowledgment %s: %v", code, err)
+	}
+	return a
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"strconv"
 	"testing"
-
-	"portal/app"
 )
 
 // Agencies and departments of the demo roster (server.DemoRoster).
@@ -24,8 +22,6 @@ const (
 	bpl  = "Bureau of Planning"
 	bes  = "Bureau of Employment Services"
 )
-
-func appAckFilterEmployee(id int64) app.AckFilter { return app.AckFilter{EmployeeID: &id} }
 
 func mustURL(t testing.TB, s string) *url.URL {
 	u, err := url.Parse(s)

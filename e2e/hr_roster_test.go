@@ -3,10 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"portal/server"
 	"regexp"
 	"strings"
 	"testing"
+
+	"portal/server"
 )
 
 const goodRoster = "\ufeffEmployee Number,Full Name,E-mail,Agency,Department,Title,Manager_Employee_Number,Hire Date,Roles\r\n" +

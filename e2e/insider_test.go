@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"portal/server"
 	"strings"
 	"testing"
 	"time"
 
 	"portal/app"
+	"portal/server"
 )
 
 // Separation of duties (issue 11), end to end: what an HR user, an
@@ -28,11 +28,7 @@ func (tp *testPortal) rosterRecord(t testing.TB, number string) map[string]strin
 	e := tp.employee(t, number)
 	manager := ""
 	if e.ManagerID != nil {
-		m, err := tp.Handler.Employees.FindEmployeeByID(context.Background(), *e.ManagerID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		manager = m.EmployeeNumber
+		manager = tp.employeeByID(t, *e.ManagerID).EmployeeNumber
 	}
 	return map[string]string{"employee_number": e.EmployeeNumber, "full_name": e.FullName, "email": e.Email,
 		"agency": e.Agency, "department": e.Department, "title": e.Title, "manager_employee_number": manager,

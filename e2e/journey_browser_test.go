@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"portal/server"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"portal/app"
+	"portal/server"
 )
 
 // journeyStep runs one named step of a journey as a subtest. The steps share one

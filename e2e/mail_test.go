@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net"
 	netmail "net/mail"
-	"portal/server"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"portal/server"
 )
 
 // mailServer is a real SMTP server on 127.0.0.1 for the tests. It can be

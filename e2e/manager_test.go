@@ -8,9 +8,10 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
-	"portal/server"
 	"strings"
 	"testing"
+
+	"portal/server"
 )
 
 // checkZip opens an export, checks every manifest row against its file and
@@ -134,11 +135,7 @@ func TestManagerTeamAndExports(t *testing.T) {
 		if r := other.get("/team/certificates.zip?department=" + urlEscape("Office of Information Technology")); r.Status != 404 {
 			t.Fatalf("another tree's department: %d", r.Status)
 		}
-		acks, _, err := tp.Handler.Acks.FindAcknowledgments(t.Context(), appAckFilterEmployee(tp.employee(t, "1008").ID))
-		if err != nil || len(acks) != 1 {
-			t.Fatal(err)
-		}
-		vc := acks[0].VerifyCode
+		vc := tp.codeOf(t, tp.employee(t, "1008").ID)
 		for _, path := range []string{"/certificates/" + vc, "/certificates/" + vc + "/pdf"} {
 			if r := other.get(path); r.Status != 404 {
 				t.Errorf("%s: %d", path, r.Status)

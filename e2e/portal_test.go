@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"portal/server"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"portal/app"
 	"portal/app/evidence"
+	"portal/server"
 )
 
 // testPortal is a whole portal serving on 127.0.0.1 for one test: a real
@@ -134,16 +134,6 @@ func mustLocation(t testing.TB, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
-}
-
-// employee returns a demo employee by number.
-func (tp *testPortal) employee(t testing.TB, number string) *app.Employee {
-	t.Helper()
-	es, _, err := tp.Handler.Employees.FindEmployees(context.Background(), app.EmployeeFilter{EmployeeNumber: &number})
-	if err != nil || len(es) != 1 {
-		t.Fatalf("employee %s: %v", number, err)
-	}
-	return es[0]
 }
 
 // signInLink creates a fresh one-time sign-in link for a demo employee.

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"portal/server"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"portal/app"
 	"portal/app/evidence"
 	"portal/app/secret"
+	"portal/server"
 )
 
 // Issue 11, point 4: no usable sign-in token is stored in clear or logged.

@@ -10,12 +10,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"portal/server"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"portal/server"
 )
 
 func TestSSOHeader(t *testing.T) {

@@ -3,12 +3,12 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"portal/server"
 	"strings"
 	"testing"
 	"time"
 
 	"portal/handlers"
+	"portal/server"
 )
 
 func TestSignInByEmailLink(t *testing.T) {

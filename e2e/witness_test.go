@@ -8,12 +8,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"portal/server"
 	"strconv"
 	"strings"
 	"testing"
 
 	"portal/app/evidence"
+	"portal/server"
 )
 
 // runWitness runs `portal witness args…` as an auditor's cron job would.
