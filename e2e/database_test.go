@@ -200,3 +200,29 @@ func (tp *testPortal) ackByCode(t testing.TB, code string) *app.Acknowledgment {
 	}
 	return a
 }
+
+// outboxTo reads the messages queued or kept for an address, newest first,
+// as the outbox table holds them.
+func (tp *testPortal) outboxTo(t testing.TB, addr string) []*app.Message {
+	t.Helper()
+	db := readFile(t, tp.DB.Path)
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, dedupe_key, kind, to_addr, subject, text_body, sealed, status, attempts
+		FROM outbox WHERE lower(to_addr) = lower(?) ORDER BY id DESC`, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []*app.Message
+	for rows.Next() {
+		var m app.Message
+		if err := rows.Scan(&m.ID, &m.DedupeKey, &m.Kind, &m.ToAddr, &m.Subject, &m.Text, &m.Sealed, &m.Status, &m.Attempts); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -127,12 +127,8 @@ func (tp *testPortal) loggedRosterChanges(t testing.TB, employeeID int64, actor 
 func (tp *testPortal) sentTo(t testing.TB, addr, kind string) []*app.Message {
 	t.Helper()
 	for try := 0; try < 250; try++ {
-		msgs, err := tp.Outbox.FindMessagesTo(context.Background(), addr, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
 		queued := 0
-		for _, m := range msgs {
+		for _, m := range tp.outboxTo(t, addr) {
 			if m.Kind == kind && m.Status == "queued" {
 				queued++
 			}

@@ -281,12 +281,8 @@ func TestNoSignInTokenInTheDatabaseOrTheLog(t *testing.T) {
 // secQueuedSignIn returns the one sign-in message to email as stored.
 func secQueuedSignIn(t *testing.T, tp *testPortal, email string) *app.Message {
 	t.Helper()
-	msgs, err := tp.Outbox.FindMessagesTo(context.Background(), email, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*app.Message
-	for _, m := range msgs {
+	for _, m := range tp.outboxTo(t, email) {
 		if m.Kind == app.MailSignIn {
 			out = append(out, m)
 		}
