@@ -576,21 +576,18 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	tp := startTestPortal(t, options...)
 	// Five exports per user per ten minutes would end the matrix early.
 	tp.Handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
-	ctx := t.Context()
 	e := &azEnv{t: t, tp: tp, emp: map[azRole]*app.Employee{}, code: map[azRole]string{}, attempt: map[azRole]int64{}}
-	cycle, err := tp.Handler.Cycles.CurrentCycle(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.cycle = cycle.ID
+	e.cycle = tp.cycleID(t)
 	zoe := tp.employee(t, "1005")
-	for _, m := range tp.Version.ModulesFor(zoe) {
-		if err := tp.Handler.Acks.MarkModuleRead(ctx, zoe.ID, cycle.ID, m.Slug); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := server.SeedSignature(ctx, tp.Portal, zoe, cycle, time.Now()); err != nil {
-		t.Fatal(err)
+	// Zoë signs, as she would, so that the employee has a certificate of her own.
+	zc := newClient(t, tp.BaseURL)
+	zc.signIn(tp.signInLink(t, "1005"))
+	readAll(t, tp, zc, "1005")
+	passQuiz(t, tp, zc, "1005")
+	consent(t, zc)
+	zc.get("/sign")
+	if r := zc.post("/sign", form("typed_name", zoe.FullName, "intent", "yes")); r.Status != 303 {
+		t.Fatalf("Zoë signs: status %d", r.Status)
 	}
 	e.slug = tp.Version.ModulesFor(zoe)[0].Slug
 	for _, who := range azRoles {
@@ -604,7 +601,7 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 			t.Fatalf("acknowledgments of %s: %d", number, n)
 		}
 		e.code[who] = tp.codeOf(t, emp.ID)
-		if e.attempt[who] = tp.attemptOf(t, emp.ID, cycle.ID); e.attempt[who] == 0 {
+		if e.attempt[who] = tp.attemptOf(t, emp.ID, e.cycle); e.attempt[who] == 0 {
 			t.Fatalf("no quiz attempt of %s", number)
 		}
 	}
@@ -618,12 +615,11 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	}
 	e.upload, e.uploadSHA = int64(mustAtoi(t, azApplyRE.FindStringSubmatch(m[1])[1])), m[2]
 	e.bundle = zipDir(t, "../app/content/testdata/2026.2")
-	chloe, dmitri := tp.employee(t, "1010"), tp.employee(t, "1011")
-	if _, err := tp.Handler.Roster.ImportRoster(ctx, []app.RosterRow{{Line: 2, EmployeeNumber: "1011", FullName: dmitri.FullName,
-		Email: "dmitri.volkov@new.invalid", Agency: dmitri.Agency, Department: dmitri.Department, Title: dmitri.Title,
-		ManagerNumber: "1002", HireDate: dmitri.HireDate}}, app.ImportOptions{FromWeb: true, ActorID: &chloe.ID, Source: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	// Chloé (HR) uploads a new address for Dmitri; it waits for a second person.
+	chloe := newClient(t, tp.BaseURL)
+	chloe.signIn(tp.signInLink(t, "1010"))
+	applyRoster(t, chloe, previewRoster(t, chloe, "address.csv",
+		tp.rosterFile(t, []string{"1011"}, map[string]map[string]string{"1011": {"email": "dmitri.volkov@new.invalid"}})))
 	if n := tp.count(t, `SELECT COUNT(*) FROM address_changes WHERE action = 'request'`); n != 1 {
 		t.Fatalf("%d address changes requested", n)
 	}

@@ -21,6 +21,15 @@ import (
 // testPortal is a whole portal serving on 127.0.0.1 for one test: a real
 // SQLite file in t.TempDir(), the demo roster and cycle, the mail worker and
 // the Fiber app on a real listener. It stops when the test ends.
+//
+// Tests drive it as its users do, through HTTP, the command line and the
+// browser, and read what it stored through database_test.go. Beyond that
+// they hold only the controls a test needs and a user has in other ways:
+// the clock (Clock), the mail worker's kick and the reminder pass (which
+// cron and the timers run), the development mailbox (the test's inbox), a
+// fresh sign-in link for a demo person (signInLink, as if read from their
+// mail), and the export rate limit (raised where a test exports hundreds of
+// times).
 type testPortal struct {
 	*server.Portal
 	BaseURL string

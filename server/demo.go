@@ -176,14 +176,14 @@ func seedRoster(ctx context.Context, p *Portal) error {
 		if d.State != "signed" {
 			continue
 		}
-		if err := SeedSignature(ctx, p, e, cycle, at); err != nil {
+		if err := seedSignature(ctx, p, e, cycle, at); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func SeedSignature(ctx context.Context, p *Portal, e *app.Employee, cycle *app.Cycle, at time.Time) error {
+func seedSignature(ctx context.Context, p *Portal, e *app.Employee, cycle *app.Cycle, at time.Time) error {
 	h := p.Handler
 	answers := map[string]string{}
 	for _, q := range p.Version.QuestionsFor(e) {

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) *Store) {
 		{"LoginTokens", testLoginTokens},
 		{"SessionTimeouts", testSessionTimeouts},
 		{"ProgressFollowsEachStep", testProgressFollowsEachStep},
+		{"ConsentIsRecordedOnce", testConsentIsRecordedOnce},
 		{"NewHiresAreDueLater", testNewHiresAreDueLater},
 		{"CurrentCycleFollowsTheLocalCalendar", testCurrentCycleFollowsTheLocalCalendar},
 		{"RemindersFollowTheLocalCalendar", testRemindersFollowTheLocalCalendar},
@@ -294,6 +295,38 @@ func testProgressFollowsEachStep(t *testing.T, s *Store) {
 	}
 	if _, err := f.Acks.Progress(ctx, f.cycle.ID, 999, f.version.ID); app.ErrorCode(err) != app.ENOTFOUND {
 		t.Fatalf("no assignment: %v", err)
+	}
+}
+
+// Eight racing consents to the same notice (a double click) record one; a
+// new notice is a new consent.
+func testConsentIsRecordedOnce(t *testing.T, s *Store) {
+	f := newFixture(t, s)
+	ctx := context.Background()
+	ids := make([]int64, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			c := &app.ConsentRecord{EmployeeID: f.emp.ID, CycleID: f.cycle.ID, Version: "1", SHA256: "c", IP: "127.0.0.1", UserAgent: "double click"}
+			if err := f.Acks.RecordConsent(ctx, c); err != nil {
+				t.Error(err)
+			}
+			ids[i] = c.ID
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id == 0 || id != ids[0] {
+			t.Fatalf("consent ids %v: not all the one recorded", ids)
+		}
+	}
+	next := &app.ConsentRecord{EmployeeID: f.emp.ID, CycleID: f.cycle.ID, Version: "2", SHA256: "d"}
+	if err := f.Acks.RecordConsent(ctx, next); err != nil || next.ID == ids[0] || next.ID == 0 {
+		t.Fatalf("a new notice: id %d, %v", next.ID, err)
+	}
+	p, err := f.Acks.Progress(ctx, f.cycle.ID, f.emp.ID, f.version.ID)
+	if err != nil || p.Consent == nil || p.Consent.ID != next.ID {
+		t.Fatalf("the latest consent: %+v %v", p, err)
 	}
 }
 
