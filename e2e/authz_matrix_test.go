@@ -522,7 +522,9 @@ var azTable = map[string]azExpect{
 		}},
 	"GET /hr/versions/:id": {allow: azSetHR | azSetAdmin, ok: []int{200},
 		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/versions/" + itoa(e.tp.Version.ID)} }},
-	"GET /hr/audit":    {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"GET /hr/audit": {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"POST /hr/audit/check": {allow: azSetHR | azSetAdmin, ok: []int{303},
+		note: "queues a check of every evidence record (or finds one queued)"},
 	"GET /admin/roles": {allow: azSetAdmin, ok: []int{200}},
 	"POST /admin/roles": {allow: azSetAdmin, ok: []int{303}, note: "grants 1011 the hr role",
 		req: func(*azEnv, azRole) azReq {

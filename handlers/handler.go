@@ -71,6 +71,7 @@ type Handler struct {
 	Markdown      func(src string) (template.HTML, error)
 	Ping          func(ctx context.Context) error
 	KickMail      func()
+	KickChecks    func()       // wakes the background evidence check
 	ExportLimit   *RateLimiter // certificate and report exports per user
 	SignInLimit   *RateLimiter // sign-in links per address
 	SignInIPLimit *RateLimiter // sign-in links per client address

@@ -87,6 +87,7 @@ func Routes() []Route {
 		{"POST", "/hr/versions", HRAllAgenciesOrAdmin, (*Handler).versionPublish},
 		{"GET", "/hr/versions/:id", HROrAdmin, (*Handler).versionShow},
 		{"GET", "/hr/audit", HRAllAgenciesOrAdmin, (*Handler).auditIndex},
+		{"POST", "/hr/audit/check", HRAllAgenciesOrAdmin, (*Handler).auditCheck},
 		{"GET", "/admin/roles", Admin, (*Handler).rolesIndex},
 		{"POST", "/admin/roles", Admin, (*Handler).rolesSet},
 		{"GET", "/admin/witnesses", Admin, (*Handler).witnessesIndex},

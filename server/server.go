@@ -217,6 +217,55 @@ type Portal struct {
 	Reminders *sqlite.ReminderService
 	Config    *Config
 	Logger    *slog.Logger
+	checks    chan struct{} // wakes checkLoop
+}
+
+// kickChecks wakes the evidence check loop without waiting.
+func (p *Portal) kickChecks() {
+	select {
+	case p.checks <- struct{}{}:
+	default:
+	}
+}
+
+// checkLoop runs the evidence checks people ask for, as soon as they ask,
+// and queues one of its own when none has been asked for in a day. It never
+// runs on a request: a check of a million records takes seconds.
+func (p *Portal) checkLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	audit := p.Handler.Audit
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.checks:
+		case <-t.C:
+			if err := p.dailyCheck(ctx); err != nil && ctx.Err() == nil {
+				p.Logger.Error("evidence check: queue the daily check", "err", err)
+			}
+		}
+		if n, err := audit.RunQueuedChecks(ctx); err != nil && ctx.Err() == nil {
+			p.Logger.Error("evidence check", "err", err)
+		} else if n > 0 {
+			done, _, err := audit.EvidenceChecks(ctx)
+			if err == nil && done != nil && done.Problem != "" {
+				p.Logger.Error("evidence check: some evidence is not as it was recorded", "problem", done.Problem)
+			} else if err == nil {
+				p.Logger.Info("evidence check", "checks", n)
+			}
+		}
+	}
+}
+
+// dailyCheck queues a check when the newest was asked for a day ago or more.
+func (p *Portal) dailyCheck(ctx context.Context) error {
+	done, pending, err := p.Handler.Audit.EvidenceChecks(ctx)
+	if err != nil || pending != nil || (done != nil && p.DB.Now().Sub(done.RequestedAt) < 24*time.Hour) {
+		return err
+	}
+	_, _, err = p.Handler.Audit.RequestCheck(ctx, nil)
+	return err
 }
 
 // remindLoop runs a reminder pass at start and then every interval until
@@ -354,7 +403,8 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
 		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
 	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
-		Reminders: sqlite.NewReminderService(db), Config: cfg, Logger: logger}
+		Reminders: sqlite.NewReminderService(db), Config: cfg, Logger: logger, checks: make(chan struct{}, 1)}
+	h.KickChecks = p.kickChecks
 	if k.Log != nil {
 		p.Log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
 			Location: cfg.TimeZone, Every: 2 * time.Second, Daily: p.mailWitnesses(templates)}
@@ -426,6 +476,7 @@ func (p *Portal) Serve(ctx context.Context, ln net.Listener, ready func()) error
 	workers.Go(func() { p.Worker.Run(workerCtx) })
 	workers.Go(func() { p.remindLoop(workerCtx, p.Config.RemindEvery) })
 	workers.Go(func() { p.Log.Run(workerCtx) })
+	workers.Go(func() { p.checkLoop(workerCtx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Listener(ln) }()
 	if ready != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"portal/app"
 )
@@ -122,11 +123,47 @@ func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
 			UNION SELECT x.id FROM employees x JOIN tree t ON x.manager_id = t.id) SELECT id FROM tree)`), append(args, *f.ManagerID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-		where = append(where, `(e.full_name LIKE ? ESCAPE '\' OR e.email LIKE ? ESCAPE '\' OR e.employee_number = ?)`)
-		args = append(args, like, like, q)
+		cond, cargs := searchCond(a, q)
+		where, args = append(where, cond), append(args, cargs...)
 	}
 	return strings.Join(where, " AND "), args
+}
+
+// maxSearchWords bounds the work of one search.
+const maxSearchWords = 5
+
+// searchWords splits a search as migration 009 splits names: lowercased,
+// at spaces and the characters it turns into spaces.
+func searchWords(q string) []string {
+	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(`\".-_',+()`, r)
+	})
+	if len(words) > maxSearchWords {
+		words = words[:maxSearchWords]
+	}
+	return words
+}
+
+// searchCond finds people by employee number, by the start of their e-mail
+// address, or by the starts of the words of their name, each through an
+// index: one set of people, from which the list goes straight to their
+// assignments, never a scan of the roster. Every text starting with s sorts
+// from s up to s followed by the byte 0xff, which no UTF-8 text holds.
+func searchCond(a, q string) (string, []any) {
+	var words []string
+	var args []any
+	for _, w := range searchWords(q) {
+		words = append(words, "SELECT employee_id FROM name_words WHERE word >= ? AND word < ?")
+		args = append(args, w, w+"\xff")
+	}
+	// Compound selects group from the left: (w1 ∩ w2 ∩ …) ∪ address ∪ number.
+	sets := strings.Join(words, " INTERSECT ")
+	if sets != "" {
+		sets += " UNION "
+	}
+	sets += "SELECT id FROM employees WHERE email >= ? AND email < ? UNION SELECT id FROM employees WHERE employee_number = ?"
+	args = append(args, q, q+"\xff", q)
+	return a + ".employee_id IN (" + sets + ")", args
 }
 
 const peopleSelect = `SELECT e.id, e.employee_number, e.full_name, e.email, a.agency, a.department, e.title,
