@@ -50,7 +50,9 @@ type ChainBreak struct {
 // AuditService writes audit events and verifies the evidence chain.
 type AuditService interface {
 	RecordEvent(ctx context.Context, e *AuditEvent) error
-	FindEvents(ctx context.Context, subjectType string, subjectID int64) ([]*AuditEvent, error)
+	// FindEvents returns the newest events about one subject, at most limit,
+	// newest first, and how many there are.
+	FindEvents(ctx context.Context, subjectType string, subjectID int64, limit int) ([]*AuditEvent, int, error)
 	// ListEvents returns a page of all events, newest first, and the total.
 	ListEvents(ctx context.Context, offset, limit int) ([]*AuditEvent, int, error)
 	// VerifyEvidence re-hashes every evidence record and checks the log,

@@ -107,13 +107,15 @@ type IdentityService interface {
 	// SetRole grants (or removes) the hr or admin role; actor is the
 	// administrator. Every active administrator is told by e-mail.
 	SetRole(ctx context.Context, employeeID int64, role Role, grant bool, actorID int64) error
-	// PendingAddressChanges lists requests that nobody has decided yet.
-	PendingAddressChanges(ctx context.Context) ([]*AddressChange, error)
+	// PendingAddressChanges lists the oldest requests that nobody has
+	// decided yet, at most limit, and how many there are.
+	PendingAddressChanges(ctx context.Context, limit int) ([]*AddressChange, int, error)
 	// DecideAddressChanges approves or refuses requests. The decider must
 	// not be whoever asked for them nor the person whose address it is.
 	DecideAddressChanges(ctx context.Context, ids []int64, approve bool, actorID int64) error
-	// History returns every logged change to a person's roster record, oldest first.
-	History(ctx context.Context, employeeID int64) ([]*RosterChange, error)
+	// History returns the newest logged changes to a person's roster
+	// record, at most limit, oldest first, and how many there are.
+	History(ctx context.Context, employeeID int64, limit int) ([]*RosterChange, int, error)
 	// AddressChanges returns every address change step about a person, oldest first.
 	AddressChanges(ctx context.Context, employeeID int64) ([]*AddressChange, error)
 	// FindAddressChange returns one address change step.

@@ -404,7 +404,7 @@ func TestInsiderAddressChangeNeedsASecondPerson(t *testing.T) {
 		if idA == 0 || idB == 0 {
 			t.Fatal("the swap was not asked for")
 		}
-		mustContain(t, chloe.get("/hr/address-changes").Body, "Approve every change you may decide", "Addresses that swap between two people must be approved together.")
+		mustContain(t, chloe.get("/hr/address-changes").Body, "Approve every change shown that you may decide", "Addresses that swap between two people must be approved together.")
 		before := tp.identityState(t)
 		for _, id := range []int{idA, idB} {
 			r := chloe.post("/hr/address-changes", form("id", itoa(int64(id)), "decision", "approve"))

@@ -17,6 +17,7 @@ import (
 type rolesPage struct {
 	Page
 	People []*app.Employee
+	More   int // holders not listed past listCap a role
 	Form   struct{ Number, Role string }
 	Error  string
 }
@@ -26,10 +27,11 @@ func (h *Handler) rolesData(c *fiber.Ctx) (*rolesPage, error) {
 	pg.Nav = "admin"
 	seen := map[int64]bool{}
 	for _, r := range app.PrivilegedRoles {
-		es, _, err := h.Employees.FindEmployees(c.UserContext(), app.EmployeeFilter{Role: ptr(string(r))})
+		es, total, err := h.Employees.FindEmployees(c.UserContext(), app.EmployeeFilter{Role: ptr(string(r)), Limit: listCap})
 		if err != nil {
 			return nil, err
 		}
+		pg.More += total - len(es)
 		for _, e := range es {
 			if !seen[e.ID] {
 				seen[e.ID] = true
@@ -165,16 +167,20 @@ type scopesPage struct {
 	HRUsers  []*app.Employee
 	Scopes   map[int64][]string
 	Agencies []string
+	Pager    Pager
 }
 
 func (h *Handler) scopesIndex(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	pg := scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
 	pg.Nav = "admin"
-	all, _, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true)})
+	pg.Pager = newPager(c, "/admin/scopes", "")
+	all, total, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true),
+		Offset: pg.Pager.Offset(), Limit: pg.Pager.Limit()})
 	if err != nil {
 		return err
 	}
+	pg.Pager.setTotal(total)
 	pg.HRUsers = all
 	for _, e := range all {
 		if pg.Scopes[e.ID], err = h.Scopes.Scope(ctx, e.ID); err != nil {

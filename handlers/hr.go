@@ -193,7 +193,9 @@ type personPage struct {
 	Attempts    []*app.QuizAttempt
 	Messages    []*app.Message
 	Events      []*app.AuditEvent
+	EventsTotal int // events in all; the page shows the newest listCap
 	History     []*app.RosterChange
+	HistoryAll  int // roster changes in all; the page shows the newest listCap
 	Addresses   []*app.AddressChange
 	Today       string
 }
@@ -244,10 +246,10 @@ func (h *Handler) hrPerson(c *fiber.Ctx) error {
 	if pg.Messages, err = h.Outbox.FindMessagesTo(ctx, e.Email, 100); err != nil {
 		return err
 	}
-	if pg.Events, err = h.Audit.FindEvents(ctx, "employee", e.ID); err != nil {
+	if pg.Events, pg.EventsTotal, err = h.Audit.FindEvents(ctx, "employee", e.ID, listCap); err != nil {
 		return err
 	}
-	if pg.History, err = h.Identity.History(ctx, e.ID); err != nil {
+	if pg.History, pg.HistoryAll, err = h.Identity.History(ctx, e.ID, listCap); err != nil {
 		return err
 	}
 	if pg.Addresses, err = h.Identity.AddressChanges(ctx, e.ID); err != nil {

@@ -141,6 +141,7 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 type addressChangesPage struct {
 	Page
 	Pending []*app.AddressChange
+	Total   int // requests waiting in all; the page shows the oldest listCap
 	Error   string
 }
 
@@ -148,7 +149,7 @@ func (h *Handler) addressChangesData(c *fiber.Ctx) (*addressChangesPage, error) 
 	pg := &addressChangesPage{Page: h.page(c, "Address changes")}
 	pg.Nav = "hr"
 	var err error
-	pg.Pending, err = h.Identity.PendingAddressChanges(c.UserContext())
+	pg.Pending, pg.Total, err = h.Identity.PendingAddressChanges(c.UserContext(), listCap)
 	return pg, err
 }
 

@@ -14,6 +14,12 @@ import (
 // pageSize is how many rows a long list shows at a time.
 const pageSize = 50
 
+// listCap is the most rows a list without pages shows (the sections of a
+// person's page, the requests waiting for a decision, the holders of a
+// role); the page says how many there are in all. These lists are short in
+// the ordinary course; the cap keeps a page's cost bounded when one is not.
+const listCap = 200
+
 // Pager is where a long list is: the page shown, how many there are, and
 // what its links need. Every paged list fills one and renders it with the
 // "partials/pager" template.

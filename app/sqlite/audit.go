@@ -52,9 +52,15 @@ func (s *AuditService) RecordEvent(ctx context.Context, e *app.AuditEvent) error
 const eventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_type, v.subject_id, v.detail, v.ip,
 	COALESCE(e.full_name, '') FROM audit_events v LEFT JOIN employees e ON e.id = v.actor_id`
 
-// FindEvents returns the events about one subject, newest first.
-func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subjectID int64) ([]*app.AuditEvent, error) {
-	return s.events(ctx, ` WHERE v.subject_type = ? AND v.subject_id = ? ORDER BY v.id DESC`, subjectType, subjectID)
+// FindEvents returns the newest events about one subject and their number.
+func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subjectID int64, limit int) ([]*app.AuditEvent, int, error) {
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE subject_type = ? AND subject_id = ?`,
+		subjectType, subjectID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	out, err := s.events(ctx, ` WHERE v.subject_type = ? AND v.subject_id = ? ORDER BY v.id DESC LIMIT ?`, subjectType, subjectID, limit)
+	return out, total, err
 }
 
 // ListEvents returns a page of all events, newest first, and the total.

@@ -300,9 +300,14 @@ const addressSelect = `SELECT a.id, a.request_id, a.action, a.employee_id, a.old
 	FROM address_changes a JOIN employees e ON e.id = a.employee_id LEFT JOIN employees x ON x.id = a.actor_id`
 
 // PendingAddressChanges lists requests nobody has decided, oldest first.
-func (s *IdentityService) PendingAddressChanges(ctx context.Context) ([]*app.AddressChange, error) {
-	return s.withNames(ctx, s.db.read, `WHERE a.action = 'request' AND NOT EXISTS (
-		SELECT 1 FROM address_changes d WHERE d.request_id = a.id) ORDER BY a.id`)
+func (s *IdentityService) PendingAddressChanges(ctx context.Context, limit int) ([]*app.AddressChange, int, error) {
+	const pending = `a.action = 'request' AND NOT EXISTS (SELECT 1 FROM address_changes d WHERE d.request_id = a.id)`
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM address_changes a WHERE `+pending).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count address changes: %w", err)
+	}
+	out, err := s.withNames(ctx, s.db.read, `WHERE `+pending+` ORDER BY a.id LIMIT ?`, limit)
+	return out, total, err
 }
 
 // AddressChanges returns every step about one person, oldest first.
@@ -448,10 +453,21 @@ func (s *IdentityService) move(ctx context.Context, tx *sql.Tx, reqs []*app.Addr
 }
 
 // History returns every logged change to a person's record, oldest first.
-func (s *IdentityService) History(ctx context.Context, employeeID int64) ([]*app.RosterChange, error) {
+func (s *IdentityService) History(ctx context.Context, employeeID int64, limit int) ([]*app.RosterChange, int, error) {
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM roster_changes WHERE employee_id = ?`, employeeID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count roster history: %w", err)
+	}
+	out, err := s.history(ctx, employeeID, limit)
+	slices.Reverse(out)
+	return out, total, err
+}
+
+// history returns the newest changes to one person's record, newest first.
+func (s *IdentityService) history(ctx context.Context, employeeID int64, limit int) ([]*app.RosterChange, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT c.id, c.at, c.actor_id, c.source, c.employee_id, c.employee_number, c.changes,
 		COALESCE(x.full_name, '') FROM roster_changes c LEFT JOIN employees x ON x.id = c.actor_id
-		WHERE c.employee_id = ? ORDER BY c.id`, employeeID)
+		WHERE c.employee_id = ? ORDER BY c.id DESC LIMIT ?`, employeeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find roster history: %w", err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,31 @@ func TestEvidenceChecksRunInTheBackground(t *testing.T) {
 	}
 	if done, pending, err = audit.EvidenceChecks(ctx); err != nil || pending != nil || done == nil || done.Failed == "" || done.Problem != "" {
 		t.Fatalf("after a check that stopped: done %+v pending %+v %v", done, pending, err)
+	}
+}
+
+// TestListsWithoutPagesAreCapped checks that a person's events come capped,
+// newest first, with their number.
+func TestListsWithoutPagesAreCapped(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	audit := NewAuditService(f.db)
+	for i := range 250 {
+		if err := audit.RecordEvent(ctx, &app.AuditEvent{Action: "test.event", SubjectType: "employee", SubjectID: f.emp.ID,
+			Detail: strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, total, err := audit.FindEvents(ctx, "employee", f.emp.ID, 200)
+	if err != nil || total != 250 || len(events) != 200 || events[0].Detail != "249" || events[199].Detail != "50" {
+		t.Fatalf("events: %d of %d (first %q), %v", len(events), total, events[0].Detail, err)
+	}
+	changes, total, err := NewIdentityService(f.db).History(ctx, f.emp.ID, 200)
+	if err != nil || total != 1 || len(changes) != 1 {
+		t.Fatalf("history: %d of %d, %v", len(changes), total, err)
+	}
+	pending, total, err := NewIdentityService(f.db).PendingAddressChanges(ctx, 200)
+	if err != nil || total != 0 || len(pending) != 0 {
+		t.Fatalf("pending address changes: %d of %d, %v", len(pending), total, err)
 	}
 }
