@@ -63,6 +63,8 @@ func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string,
 	return f, name, slot, nil
 }
 
+// prepareExport reads the cycle and the filters, checks the user's limit and
+// records the export.
 func (h *Handler) prepareExport(c *fiber.Ctx, format string) (app.PeopleFilter, string, error) {
 	cycle, _, err := h.hrCycle(c)
 	if err != nil {
