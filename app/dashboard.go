@@ -95,7 +95,9 @@ type DashboardService interface {
 	Agencies(ctx context.Context, cycleID int64, scope []string) (map[string][]string, error)
 }
 
-// ExportService streams what the reports and certificate ZIPs hold.
+// ExportService streams what the reports and certificate ZIPs hold. fn may
+// write to a slow client, so a store calls it between short reads, never
+// while holding a connection other requests need.
 type ExportService interface {
 	// EachPerson calls fn for every matching person, streaming.
 	EachPerson(ctx context.Context, f PeopleFilter, fn func(*PersonStatus) error) error

@@ -49,8 +49,9 @@ func benchBareCommitSync(b *testing.B, sync string) {
 }
 
 // readyToSign creates n employees who have read the guidance, passed the
-// knowledge check and consented, each with a signed-in client on the sign page.
-func readyToSign(b testing.TB, tp *testPortal, n int) []*client {
+// knowledge check and consented, each with a signed-in client on the sign page;
+// opts adjust each employee before it is created.
+func readyToSign(b testing.TB, tp *testPortal, n int, opts ...func(*app.Employee)) []*client {
 	ctx := context.Background()
 	h := tp.Handler
 	cycle, err := h.Cycles.CurrentCycle(ctx)
@@ -61,6 +62,9 @@ func readyToSign(b testing.TB, tp *testPortal, n int) []*client {
 	for i := range clients {
 		e := &app.Employee{EmployeeNumber: fmt.Sprintf("B%07d", i), FullName: fmt.Sprintf("Bénédicte Ørsted %d", i),
 			Email: fmt.Sprintf("bench%d@bench.invalid", i), Agency: "Bench", Department: "Bench", Active: true}
+		for _, o := range opts {
+			o(e)
+		}
 		if err := h.Employees.CreateEmployee(ctx, e); err != nil {
 			b.Fatal(err)
 		}

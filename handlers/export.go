@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,11 +45,27 @@ func refuseCrossSite(c *fiber.Ctx) error {
 	return nil
 }
 
-// export prepares an export: the cycle, the filters, an audit event.
-func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string, error) {
+// export prepares an export: its place among the exports at once, the
+// cycle, the filters, an audit event. The caller ends with slot.done().
+func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string, *exportSlot, error) {
 	if err := refuseCrossSite(c); err != nil {
-		return app.PeopleFilter{}, "", err
+		return app.PeopleFilter{}, "", nil, err
 	}
+	slot, err := h.enterExport(c)
+	if err != nil {
+		return app.PeopleFilter{}, "", nil, err
+	}
+	f, name, err := h.prepareExport(c, format)
+	if err != nil {
+		slot.done()
+		return f, "", nil, err
+	}
+	return f, name, slot, nil
+}
+
+// prepareExport reads the cycle and the filters, checks the user's limit and
+// records the export.
+func (h *Handler) prepareExport(c *fiber.Ctx, format string) (app.PeopleFilter, string, error) {
 	cycle, _, err := h.hrCycle(c)
 	if err != nil {
 		return app.PeopleFilter{}, "", err
@@ -80,23 +96,18 @@ func (h *Handler) export(c *fiber.Ctx, format string) (app.PeopleFilter, string,
 // exportCSV streams the completion report as CSV (UTF-8 with a BOM, so
 // spreadsheets read accents right).
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
-	f, name, err := h.export(c, "csv")
+	f, name, slot, err := h.export(c, "csv")
 	if err != nil {
 		return err
 	}
-	// The body is written after the handler returns, by fasthttp, so it must
-	// not use the request's context (released by then).
-	ctx := context.Background()
+	defer slot.done()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		if _, err := w.WriteString("\ufeff"); err != nil {
-			return // the client went away
+	h.streamExport(c, slot, "csv", func(ctx context.Context, w io.Writer) error {
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return err
 		}
-		cw := csv.NewWriter(w)
-		if err := writeCSV(cw, func(fn func(*app.PersonStatus) error) error { return h.Exports.EachPerson(ctx, f, fn) }); err != nil {
-			h.Logger.Error("csv export failed mid-stream", "err", err)
-		}
+		return writeCSV(csv.NewWriter(w), func(fn func(*app.PersonStatus) error) error { return h.Exports.EachPerson(ctx, f, fn) })
 	})
 	return nil
 }
@@ -120,28 +131,52 @@ func writeCSV(cw *csv.Writer, each func(func(*app.PersonStatus) error) error) er
 }
 
 // exportXLSX writes the completion report as a real spreadsheet through
-// excelize's stream writer. The finished file is built in memory before it
-// is sent; the CSV export streams instead.
+// excelize's stream writer. The finished file is built in memory (the rows
+// read in short queries, see app.ExportService), then sent like the other
+// exports, its place among the exports at once kept until it is sent.
 func (h *Handler) exportXLSX(c *fiber.Ctx) error {
-	f, name, err := h.export(c, "xlsx")
+	f, name, slot, err := h.export(c, "xlsx")
 	if err != nil {
 		return err
 	}
+	defer slot.done()
+	body, err := h.buildXLSX(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
+	h.streamExport(c, slot, "xlsx", func(ctx context.Context, w io.Writer) error {
+		// In pieces, so the write timeout applies to each, not to the whole file.
+		for len(body) > 0 {
+			n := min(len(body), 32<<10)
+			if _, err := w.Write(body[:n]); err != nil {
+				return err
+			}
+			body = body[n:]
+		}
+		return nil
+	})
+	return nil
+}
+
+// buildXLSX makes the report's spreadsheet in memory.
+func (h *Handler) buildXLSX(ctx context.Context, f app.PeopleFilter) ([]byte, error) {
 	x := excelize.NewFile()
 	defer x.Close()
 	sheet := "Completion"
 	if err := x.SetSheetName("Sheet1", sheet); err != nil {
-		return err
+		return nil, err
 	}
 	sw, err := x.NewStreamWriter(sheet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := sw.SetRow("A1", toCells(exportHeader)); err != nil {
-		return err
+		return nil, err
 	}
 	n := 1
-	err = h.Exports.EachPerson(c.UserContext(), f, func(p *app.PersonStatus) error {
+	err = h.Exports.EachPerson(ctx, f, func(p *app.PersonStatus) error {
 		n++
 		cell, err := excelize.CoordinatesToCellName(1, n)
 		if err != nil {
@@ -154,18 +189,16 @@ func (h *Handler) exportXLSX(c *fiber.Ctx) error {
 		return sw.SetRow(cell, toCells(row))
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := sw.Flush(); err != nil {
-		return err
+		return nil, err
 	}
-	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
-	var buf strings.Builder
+	var buf bytes.Buffer
 	if _, err := x.WriteTo(&buf); err != nil {
-		return err
+		return nil, err
 	}
-	return c.SendString(buf.String())
+	return buf.Bytes(), nil
 }
 
 // toCells makes every value a plain string cell: never a formula.

@@ -35,6 +35,12 @@ type Config struct {
 	SSOProxies     []netip.Prefix // addresses the SSO header is trusted from
 	TrustedProxies []string       // proxies whose X-Forwarded-For is believed
 	BodyLimit      int            // largest request body in bytes
+	// Exports (certificate ZIPs, CSV, XLSX) at once server-wide, the longest
+	// wait for a client to take each piece, the longest one may take in all;
+	// zero means 2, 60 s and 30 min.
+	ExportsAtOnce      int
+	ExportWriteTimeout time.Duration
+	ExportTimeLimit    time.Duration
 }
 
 // MessageBuilder makes the e-mails the web layer enqueues.
@@ -77,6 +83,8 @@ type Handler struct {
 	SignInIPLimit *RateLimiter // sign-in links per client address
 	Logger        *slog.Logger
 	Now           func() time.Time
+
+	exports exportGate // the exports running, server-wide (made by NewApp)
 }
 
 // NewApp builds the Fiber application. It parses every template first and
@@ -109,6 +117,7 @@ func (h *Handler) NewApp() (*fiber.App, error) {
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 1 << 20
 	}
+	h.exports = newExportGate(h.Config.ExportsAtOnce)
 	a := fiber.New(cfg)
 	h.Register(a)
 	// Fiber lists its mounted apps for views on the first Render, unguarded,

@@ -1,10 +1,10 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -123,12 +123,17 @@ func (h *Handler) hrZip(c *fiber.Ctx) error {
 	return h.streamZip(c, cycle, f, name)
 }
 
-// streamZip checks the rate limit, records the export in the evidence chain
-// and streams the ZIP straight into the response.
+// streamZip takes a place among the exports at once, checks the rate limit,
+// records the export in the evidence chain and streams the ZIP.
 func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, name string) error {
 	if err := refuseCrossSite(c); err != nil {
 		return err
 	}
+	slot, err := h.enterExport(c)
+	if err != nil {
+		return err
+	}
+	defer slot.done()
 	u := currentUser(c)
 	if !h.ExportLimit.Allow("export:" + strconv.FormatInt(u.ID, 10)) {
 		return app.Errorf(app.ETOOMANY, "You have made several exports in the last few minutes. Please wait a few minutes and try again.")
@@ -147,13 +152,9 @@ func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, 
 	}
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name+".zip"))
-	// The response is written after the handler returns, by fasthttp, so it
-	// must not use the request's context or strings.
-	ctx := context.Background()
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		if _, err := h.Certificates.Write(ctx, w, f); err != nil {
-			h.Logger.Error("certificate export failed mid-stream", "err", err)
-		}
+	h.streamExport(c, slot, "certificates.zip", func(ctx context.Context, w io.Writer) error {
+		_, err := h.Certificates.Write(ctx, w, f)
+		return err
 	})
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"portal/app"
+	"portal/app/atomicfile"
 	"portal/app/roster"
 	"portal/app/sqlite"
 )
@@ -133,20 +134,22 @@ func exportCertificates(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		f.ManagerID = &es[0].ID
 	}
-	file, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the operator names the output file on the command line
+	// Written under a temporary name, then renamed: a run killed half way
+	// leaves no partial ZIP under the name asked for.
+	file, err := atomicfile.Create(out)
 	if err != nil {
-		return err
+		return fmt.Errorf("export-certificates: %w", err)
 	}
+	defer file.Abort()
 	w := bufio.NewWriter(file)
 	n, err := h.Certificates.Write(ctx, w, f)
 	if err == nil {
 		err = w.Flush()
 	}
-	if cerr := file.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = file.Commit()
 	}
 	if err != nil {
-		_ = os.Remove(out) // best effort: the error worth reporting is err
 		return err
 	}
 	if err := h.Audit.RecordEvent(ctx, &app.AuditEvent{Action: "certificates.exported", SubjectType: "cycle", SubjectID: cycle.ID,

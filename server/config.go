@@ -44,6 +44,11 @@ type Config struct {
 	SMTPConns      int
 	Schedule       app.Schedule
 	RemindEvery    time.Duration
+	// Exports (certificate ZIPs, CSV, XLSX): how many run at once, how long
+	// a client may take to read each piece, how long one may take in all.
+	ExportsAtOnce      int
+	ExportWriteTimeout time.Duration
+	ExportTimeLimit    time.Duration
 }
 
 func env(name, def string) string {
@@ -66,7 +71,7 @@ func envInt(name string, def, lo, hi int) (int, error) {
 // value it cannot use with a message that names the variable.
 func LoadConfig(demo bool) (*Config, error) {
 	c := &Config{Demo: demo}
-	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule} {
+	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports} {
 		if err := load(); err != nil {
 			return nil, err
 		}
@@ -102,6 +107,23 @@ func (c *Config) loadServer() error {
 	for _, p := range strings.Split(env("PORTAL_TRUSTED_PROXIES", ""), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	return nil
+}
+
+// loadExports reads the limits on exports.
+func (c *Config) loadExports() error {
+	var err error
+	if c.ExportsAtOnce, err = envInt("PORTAL_EXPORTS_AT_ONCE", 2, 1, 16); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name, def string
+		dest      *time.Duration
+	}{{"PORTAL_EXPORT_WRITE_TIMEOUT", "60s", &c.ExportWriteTimeout}, {"PORTAL_EXPORT_TIME_LIMIT", "30m", &c.ExportTimeLimit}} {
+		if *d.dest, err = time.ParseDuration(env(d.name, d.def)); err != nil || *d.dest <= 0 {
+			return fmt.Errorf("%s must be a duration such as %s", d.name, d.def)
 		}
 	}
 	return nil

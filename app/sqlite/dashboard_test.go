@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"portal/app"
 )
@@ -109,4 +111,70 @@ func TestCompletionTablesFollowEveryChange(t *testing.T) {
 	check("signed and moved at once")
 	exec(`DELETE FROM assignments WHERE employee_id = ?`, people[6].emp.ID)
 	check("a deleted assignment")
+}
+
+// TestExportsHoldNoReadConnection runs both exports on a read pool of one
+// connection and reads the database from inside each callback, as a page
+// served while an export writes to a slow client would: the callback runs
+// between short reads, never inside one, so the read finds the connection
+// free. The rows still come once each, in agency, department and name order,
+// across several batches.
+func TestExportsHoldNoReadConnection(t *testing.T) {
+	seeded, cycle := seedLarge(t, 1500, 1) // 900 signed: two batches of certificates, three of people
+	db, err := Open(seeded.Path, Options{LogKey: testKey(t), ReadConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ds := NewDashboardService(db)
+	ctx := context.Background()
+	read := func() error {
+		// A fail-safe only: with the connection held, the ping would wait for ever.
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return db.Ping(pctx)
+	}
+	f := app.PeopleFilter{CycleID: cycle, Today: "2026-11-21"}
+
+	// The people first: their order is checked on their fields, and the
+	// certificates must come in the same order as the signed among them.
+	var signed []int64
+	t.Run("people", func(t *testing.T) {
+		seen := map[int64]bool{}
+		var last [3]string
+		err := ds.EachPerson(ctx, f, func(p *app.PersonStatus) error {
+			if seen[p.EmployeeID] {
+				t.Fatalf("employee %d twice", p.EmployeeID)
+			}
+			seen[p.EmployeeID] = true
+			key := [3]string{p.Agency, p.Department, p.FullName}
+			if slices.Compare(key[:], last[:]) < 0 {
+				t.Fatalf("%v after %v", key, last)
+			}
+			last = key
+			if p.SignedAt != nil {
+				signed = append(signed, p.EmployeeID)
+			}
+			return read()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 1500 || len(signed) != 900 {
+			t.Fatalf("%d people, %d signed; want 1500 and 900", len(seen), len(signed))
+		}
+	})
+	t.Run("certificates", func(t *testing.T) {
+		var got []int64
+		err := ds.EachCertificate(ctx, f, func(a *app.Acknowledgment) error {
+			got = append(got, a.EmployeeID)
+			return read()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, signed) {
+			t.Fatalf("%d certificates, not those of the %d signed people in their order", len(got), len(signed))
+		}
+	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"portal/app"
+	"portal/app/atomicfile"
 	"portal/app/evidence"
 )
 
@@ -243,9 +244,17 @@ func (db *DB) migrateFile(name string) error {
 
 // Backup writes a consistent copy of the live database to path.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
+	// VACUUM INTO writes into a temporary name (it accepts an empty file),
+	// renamed once synced: a backup killed half way leaves no partial copy
+	// under the name asked for.
+	f, err := atomicfile.Create(path)
+	if errors.Is(err, fs.ErrExist) {
 		return app.Errorf(app.ECONFLICT, "%s already exists", path)
 	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer f.Abort()
 	// A connection of its own: VACUUM INTO reads one snapshot of the source
 	// (WAL lets writers go on meanwhile), but the read pool is query-only.
 	conn, err := sql.Open(driverName, db.dsn)
@@ -253,10 +262,14 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, f.Name()); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
-	return nil
+	err = f.Commit()
+	if errors.Is(err, fs.ErrExist) {
+		return app.Errorf(app.ECONFLICT, "%s already exists", path)
+	}
+	return err
 }
 
 // beginWrite starts a write transaction on the single writer connection.
