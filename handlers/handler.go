@@ -33,7 +33,7 @@ type Config struct {
 	Secret         []byte         // key for CSRF tokens (derived from PORTAL_SECRET, never stored)
 	SSOHeader      string         // header carrying the signed-in user's e-mail from a trusted proxy
 	SSOProxies     []netip.Prefix // addresses the SSO header is trusted from
-	TrustedProxies []string       // proxies whose X-Forwarded-For is believed
+	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed (see clientIP)
 	BodyLimit      int            // largest request body in bytes
 }
 
@@ -101,9 +101,12 @@ func (h *Handler) NewApp() (*fiber.App, error) {
 		ReadBufferSize:        16 * 1024,
 	}
 	if len(h.Config.TrustedProxies) > 0 {
+		// For c.Protocol (X-Forwarded-Proto) only: the client's address is
+		// clientIP's, never Fiber's c.IP.
 		cfg.EnableTrustedProxyCheck = true
-		cfg.TrustedProxies = h.Config.TrustedProxies
-		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+		for _, p := range h.Config.TrustedProxies {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p.String())
+		}
 	}
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = 1 << 20
