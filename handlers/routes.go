@@ -105,7 +105,7 @@ func (h *Handler) Register(a *fiber.App) {
 		Root:   http.FS(static.FS),
 		MaxAge: int((24 * time.Hour).Seconds()),
 	}))
-	a.Use(h.securityHeaders, h.csrf, h.loadSession)
+	a.Use(h.securityHeaders, h.refuseDuplicateCookies, h.loadSession, h.csrf, h.ssoSession)
 	for _, r := range Routes() {
 		fn := r.Handler
 		a.Add(r.Method, r.Path, h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
