@@ -34,7 +34,6 @@ type Config struct {
 	SSOHeader      string         // header carrying the signed-in user's e-mail from a trusted proxy
 	SSOProxies     []netip.Prefix // addresses the SSO header is trusted from
 	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed (see clientIP)
-	BodyLimit      int            // largest request body in bytes
 }
 
 // MessageBuilder makes the e-mails the web layer enqueues.
@@ -94,11 +93,15 @@ func (h *Handler) NewApp() (*fiber.App, error) {
 		Views:                 engine,
 		ErrorHandler:          h.errorHandler,
 		DisableStartupMessage: true,
-		BodyLimit:             h.Config.BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ReadBufferSize:        16 * 1024,
+		// Bodies are read by readBody and readUploadBody, with the limit of
+		// the route and the sender (body.go); fasthttp only starts them.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    BodyLimit,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ReadBufferSize:               16 * 1024,
 	}
 	if len(h.Config.TrustedProxies) > 0 {
 		// For c.Protocol (X-Forwarded-Proto) only: the client's address is
@@ -108,10 +111,8 @@ func (h *Handler) NewApp() (*fiber.App, error) {
 			cfg.TrustedProxies = append(cfg.TrustedProxies, p.String())
 		}
 	}
-	if cfg.BodyLimit == 0 {
-		cfg.BodyLimit = 1 << 20
-	}
 	a := fiber.New(cfg)
+	a.Server().HeaderReceived = headerReceived
 	h.Register(a)
 	// Fiber lists its mounted apps for views on the first Render, unguarded,
 	// so the first pages rendered at once race on that list (seen with -race
