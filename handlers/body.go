@@ -22,8 +22,9 @@ import (
 // cost gigabytes. With streaming, fasthttp enforces no limit at all, so
 // every body is read through readBody or readUploadBody, which do.
 const (
-	// BodyLimit is the largest body of any request but an upload: every
-	// form of the portal fits in a few kilobytes.
+	// BodyLimit is the largest body of any request but an upload. Forms are
+	// a few kilobytes; the largest, the approval of every waiting address
+	// change, carries some 6,000 of them in 64 KB.
 	BodyLimit = 64 << 10
 	// UploadBodyLimit is the largest body of an upload by an HR user or an
 	// administrator. It is well above the largest file taken (the roster's
@@ -33,6 +34,7 @@ const (
 	// maxFormFields bounds the fields of a form, counted before the form is
 	// parsed. The largest form the portal makes, the approval of every
 	// waiting address change, is refused past 10,000 by its handler anyway.
+	// (An upload's parts are bounded lower, at mime/multipart's 1,000.)
 	maxFormFields = 10_000
 )
 
@@ -48,10 +50,9 @@ const localUpload = "upload_body" // set while an upload's body waits for readUp
 
 var (
 	errBodyTooLarge  = app.Errorf(app.ETOOLARGE, "What you sent is too large for this page. If you were filling in a form, go back, reload the page and try again.")
-	errTooManyFields = app.Errorf(app.ETOOLARGE, "The form has too many fields (more than %d), so nothing was changed. "+
-		"Go back, reload the page and try again.", maxFormFields)
-	errEncodedBody = &requestError{fiber.StatusUnsupportedMediaType, "The request body is compressed, which this portal does not accept. Send it again uncompressed."}
-	errBodyUnread  = &requestError{fiber.StatusBadRequest, "What you sent could not be read to the end. Please try again."}
+	errTooManyFields = app.Errorf(app.ETOOLARGE, "The form has too many fields, so nothing was changed. Go back, reload the page and try again.")
+	errEncodedBody   = &requestError{fiber.StatusUnsupportedMediaType, "The request body is compressed, which this portal does not accept. Send it again uncompressed."}
+	errBodyUnread    = &requestError{fiber.StatusBadRequest, "What you sent could not be read to the end. Please try again."}
 )
 
 // headerReceived tells fasthttp how much of a body to read before calling
