@@ -48,7 +48,7 @@ func (h *Handler) signInRequest(c *fiber.Ctx) error {
 			Email: email, Next: next, Error: "Enter your work e-mail address, for example jane.doe@agency.example."})
 	}
 	// Limits apply whether or not the address is known, so they reveal nothing.
-	if !h.SignInIPLimit.Allow("ip:"+c.IP()) || !h.SignInLimit.Allow("addr:"+strings.ToLower(email)) {
+	if !h.SignInIPLimit.Allow("ip:"+h.clientIP(c)) || !h.SignInLimit.Allow("addr:"+strings.ToLower(email)) {
 		return app.Errorf(app.ETOOMANY, "Too many sign-in links have been asked for. Please wait 15 minutes, then try again; the last link we sent still works until it expires.")
 	}
 	e, err := h.Employees.FindEmployeeByEmail(ctx, email)

@@ -29,6 +29,16 @@ var fiberMessages = map[int]string{
 	fiber.StatusTooManyRequests:       "Too many requests. Please wait a minute and try again.",
 }
 
+// requestError refuses the request itself rather than what it asks for (a
+// body that cannot be read, cookies sent twice), with its own status. The
+// message is shown as it is.
+type requestError struct {
+	Status  int
+	Message string
+}
+
+func (e *requestError) Error() string { return e.Message }
+
 type errorPage struct {
 	Page
 	Status  int
@@ -40,7 +50,10 @@ type errorPage struct {
 func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	status, msg := fiber.StatusInternalServerError, "Internal error."
 	var fe *fiber.Error
+	var re *requestError
 	switch {
+	case errors.As(err, &re):
+		status, msg = re.Status, re.Message
 	case errors.As(err, &fe):
 		status = fe.Code
 		if m, ok := fiberMessages[fe.Code]; ok {
@@ -57,7 +70,7 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		h.Logger.Error("internal error", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", logPath(c), "err", err)
 		msg = "Internal error. The problem has been logged; quote reference " + requestID(c) + " if you contact the help desk."
 	}
-	title := map[int]string{401: "Please sign in", 403: "Not allowed", 404: "Page not found", 413: "Too large",
+	title := map[int]string{400: "Request refused", 401: "Please sign in", 403: "Not allowed", 404: "Page not found", 413: "Too large", 415: "Request refused",
 		422: "Please check what you entered", 429: "Too many requests"}[status]
 	if title == "" {
 		title = "Something went wrong"

@@ -86,7 +86,7 @@ func (h *Handler) prepareExport(c *fiber.Ctx, format string) (app.PeopleFilter, 
 		return f, "", app.Errorf(app.ETOOMANY, "You have made several exports in the last few minutes. Please wait a few minutes and try again.")
 	}
 	if err := h.Audit.RecordEvent(c.UserContext(), &app.AuditEvent{ActorID: &actor, Action: "report.exported",
-		SubjectType: "cycle", SubjectID: cycle.ID, Detail: format + " " + filterQuery(f), IP: c.IP()}); err != nil {
+		SubjectType: "cycle", SubjectID: cycle.ID, Detail: format + " " + filterQuery(f), IP: h.clientIP(c)}); err != nil {
 		return f, "", err
 	}
 	name := fmt.Sprintf("completion-%d-%s.%s", cycle.Year, h.today(), format)

@@ -33,8 +33,7 @@ type Config struct {
 	Secret         []byte         // key for CSRF tokens (derived from PORTAL_SECRET, never stored)
 	SSOHeader      string         // header carrying the signed-in user's e-mail from a trusted proxy
 	SSOProxies     []netip.Prefix // addresses the SSO header is trusted from
-	TrustedProxies []string       // proxies whose X-Forwarded-For is believed
-	BodyLimit      int            // largest request body in bytes
+	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed (see clientIP)
 	// Exports (certificate ZIPs, CSV, XLSX) at once server-wide, the longest
 	// wait for a client to take each piece, the longest one may take in all;
 	// zero means 2, 60 s and 30 min.
@@ -103,22 +102,27 @@ func (h *Handler) NewApp() (*fiber.App, error) {
 		Views:                 engine,
 		ErrorHandler:          h.errorHandler,
 		DisableStartupMessage: true,
-		BodyLimit:             h.Config.BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ReadBufferSize:        16 * 1024,
+		// Bodies are read by readBody and readUploadBody, with the limit of
+		// the route and the sender (body.go); fasthttp only starts them.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    BodyLimit,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ReadBufferSize:               16 * 1024,
 	}
 	if len(h.Config.TrustedProxies) > 0 {
+		// For c.Protocol (X-Forwarded-Proto) only: the client's address is
+		// clientIP's, never Fiber's c.IP.
 		cfg.EnableTrustedProxyCheck = true
-		cfg.TrustedProxies = h.Config.TrustedProxies
-		cfg.ProxyHeader = fiber.HeaderXForwardedFor
-	}
-	if cfg.BodyLimit == 0 {
-		cfg.BodyLimit = 1 << 20
+		for _, p := range h.Config.TrustedProxies {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p.String())
+		}
 	}
 	h.exports = newExportGate(h.Config.ExportsAtOnce)
 	a := fiber.New(cfg)
+	a.Server().HeaderReceived = headerReceived
 	h.Register(a)
 	// Fiber lists its mounted apps for views on the first Render, unguarded,
 	// so the first pages rendered at once race on that list (seen with -race

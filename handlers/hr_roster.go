@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,7 +53,13 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	if bad != nil {
 		return fail(bad.Status, bad.Message)
 	}
-	content := file.Data
+	defer file.File.Close()
+	// The file is kept with the upload until it is applied, so it is read
+	// whole here (20 MB at most, and only from HR).
+	content, err := io.ReadAll(file.File)
+	if err != nil {
+		return err
+	}
 	deactivate := c.FormValue("deactivate_missing") == "yes"
 	existing, err := h.Roster.ActiveManagers(ctx)
 	if err != nil {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,8 +47,8 @@ func (h *Handler) versionPublish(c *fiber.Ctx) error {
 	if bad != nil {
 		return fail(bad.Status, bad.Message)
 	}
-	body := file.Data
-	v, err := content.LoadVersionZip(bytes.NewReader(body), int64(len(body)))
+	defer file.File.Close()
+	v, err := content.LoadVersionZip(file.File, file.Size)
 	if err != nil {
 		if app.ErrorCode(err) == app.EINVALID {
 			return fail(fiber.StatusUnprocessableEntity, app.ErrorMessage(err))

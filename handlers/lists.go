@@ -2,7 +2,7 @@ package handlers
 
 import (
 	"html/template"
-	"io"
+	"mime/multipart"
 	"slices"
 	"strconv"
 
@@ -76,10 +76,13 @@ func checkStatus(status string, offered []string) error {
 	return nil
 }
 
-// upload is a file sent with a form.
+// upload is a file sent with a form. readUploadBody streamed it to a
+// temporary file (a small one stays in memory), which fasthttp removes
+// after the request; File is the handler's to close.
 type upload struct {
 	Name string
-	Data []byte
+	Size int64
+	File multipart.File
 }
 
 // uploadProblem is what the person is told about a file that cannot be
@@ -89,7 +92,7 @@ type uploadProblem struct {
 	Message string
 }
 
-// readUpload reads the form's file field, refusing a missing file and one
+// readUpload opens the form's file field, refusing a missing file and one
 // larger than limit (the body limit is larger, so that the person gets this
 // message rather than a dropped connection). missing and tooLarge are the
 // messages shown.
@@ -105,13 +108,5 @@ func readUpload(c *fiber.Ctx, field string, limit int64, missing, tooLarge strin
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, &uploadProblem{fiber.StatusRequestEntityTooLarge, tooLarge}, nil
-	}
-	return &upload{Name: fh.Filename, Data: data}, nil, nil
+	return &upload{Name: fh.Filename, Size: fh.Size, File: f}, nil, nil
 }

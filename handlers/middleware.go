@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -92,8 +93,20 @@ func (h *Handler) securityHeaders(c *fiber.Ctx) error {
 
 func (h *Handler) secure(c *fiber.Ctx) bool { return h.Config.SecureCookies || c.Protocol() == "https" }
 
+// cookie is the name a cookie has on this portal. Served over HTTPS, the
+// portal's cookies carry the __Host- prefix, which browsers keep only when
+// set by this very host, Secure, for Path=/ and without a Domain: a sibling
+// host or a plain-http page cannot plant one (one of the ways a duplicate
+// comes about). Over plain http, as in the demo, the prefix is not allowed.
+func (h *Handler) cookie(name string) string {
+	if h.Config.SecureCookies {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func (h *Handler) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
-	ck := &fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.secure(c)}
+	ck := &fiber.Cookie{Name: h.cookie(name), Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: h.secure(c)}
 	if maxAge > 0 {
 		ck.MaxAge = int(maxAge.Seconds())
 	}
@@ -104,65 +117,125 @@ func (h *Handler) setCookie(c *fiber.Ctx, name, value string, maxAge time.Durati
 	c.Cookie(ck)
 }
 
-// csrfToken derives the form token from the browser's CSRF cookie: a signed
-// double-submit token, so a forger needs both the cookie and the server key.
-func (h *Handler) csrfToken(key string) string {
+var errDuplicateCookie = &requestError{fiber.StatusBadRequest, "Your browser sent two copies of one of this portal's cookies, " +
+	"so the request was refused and nothing was changed. Clear this site's cookies in your browser (or close every window of it), then sign in again."}
+
+// refuseDuplicateCookies refuses a request that carries the session or the
+// CSRF cookie twice. Which copy a server reads is its own choice, so a
+// second copy planted for another path or domain could otherwise decide
+// who the request is from.
+func (h *Handler) refuseDuplicateCookies(c *fiber.Ctx) error {
+	session, csrf := h.cookie(sessionCookie), h.cookie(csrfCookie)
+	var sessions, csrfs int
+	for name := range c.Request().Header.Cookies() {
+		switch string(name) {
+		case session:
+			sessions++
+		case csrf:
+			csrfs++
+		}
+	}
+	if sessions > 1 || csrfs > 1 {
+		return errDuplicateCookie
+	}
+	return c.Next()
+}
+
+// csrfToken is the form token for a binding: the session's id once signed
+// in, the browser's pre-session CSRF cookie before. A token is good for its
+// own binding only, so one made for an attacker's cookie or session is
+// refused with anyone else's, and a forger needs the server key as well.
+func (h *Handler) csrfToken(binding, key string) string {
 	m := hmac.New(sha256.New, h.Config.Secret)
-	m.Write([]byte("csrf\x00" + key))
+	m.Write([]byte("csrf\x00" + binding + "\x00" + key))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// sessionCSRF is the form token of a signed-in session.
+func (h *Handler) sessionCSRF(s *app.Session) string { return h.csrfToken("session", s.ID) }
+
 var errCSRF = app.Errorf(app.EFORBIDDEN, "This form has expired or did not come from the portal. Go back, reload the page and try again.")
 
-// csrf issues the CSRF cookie and rejects any state-changing request whose
-// form token does not match it.
+// csrf issues the pre-session CSRF cookie and rejects any state-changing
+// request whose token does not match the session (or, before sign-in, that
+// cookie). The token is taken from the form body or the X-CSRF-Token
+// header, never from the address: a token in a URL ends up in logs,
+// histories and Referer headers.
 func (h *Handler) csrf(c *fiber.Ctx) error {
-	key := c.Cookies(csrfCookie)
+	key := c.Cookies(h.cookie(csrfCookie))
 	fresh := len(key) != 32
 	if fresh {
 		key = randomHex(16)
 		h.setCookie(c, csrfCookie, key, 0)
 	}
-	token := h.csrfToken(key)
+	token := h.csrfToken("browser", key)
+	if s := currentSession(c); s != nil {
+		token, fresh = h.sessionCSRF(s), false
+	}
 	c.Locals(localCSRF, token)
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
-	sent := c.FormValue("_csrf")
-	if sent == "" {
-		sent = c.Get("X-CSRF-Token")
-	}
-	if fresh || !hmac.Equal([]byte(sent), []byte(token)) {
+	if fresh || !hmac.Equal([]byte(sentCSRF(c)), []byte(token)) {
 		return errCSRF
 	}
 	return c.Next()
 }
 
-// loadSession finds the signed-in employee from the session cookie, or from
-// the SSO header when the request comes straight from a trusted proxy.
+// sentCSRF is the token the request carries in its form body (urlencoded
+// or multipart) or, failing that, in the X-CSRF-Token header.
+func sentCSRF(c *fiber.Ctx) string {
+	req := c.Request()
+	ct := req.Header.ContentType()
+	switch {
+	case bytes.HasPrefix(ct, []byte(fiber.MIMEApplicationForm)):
+		if v := req.PostArgs().Peek("_csrf"); len(v) > 0 {
+			return string(v)
+		}
+	case bytes.HasPrefix(ct, []byte(fiber.MIMEMultipartForm)):
+		if form, err := req.MultipartForm(); err == nil && len(form.Value["_csrf"]) > 0 && form.Value["_csrf"][0] != "" {
+			return form.Value["_csrf"][0]
+		}
+	}
+	return string(req.Header.Peek("X-CSRF-Token"))
+}
+
+// loadSession finds the signed-in employee from the session cookie.
 func (h *Handler) loadSession(c *fiber.Ctx) error {
+	id := c.Cookies(h.cookie(sessionCookie))
+	if id == "" {
+		return c.Next()
+	}
 	ctx := c.UserContext()
-	if id := c.Cookies(sessionCookie); id != "" {
-		sess, err := h.Sessions.FindSession(ctx, id)
-		if err == nil {
-			e := sess.Employee
-			if e == nil {
-				if e, err = h.Employees.FindEmployeeByID(ctx, sess.EmployeeID); err != nil {
-					return err
-				}
+	sess, err := h.Sessions.FindSession(ctx, id)
+	if err == nil {
+		e := sess.Employee
+		if e == nil {
+			if e, err = h.Employees.FindEmployeeByID(ctx, sess.EmployeeID); err != nil {
+				return err
 			}
-			c.Locals(localSession, sess)
-			c.Locals(localUser, e)
-			return c.Next()
 		}
-		if app.ErrorCode(err) != app.EUNAUTHORIZED {
-			return err
-		}
-		h.setCookie(c, sessionCookie, "", -1)
+		c.Locals(localSession, sess)
+		c.Locals(localUser, e)
+		return c.Next()
+	}
+	if app.ErrorCode(err) != app.EUNAUTHORIZED {
+		return err
+	}
+	h.setCookie(c, sessionCookie, "", -1)
+	return c.Next()
+}
+
+// ssoSession signs in from the SSO header when nobody is signed in and the
+// request comes straight from a trusted proxy. It runs after the CSRF check,
+// so a refused request starts no session.
+func (h *Handler) ssoSession(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Next()
 	}
 	if email := h.ssoIdentity(c); email != "" {
-		e, err := h.Employees.FindEmployeeByEmail(ctx, email)
+		e, err := h.Employees.FindEmployeeByEmail(c.UserContext(), email)
 		if err == nil && e.Active {
 			// Each sign-in is evidence: a client that keeps no cookie is
 			// refused (429) past a few sign-ins, and nothing more is recorded.
@@ -202,10 +275,11 @@ func (h *Handler) ssoIdentity(c *fiber.Ctx) string {
 }
 
 // startSession discards any session the browser had and starts a new one,
-// signed in by method as identity, with a new CSRF key as well.
+// signed in by method as identity; the forms from now on carry the new
+// session's token, and the browser gets a new pre-session key for after.
 func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method, identity string) error {
 	ctx := c.UserContext()
-	if old := c.Cookies(sessionCookie); old != "" {
+	if old := c.Cookies(h.cookie(sessionCookie)); old != "" {
 		if err := h.Sessions.DeleteSession(ctx, old); err != nil {
 			return err
 		}
@@ -215,9 +289,8 @@ func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method, identity s
 		return err
 	}
 	h.setCookie(c, sessionCookie, sess.ID, 0)
-	key := randomHex(16)
-	h.setCookie(c, csrfCookie, key, 0)
-	c.Locals(localCSRF, h.csrfToken(key))
+	h.setCookie(c, csrfCookie, randomHex(16), 0)
+	c.Locals(localCSRF, h.sessionCSRF(sess))
 	c.Locals(localSession, sess)
 	c.Locals(localUser, e)
 	return nil
@@ -291,7 +364,7 @@ func (h *Handler) setFlash(c *fiber.Ctx, msg string) {
 }
 
 func (h *Handler) takeFlash(c *fiber.Ctx) string {
-	v := c.Cookies(flashCookie)
+	v := c.Cookies(h.cookie(flashCookie))
 	if v == "" {
 		return ""
 	}

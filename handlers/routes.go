@@ -101,12 +101,14 @@ func Routes() []Route {
 
 // Register mounts the middleware and every route of the table.
 func (h *Handler) Register(a *fiber.App) {
-	a.Use(h.requestContext)
+	// The body is read first, whatever the route, so that nothing reads
+	// more than its limit; an upload's once the session says who sends it.
+	a.Use(h.requestContext, h.readBody)
 	a.Use("/static", filesystem.New(filesystem.Config{
 		Root:   http.FS(static.FS),
 		MaxAge: int((24 * time.Hour).Seconds()),
 	}))
-	a.Use(h.securityHeaders, h.csrf, h.loadSession)
+	a.Use(h.securityHeaders, h.refuseDuplicateCookies, h.loadSession, h.readUploadBody, h.csrf, h.ssoSession)
 	for _, r := range Routes() {
 		fn := r.Handler
 		a.Add(r.Method, r.Path, h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })

@@ -101,7 +101,7 @@ func (h *Handler) signConsent(c *fiber.Ctx) error {
 	}
 	e := currentUser(c)
 	err = h.Acks.RecordConsent(c.UserContext(), &app.ConsentRecord{EmployeeID: e.ID, CycleID: p.Cycle.ID,
-		Version: h.Consent.Version, SHA256: h.Consent.SHA256, IP: c.IP(), UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent))})
+		Version: h.Consent.Version, SHA256: h.Consent.SHA256, IP: h.clientIP(c), UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent))})
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 	a := &app.Acknowledgment{
 		EmployeeID: e.ID, CycleID: p.Cycle.ID, PolicyVersionID: p.Version.ID, PolicySHA256: p.Version.SHA256,
 		TypedName: app.NormalizeName(f.TypedName), ConsentID: p.Consented.ID, ConsentVersion: p.Consented.Version,
-		ConsentSHA256: p.Consented.SHA256, IntentText: p.Version.Intent, Comment: f.Comment, IP: c.IP(),
+		ConsentSHA256: p.Consented.SHA256, IntentText: p.Version.Intent, Comment: f.Comment, IP: h.clientIP(c),
 		UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent)), AuthMethod: currentSession(c).AuthMethod,
 		SignInIdentity: currentSession(c).Identity, QuizAttemptID: p.Passed.ID,
 	}

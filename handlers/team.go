@@ -146,7 +146,7 @@ func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, 
 		return app.Errorf(app.ENOTFOUND, "Nobody here has signed in this cycle yet, so there is nothing to export.")
 	}
 	if err := h.Audit.RecordEvent(c.UserContext(), &app.AuditEvent{ActorID: &u.ID, Action: "certificates.exported",
-		SubjectType: "cycle", SubjectID: cycle.ID, IP: c.IP(),
+		SubjectType: "cycle", SubjectID: cycle.ID, IP: h.clientIP(c),
 		Detail: fmt.Sprintf("%d certificates; %s", counts.Signed, filterQuery(f))}); err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ type Config struct {
 	MailFrom       string
 	SSOHeader      string
 	SSOProxies     []netip.Prefix
-	TrustedProxies []string
+	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed (PORTAL_TRUSTED_PROXIES)
 	PolicyVersion  string
 	Demo           bool
 	SMTPConns      int
@@ -104,12 +104,30 @@ func (c *Config) loadServer() error {
 	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
 	c.LogFormat = env("PORTAL_LOG_FORMAT", "json")
 	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.1")
-	for _, p := range strings.Split(env("PORTAL_TRUSTED_PROXIES", ""), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			c.TrustedProxies = append(c.TrustedProxies, p)
+	c.TrustedProxies, err = envPrefixes("PORTAL_TRUSTED_PROXIES")
+	return err
+}
+
+// envPrefixes reads a comma-separated list of addresses and CIDR ranges; a
+// single address is a range of one. An entry that is neither is refused,
+// naming the variable: a typo must not quietly trust no one, or everyone.
+func envPrefixes(name string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(env(name, ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
 		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s: %q is not an address or CIDR range", name, p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		out = append(out, prefix.Masked())
 	}
-	return nil
+	return out, nil
 }
 
 // loadExports reads the limits on exports.
@@ -178,19 +196,9 @@ func (c *Config) loadMail() error {
 // loadSSO reads the single sign-on header and the proxies trusted to set it.
 func (c *Config) loadSSO() error {
 	c.SSOHeader = env("PORTAL_SSO_HEADER", "")
-	for _, p := range strings.Split(env("PORTAL_SSO_PROXIES", ""), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			addr, aerr := netip.ParseAddr(p)
-			if aerr != nil {
-				return fmt.Errorf("PORTAL_SSO_PROXIES: %q is not an address or CIDR range", p)
-			}
-			prefix = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		c.SSOProxies = append(c.SSOProxies, prefix)
+	var err error
+	if c.SSOProxies, err = envPrefixes("PORTAL_SSO_PROXIES"); err != nil {
+		return err
 	}
 	if c.SSOHeader != "" && len(c.SSOProxies) == 0 {
 		return fmt.Errorf("PORTAL_SSO_HEADER is set but PORTAL_SSO_PROXIES is empty: the header would be trusted from no one")

@@ -365,9 +365,6 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 			Location: cfg.TimeZone, LinkTTL: 15 * time.Minute, SecureCookies: len(cfg.BaseURL) > 8 && cfg.BaseURL[:8] == "https://",
 			Secret: secrets.CSRF, SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
 			ExportsAtOnce: cfg.ExportsAtOnce, ExportWriteTimeout: cfg.ExportWriteTimeout, ExportTimeLimit: cfg.ExportTimeLimit,
-			// Roster files are up to 20 MB; each upload handler checks its own, smaller limit
-			// so the person gets a clear message rather than a dropped connection.
-			BodyLimit: 32 << 20,
 		},
 		Employees:    sqlite.NewEmployeeService(db),
 		Policies:     policies,
