@@ -72,10 +72,12 @@ type Handler struct {
 	Ping          func(ctx context.Context) error
 	KickMail      func()
 	ExportLimit   *RateLimiter // certificate and report exports per user
-	SignInLimit   *RateLimiter // sign-in links per address
-	SignInIPLimit *RateLimiter // sign-in links per client address
-	Logger        *slog.Logger
-	Now           func() time.Time
+	SignInIPLimit *RateLimiter // sign-in requests per client address
+	// SignInMail does the work of each sign-in request after its answer
+	// (the limit per address is its own).
+	SignInMail *SignInMailer
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // NewApp builds the Fiber application. It parses every template first and

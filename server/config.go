@@ -44,6 +44,9 @@ type Config struct {
 	SMTPConns      int
 	Schedule       app.Schedule
 	RemindEvery    time.Duration
+	// SweepEvery is how often expired sessions and sign-in links are
+	// removed (default 5 minutes; not read from the environment).
+	SweepEvery time.Duration
 }
 
 func env(name, def string) string {
