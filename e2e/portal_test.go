@@ -54,7 +54,7 @@ func (c *testClock) Now() time.Time {
 	return time.Now().Add(c.offset)
 }
 
-// Advance moves the clock forward by d.
+// Advance moves the clock by d (back, when d is negative).
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
