@@ -655,6 +655,9 @@ func (e *azEnv) client(who azRole) *client {
 // counts is the number of rows of every table.
 func (e *azEnv) counts() map[string]int {
 	e.t.Helper()
+	// A sign-in request's rows are written after its answer: wait for them,
+	// so that they count with the request that made them.
+	e.tp.signInRequestsHandled(e.t)
 	rows, err := e.counter.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
 	if err != nil {
 		e.t.Fatal(err)

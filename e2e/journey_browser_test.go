@@ -153,6 +153,7 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 		b.wantPath(t, "/signin/sent")
 		b.wantText(t, "check your e-mail", "Check your e-mail")
 		b.axe(t, "check your e-mail page")
+		tp.mailedLinks(t, server.DemoEmail("1005")) // the link is made after the answer: wait for its delivery
 		b.open(t, tp.BaseURL+"/dev/mailbox")
 		b.wantText(t, "dev mailbox", "Development mailbox", server.DemoEmail("1005"))
 		b.axe(t, "development mailbox")

@@ -26,7 +26,8 @@ import (
 // browser, and read what it stored through database_test.go. Beyond that
 // they hold only the controls a test needs and a user has in other ways:
 // the clock (Clock), the mail worker's kick and the reminder pass (which
-// cron and the timers run), the development mailbox (the test's inbox), a
+// cron and the timers run), the wait for sign-in requests to be handled
+// (which a person does by reading their mail), the development mailbox (the test's inbox), a
 // fresh sign-in link for a demo person (signInLink, as if read from their
 // mail), and the export rate limit (raised where a test exports hundreds of
 // times).
@@ -53,7 +54,7 @@ func (c *testClock) Now() time.Time {
 	return time.Now().Add(c.offset)
 }
 
-// Advance moves the clock forward by d.
+// Advance moves the clock by d (back, when d is negative).
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -156,13 +157,26 @@ func (tp *testPortal) signInLink(t testing.TB, number string) string {
 	return tp.BaseURL + "/signin/link/" + token
 }
 
+// signInRequestsHandled waits until every sign-in request answered so far
+// has been handled by the sign-in mailer (its link queued, or not sent).
+func (tp *testPortal) signInRequestsHandled(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a fail-safe only
+	defer cancel()
+	if err := tp.Handler.SignInMail.Wait(ctx); err != nil {
+		t.Fatalf("sign-in requests not handled: %v", err)
+	}
+}
+
 var linkRE = regexp.MustCompile(`https?://\S+/signin/link/\S+`)
 
 // mailedLinks returns the sign-in links delivered to email, newest first.
 // They were never stored: the development mailbox keeps sent messages in
-// memory only. It waits briefly for the mail worker.
+// memory only. It waits for the sign-in requests made so far to be handled
+// (after their answer), then briefly for the mail worker.
 func (tp *testPortal) mailedLinks(t testing.TB, email string) []string {
 	t.Helper()
+	tp.signInRequestsHandled(t)
 	var out []string
 	for try := 0; try < 100; try++ {
 		// The outbox first, then the mailbox: once nothing is queued, every

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/mail"
-	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -36,10 +35,12 @@ func (h *Handler) signInForm(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, "signin", signInPage{Page: h.page(c, "Sign in"), Next: safeNext(c.Query("next"))})
 }
 
-// signInRequest mails a one-time link. Known and unknown addresses get the
-// same answer, so the form cannot be used to find out who works here.
+// signInRequest answers every well-formed address with the same page in
+// the same time, so the form cannot be used to find out who works here,
+// by the answer or by its timing: the lookup, the per-address limit and the
+// link are the SignInMailer's work, after the answer. Only the limit per
+// client answers otherwise: it is about the asker, not the address.
 func (h *Handler) signInRequest(c *fiber.Ctx) error {
-	ctx := c.UserContext()
 	email := strings.TrimSpace(c.FormValue("email"))
 	next := safeNext(c.FormValue("next"))
 	addr, err := mail.ParseAddress(email)
@@ -47,43 +48,14 @@ func (h *Handler) signInRequest(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusUnprocessableEntity, "signin", signInPage{Page: h.page(c, "Sign in"),
 			Email: email, Next: next, Error: "Enter your work e-mail address, for example jane.doe@agency.example."})
 	}
-	// Limits apply whether or not the address is known, so they reveal nothing.
-	if !h.SignInIPLimit.Allow("ip:"+h.clientIP(c)) || !h.SignInLimit.Allow("addr:"+strings.ToLower(email)) {
+	if !h.SignInIPLimit.Allow("ip:" + h.clientIP(c)) {
 		return app.Errorf(app.ETOOMANY, "Too many sign-in links have been asked for. Please wait 15 minutes, then try again; the last link we sent still works until it expires.")
 	}
-	e, err := h.Employees.FindEmployeeByEmail(ctx, email)
-	switch {
-	case err == nil && e.Active:
-		if err := h.mailSignInLink(c, e, next); err != nil {
-			return err
-		}
-	case err != nil && app.ErrorCode(err) != app.ENOTFOUND:
-		return err
-	default:
-		h.Logger.Info("sign-in requested for an address not on the roster", "request_id", requestID(c))
+	r := SignInRequest{Email: utils.CopyString(email), Next: utils.CopyString(next), ClientIP: h.clientIP(c), RequestID: requestID(c)}
+	if !h.SignInMail.Submit(r) {
+		h.Logger.Warn("sign-in request dropped: the queue of sign-in requests is full", "request_id", r.RequestID)
 	}
 	return c.Redirect("/signin/sent", fiber.StatusSeeOther)
-}
-
-func (h *Handler) mailSignInLink(c *fiber.Ctx, e *app.Employee, next string) error {
-	ctx := c.UserContext()
-	token, err := h.SignIn.CreateLoginToken(ctx, e.ID, h.Config.LinkTTL)
-	if err != nil {
-		return err
-	}
-	link := h.Config.BaseURL + "/signin/link/" + token
-	if next != "" {
-		link += "?next=" + url.QueryEscape(next)
-	}
-	m, err := h.Messages.SignInLink(e, link, int(h.Config.LinkTTL.Minutes()))
-	if err != nil {
-		return err
-	}
-	if _, err := h.Outbox.Enqueue(ctx, m); err != nil {
-		return err
-	}
-	h.KickMail()
-	return nil
 }
 
 func (h *Handler) signInSent(c *fiber.Ctx) error {

@@ -78,10 +78,12 @@ type Handler struct {
 	KickMail      func()
 	KickChecks    func()       // wakes the background evidence check
 	ExportLimit   *RateLimiter // certificate and report exports per user
-	SignInLimit   *RateLimiter // sign-in links per address
-	SignInIPLimit *RateLimiter // sign-in links per client address
-	Logger        *slog.Logger
-	Now           func() time.Time
+	SignInIPLimit *RateLimiter // sign-in requests per client address
+	// SignInMail does the work of each sign-in request after its answer
+	// (the limit per address is its own).
+	SignInMail *SignInMailer
+	Logger     *slog.Logger
+	Now        func() time.Time
 
 	exports exportGate // the exports running, server-wide (made by NewApp)
 }

@@ -49,6 +49,9 @@ type Config struct {
 	ExportsAtOnce      int
 	ExportWriteTimeout time.Duration
 	ExportTimeLimit    time.Duration
+	// SweepEvery is how often expired sessions and sign-in links are
+	// removed (default 5 minutes; not read from the environment).
+	SweepEvery time.Duration
 }
 
 func env(name, def string) string {

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
@@ -215,9 +216,12 @@ type Portal struct {
 	DevMail   *mail.DevSender // the development mailbox's sender, when mail is not sent
 	Version   *app.PolicyVersion
 	Reminders *sqlite.ReminderService
+	Sessions  *sqlite.SessionService
 	Config    *Config
 	Logger    *slog.Logger
 	checks    chan struct{} // wakes checkLoop
+
+	sweeps atomic.Int64 // rounds of sweepLoop done
 }
 
 // kickChecks wakes the evidence check loop without waiting.
@@ -296,6 +300,49 @@ func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// sweepBatch is how many expired sessions (and as many sign-in links) one
+// short write transaction of the sweep deletes.
+const sweepBatch = 500
+
+// sweepLoop removes expired sessions and sign-in links at start and then
+// every interval until ctx is done, a batch at a time so that web writes
+// go in between; sign-ins no longer do it. It also keeps the steady clock's
+// mark in the database, once more as it stops, so that a restart carries
+// on from it.
+func (p *Portal) sweepLoop(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := p.Sessions.SweepExpired(ctx, sweepBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					p.Logger.Error("removing expired sessions", "err", err)
+				}
+				break
+			}
+			if n < sweepBatch {
+				break
+			}
+		}
+		p.sweeps.Add(1)
+		select {
+		case <-ctx.Done():
+			if err := p.DB.SaveClockMark(context.WithoutCancel(ctx)); err != nil {
+				p.Logger.Error("keeping the clock's mark", "err", err)
+			}
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweeps returns how many rounds the sweep of expired sessions has done.
+func (p *Portal) Sweeps() int64 { return p.sweeps.Load() }
 
 // commandSecrets returns the portal's secret keys; a command run without
 // them (no web server, no sign-in link to send) gets keys for this run
@@ -390,18 +437,22 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		KickMail:     worker.Kick,
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
 		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
-		// Three links an address and 30 a client address per 15 minutes: a person
-		// who mistypes is fine, a script probing or flooding mailboxes is not.
-		SignInLimit:   handlers.NewRateLimiter(3, 15*time.Minute),
+		// 30 sign-in requests a client address per 15 minutes (and three links
+		// an address, below): a person who mistypes is fine, a script probing
+		// or flooding mailboxes is not.
 		SignInIPLimit: handlers.NewRateLimiter(30, 15*time.Minute),
 		Logger:        logger,
 		Now:           db.Now,
 	}
+	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
+		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
+		// Three links an address in a link's life: an address refused a new link has a live one.
+		Limit: handlers.NewRateLimiter(3, h.Config.LinkTTL)}
 	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
 		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
 	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
-		Reminders: sqlite.NewReminderService(db), Config: cfg, Logger: logger, checks: make(chan struct{}, 1)}
+		Reminders: sqlite.NewReminderService(db), Sessions: sessions, Config: cfg, Logger: logger, checks: make(chan struct{}, 1)}
 	h.KickChecks = p.kickChecks
 	if k.Log != nil {
 		p.Log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
@@ -455,7 +506,8 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 }
 
 // Serve publishes a first checkpoint, starts the mail worker, the reminder
-// loop and the evidence log, and serves the web application on ln until
+// loop, the evidence log, the sweep of expired sessions and the sign-in
+// mailer, and serves the web application on ln until
 // ctx is done; ready is called once all of that runs. It returns when every
 // part has stopped; the database stays open.
 func (p *Portal) Serve(ctx context.Context, ln net.Listener, ready func()) error {
@@ -475,6 +527,8 @@ func (p *Portal) Serve(ctx context.Context, ln net.Listener, ready func()) error
 	workers.Go(func() { p.remindLoop(workerCtx, p.Config.RemindEvery) })
 	workers.Go(func() { p.Log.Run(workerCtx) })
 	workers.Go(func() { p.checkLoop(workerCtx) })
+	workers.Go(func() { p.sweepLoop(workerCtx, p.Config.SweepEvery) })
+	workers.Go(func() { p.Handler.SignInMail.Run(workerCtx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Listener(ln) }()
 	if ready != nil {

@@ -42,6 +42,8 @@ type DB struct {
 	lastSigned atomic.Int64
 	// key seals each evidence log entry; without it evidence cannot be written.
 	key *evidence.Key
+	// steady is the time links and sessions expire by (clock.go).
+	steady steadyClock
 
 	// Path is the database file.
 	Path string
