@@ -187,7 +187,7 @@ func (s *SessionService) FindSession(ctx context.Context, id string) (*app.Sessi
 	}
 	// Touch at most once a minute so reading pages does not mean a write each time.
 	if now.Sub(sess.LastSeenAt) > time.Minute {
-		if _, err := s.db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, formatTime(now), hashToken(id)); err != nil {
+		if _, err := s.db.execWrite(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, formatTime(now), hashToken(id)); err != nil {
 			return nil, fmt.Errorf("touch session: %w", err)
 		}
 		sess.LastSeenAt = now
@@ -197,7 +197,7 @@ func (s *SessionService) FindSession(ctx context.Context, id string) (*app.Sessi
 
 // DeleteSession ends a session on the server.
 func (s *SessionService) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashToken(id)); err != nil {
+	if _, err := s.db.execWrite(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashToken(id)); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
