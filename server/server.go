@@ -278,6 +278,7 @@ func newSender(cfg *Config, logger *slog.Logger) (app.Sender, *mail.DevSender) {
 }
 
 func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
+	db.SetLogger(logger) // the checkpointer's errors
 	version, err := content.LoadVersion(data.FS, "policies/"+cfg.PolicyVersion)
 	if err != nil {
 		return nil, fmt.Errorf("load policy version %s: %w", cfg.PolicyVersion, err)

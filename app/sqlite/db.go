@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,6 +43,8 @@ type DB struct {
 	lastSigned atomic.Int64
 	// key seals each evidence log entry; without it evidence cannot be written.
 	key *evidence.Key
+	// logger receives what background work (the checkpointer) has to report.
+	logger atomic.Pointer[slog.Logger]
 
 	// Path is the database file.
 	Path string
@@ -128,7 +131,8 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(opts.ReadConns)
 	db.read.SetMaxIdleConns(opts.ReadConns)
-	if db.ckpt, err = startCheckpointer(dsn); err != nil {
+	// The checkpointer never waits for the lock (checkpoint.go).
+	if db.ckpt, err = startCheckpointer(dsnWith(path, q, "_busy_timeout", "0", "_query_only", ""), &db.logger); err != nil {
 		_ = db.read.Close() // the open error is the one to report
 		_ = db.write.Close()
 		return nil, err
@@ -172,6 +176,10 @@ func (db *DB) HasLog(ctx context.Context) (bool, error) {
 	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = 'migrations/005_evidence_log.sql'`).Scan(&n)
 	return n > 0, err
 }
+
+// SetLogger sets where the database's background work (the checkpointer)
+// reports its errors; until it is set they are not logged.
+func (db *DB) SetLogger(l *slog.Logger) { db.logger.Store(l) }
 
 // Close closes both pools.
 func (db *DB) Close() error {
