@@ -76,6 +76,11 @@ type Handler struct {
 	SignInIPLimit *RateLimiter // sign-in links per client address
 	Logger        *slog.Logger
 	Now           func() time.Time
+
+	// Unavailable reports whether an error means the store cannot save
+	// right now but will recover by itself (a full disk): such errors are
+	// answered 503 "try again in a moment", not "Internal error".
+	Unavailable func(err error) bool
 }
 
 // NewApp builds the Fiber application. It parses every template first and

@@ -341,6 +341,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Consent:      consent,
 		Markdown:     md.Markdown,
 		Ping:         db.Ping,
+		Unavailable:  sqlite.Unavailable,
 		KickMail:     worker.Kick,
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
 		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
