@@ -332,14 +332,15 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 	}
 	maps.Copy(w.ids, added)
 	// Once the WAL passes half its limit, copy it back into the database
-	// file now, so that the next batch can start it afresh: the
-	// checkpointer's own passes, 100 ms apart, rarely catch up between
-	// batches, and the WAL would grow by every batch to tens of megabytes.
-	// A passive checkpoint waits for nobody; if it falls short, the
-	// checkpointer reports and retries.
+	// file and empty it now, between batches: the checkpointer's own
+	// passes, 100 ms apart, rarely catch up between batches, and the WAL
+	// would grow by every batch to tens of megabytes. The writer has no
+	// busy timeout, so this waits for nobody: if a reader or the
+	// checkpointer is in the way it does what it can, and the next batch
+	// tries again.
 	if st, err := os.Stat(w.db.Path + "-wal"); err == nil && st.Size() > journalSizeLimit/2 {
 		var busy, frames, copied int64
-		_ = w.db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied) // #nosec G104 -- see above
+		_ = w.db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied) // #nosec G104 -- see above
 	}
 	return nil
 }
