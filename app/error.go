@@ -18,9 +18,6 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	ETOOMANY      = "too_many"
-	// EUNAVAILABLE: nothing could be saved for a reason that passes by
-	// itself (a full disk); the person should try again in a moment.
-	EUNAVAILABLE = "unavailable"
 )
 
 // Error is the portal's one error type. Message is written for the person

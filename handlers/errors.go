@@ -18,7 +18,6 @@ var statusOf = map[string]int{
 	app.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
 	app.ETOOMANY:      fiber.StatusTooManyRequests,
 	app.EINTERNAL:     fiber.StatusInternalServerError,
-	app.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
 }
 
 // unavailableMessage is what a person sees when nothing could be saved for
