@@ -84,6 +84,9 @@ type RosterService interface {
 	MarkUploadApplied(ctx context.Context, id int64) error
 	// ActiveManagers maps each active employee number to its manager's number.
 	ActiveManagers(ctx context.Context) (map[string]string, error)
-	// ImportRoster applies rows atomically: all of it or nothing.
+	// ImportRoster applies rows. A file with problems changes nothing; a
+	// good one may be written in batches, each whole with its evidence, so
+	// one stopped half way leaves whole batches and applying the same rows
+	// again finishes it.
 	ImportRoster(ctx context.Context, rows []RosterRow, opts ImportOptions) (*ImportSummary, error)
 }

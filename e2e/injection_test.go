@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -448,7 +449,10 @@ func testHostileMail(t *testing.T, people []hostile) {
 	if inv == 0 {
 		t.Fatal("no invitations")
 	}
-	eventually(t, "the invitations", func() bool { return tp.queued(t) == 0 })
+	// Managers hear about someone only once their invitation is a day old.
+	tp.Clock.Advance(24 * time.Hour)
+	_, _, esc, _ = tp.pass(t)
+	eventually(t, "the invitations and escalations", func() bool { return tp.queued(t) == 0 })
 	for _, p := range people {
 		c := newClient(t, tp.BaseURL)
 		c.signIn(tp.signInLinkFor(t, tp.employee(t, p.number)))

@@ -20,6 +20,14 @@ var statusOf = map[string]int{
 	app.EINTERNAL:     fiber.StatusInternalServerError,
 }
 
+// unavailableMessage is what a person sees when nothing could be saved for
+// a reason that passes (a full disk); retryAfter is the Retry-After header
+// sent with it, in seconds.
+const (
+	unavailableMessage = "The portal cannot save right now. Please try again in a moment."
+	retryAfter         = "10"
+)
+
 // fiberMessages are the words shown for Fiber's own errors.
 var fiberMessages = map[int]string{
 	fiber.StatusNotFound:              "There is no page at this address.",
@@ -61,17 +69,25 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		} else if status < 500 {
 			msg = "The request could not be completed."
 		}
+	case h.Unavailable != nil && h.Unavailable(err):
+		status, msg = fiber.StatusServiceUnavailable, unavailableMessage
 	default:
 		code := app.ErrorCode(err)
 		status = statusOf[code]
 		msg = app.ErrorMessage(err)
 	}
-	if status >= 500 {
+	if status == fiber.StatusServiceUnavailable {
+		// Logged for the operator (a disk to free), but the person is told
+		// to try again: the write was undone whole and the next one works
+		// once there is room.
+		h.Logger.Error("cannot save", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", logPath(c), "err", err)
+		c.Set(fiber.HeaderRetryAfter, retryAfter)
+	} else if status >= 500 {
 		h.Logger.Error("internal error", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", logPath(c), "err", err)
 		msg = "Internal error. The problem has been logged; quote reference " + requestID(c) + " if you contact the help desk."
 	}
 	title := map[int]string{400: "Request refused", 401: "Please sign in", 403: "Not allowed", 404: "Page not found", 413: "Too large", 415: "Request refused",
-		422: "Please check what you entered", 429: "Too many requests"}[status]
+		422: "Please check what you entered", 429: "Too many requests", 503: "Please try again in a moment"}[status]
 	if title == "" {
 		title = "Something went wrong"
 	}

@@ -86,6 +86,11 @@ type Handler struct {
 	Now        func() time.Time
 
 	exports exportGate // the exports running, server-wide (made by NewApp)
+
+	// Unavailable reports whether an error means the store cannot save
+	// right now but will recover by itself (a full disk): such errors are
+	// answered 503 "try again in a moment", not "Internal error".
+	Unavailable func(err error) bool
 }
 
 // NewApp builds the Fiber application. It parses every template first and

@@ -374,6 +374,7 @@ func newSender(cfg *Config, logger *slog.Logger) (app.Sender, *mail.DevSender) {
 }
 
 func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
+	db.SetLogger(logger) // the checkpointer's errors
 	version, err := content.LoadVersion(data.FS, "policies/"+cfg.PolicyVersion)
 	if err != nil {
 		return nil, fmt.Errorf("load policy version %s: %w", cfg.PolicyVersion, err)
@@ -434,6 +435,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Consent:      consent,
 		Markdown:     md.Markdown,
 		Ping:         db.Ping,
+		Unavailable:  sqlite.Unavailable,
 		KickMail:     worker.Kick,
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
 		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),

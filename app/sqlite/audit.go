@@ -208,7 +208,7 @@ func (s *AuditService) RunQueuedChecks(ctx context.Context) (int, error) {
 		// The result is written even when ctx is done: a check cut off by a
 		// shutdown says so rather than staying "running".
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		_, err = s.db.write.ExecContext(wctx, `UPDATE evidence_checks SET finished_at = ?, entries = ?, legacy = ?, problem = ?,
+		_, err = s.db.execWrite(wctx, `UPDATE evidence_checks SET finished_at = ?, entries = ?, legacy = ?, problem = ?,
 			failed = ? WHERE id = ?`, formatTime(s.db.Now()), res.Entries, res.Legacy, res.Problem, res.Failed, id)
 		cancel()
 		if err != nil {
@@ -223,8 +223,13 @@ func (s *AuditService) RunQueuedChecks(ctx context.Context) (int, error) {
 
 // claimCheck marks the oldest queued check started and returns its id, or 0.
 func (s *AuditService) claimCheck(ctx context.Context) (int64, error) {
+	tx, err := s.db.beginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
 	var id int64
-	err := s.db.write.QueryRowContext(ctx, `UPDATE evidence_checks SET started_at = ?
+	err = tx.QueryRowContext(ctx, `UPDATE evidence_checks SET started_at = ?
 		WHERE id = (SELECT id FROM evidence_checks WHERE started_at IS NULL ORDER BY id LIMIT 1) RETURNING id`,
 		formatTime(s.db.Now())).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -233,5 +238,5 @@ func (s *AuditService) claimCheck(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim evidence check: %w", err)
 	}
-	return id, nil
+	return id, tx.Commit()
 }

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,6 +46,8 @@ type DB struct {
 	key *evidence.Key
 	// steady is the time links and sessions expire by (clock.go).
 	steady steadyClock
+	// logger receives what background work (the checkpointer) has to report.
+	logger atomic.Pointer[slog.Logger]
 
 	// Path is the database file.
 	Path string
@@ -104,8 +108,10 @@ func Open(path string, opts Options) (*DB, error) {
 		loc = time.UTC
 	}
 	db := &DB{Path: path, Now: time.Now, Location: loc, dsn: dsn, key: opts.LogKey}
+	// The writer looks for the lock itself (waitForWriter), so it has no
+	// busy timeout of its own.
 	var err error
-	if db.write, err = sql.Open(writerDriverName, dsn); err != nil {
+	if db.write, err = sql.Open(writerDriverName, dsnWith(path, q, "_busy_timeout", strconv.Itoa(writerBusyTimeout))); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -128,7 +134,8 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db.read.SetMaxOpenConns(opts.ReadConns)
 	db.read.SetMaxIdleConns(opts.ReadConns)
-	if db.ckpt, err = startCheckpointer(dsn); err != nil {
+	// The checkpointer never waits for the lock (checkpoint.go).
+	if db.ckpt, err = startCheckpointer(dsnWith(path, q, "_busy_timeout", "0", "_query_only", ""), &db.logger); err != nil {
 		_ = db.read.Close() // the open error is the one to report
 		_ = db.write.Close()
 		return nil, err
@@ -173,6 +180,10 @@ func (db *DB) HasLog(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
+// SetLogger sets where the database's background work (the checkpointer)
+// reports its errors; until it is set they are not logged.
+func (db *DB) SetLogger(l *slog.Logger) { db.logger.Store(l) }
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	if db.write == nil { // read-only
@@ -197,7 +208,7 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 func (db *DB) migrate() error {
-	if _, err := db.write.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	if _, err := db.execWrite(context.Background(), `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
@@ -214,9 +225,9 @@ func (db *DB) migrate() error {
 }
 
 func (db *DB) migrateFile(name string) error {
-	tx, err := db.write.Begin()
+	tx, err := db.beginWrite(context.Background())
 	if err != nil {
-		return fmt.Errorf("begin migration: %w", err)
+		return fmt.Errorf("migration %s: %w", name, err)
 	}
 	defer tx.Rollback()
 	var n int
@@ -274,15 +285,21 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	return err
 }
 
-// beginWrite starts a write transaction on the single writer connection.
-// Because the DSN asks for BEGIN IMMEDIATE, it holds the write lock from the
-// start and never fails half way with "database is locked".
-func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+// dsnWith is the DSN of the file at path with q's parameters, each key of
+// set given the value after it (an empty value removes the parameter).
+func dsnWith(path string, q url.Values, set ...string) string {
+	p := url.Values{}
+	for k, v := range q {
+		p[k] = v
 	}
-	return tx, nil
+	for i := 0; i+1 < len(set); i += 2 {
+		if set[i+1] == "" {
+			p.Del(set[i])
+		} else {
+			p.Set(set[i], set[i+1])
+		}
+	}
+	return "file:" + path + "?" + p.Encode()
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

@@ -59,11 +59,14 @@ func init() {
 	}})
 }
 
+// stablePlans is every connection's hook: stable plans (qpsg) and the
+// bound on the WAL file left on disk (journalSizeLimit, checkpoint.go).
 func stablePlans(c *sqlite3.SQLiteConn) error {
 	if qpsg(c, 1) != 1 {
 		return errors.New("cannot turn on SQLite's query planner stability guarantee")
 	}
-	return nil
+	_, err := c.Exec(fmt.Sprintf(`PRAGMA journal_size_limit = %d`, journalSizeLimit), nil)
+	return err
 }
 
 // qpsg sets (set=1) or reads (set=-1) SQLITE_DBCONFIG_ENABLE_QPSG on a

@@ -109,10 +109,12 @@ func (g *groupCommitter) commit(batch []*groupJob) {
 // (ok false), unless that job is alone: then its error is the answer.
 func (g *groupCommitter) runBatch(batch []*groupJob, savepoints bool) (errs []error, ok bool) {
 	errs = make([]error, len(batch))
-	tx, err := g.db.write.BeginTx(context.Background(), nil)
+	// The wait for another process's writer is bounded by writeWaitLimit;
+	// each job's own context is checked below.
+	tx, err := g.db.beginWrite(context.Background())
 	if err != nil {
 		for i := range errs {
-			errs[i] = fmt.Errorf("begin: %w", err)
+			errs[i] = err
 		}
 		return errs, true
 	}

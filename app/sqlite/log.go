@@ -320,7 +320,7 @@ func (s *LogStore) checkpoints(ctx context.Context, q querier, tail string) ([]*
 // SaveCheckpoint stores a signed checkpoint; the same size and root signed
 // again only moves nothing (the note is the same bytes).
 func (s *LogStore) SaveCheckpoint(ctx context.Context, cp *app.SignedCheckpoint) error {
-	_, err := s.db.write.ExecContext(ctx, `INSERT INTO log_checkpoints (size, root, signed_at, note) VALUES (?, ?, ?, ?)`,
+	_, err := s.db.execWrite(ctx, `INSERT INTO log_checkpoints (size, root, signed_at, note) VALUES (?, ?, ?, ?)`,
 		cp.Size, cp.Root[:], formatTime(cp.SignedAt), cp.Note)
 	if err != nil {
 		return fmt.Errorf("store checkpoint: %w", err)

@@ -25,7 +25,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m *app.Message) (bool, error) {
 	if m.Kind == app.MailSignIn && (m.Text != "" || m.HTML != "") {
 		return false, fmt.Errorf("a sign-in message is queued with its link sealed, never in clear")
 	}
-	res, err := o.db.write.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, kind, employee_id, cycle_id, about_id, to_addr,
+	res, err := o.db.execWrite(ctx, `INSERT INTO outbox (dedupe_key, kind, employee_id, cycle_id, about_id, to_addr,
 		to_name, subject, text_body, html_body, sealed, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`,
 		m.DedupeKey, m.Kind, m.EmployeeID, m.CycleID, m.AboutID, m.ToAddr, m.ToName, m.Subject, m.Text, m.HTML, m.Sealed, now, now)
@@ -182,7 +182,7 @@ func (o *Outbox) MarkSkipped(ctx context.Context, id int64, reason string) error
 
 // ReleaseLocks clears claims left by a worker that stopped mid-delivery.
 func (o *Outbox) ReleaseLocks(ctx context.Context) error {
-	if _, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET locked_at = NULL WHERE locked_at IS NOT NULL AND status = 'queued'`); err != nil {
+	if _, err := o.db.execWrite(ctx, `UPDATE outbox SET locked_at = NULL WHERE locked_at IS NOT NULL AND status = 'queued'`); err != nil {
 		return fmt.Errorf("release outbox locks: %w", err)
 	}
 	return nil

@@ -89,13 +89,18 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 		stamp, stamp, today, today, dayStart); err != nil {
 		return nil, err
 	}
-	// Escalation: the manager hears once that someone is this far overdue.
+	// Escalation: the manager hears once that someone is this far overdue,
+	// and only about someone who has had their invitation for a day: people
+	// added to a cycle already overdue (a roster import) get the chance to
+	// sign before their manager is told they have not.
 	if sched.EscalateAfter > 0 {
 		if err := run(&sum.Escalations, insert+`SELECT 'escalation:' || p.cycle_id || ':' || p.employee_id, 'escalation',
 			m.id, p.cycle_id, p.employee_id, m.email, m.full_name, '', '', '', ?, ? `+pendingFrom+`
 			JOIN employees m ON m.id = p.manager_id AND m.active = 1
-			WHERE p.d <= ? AND NOT EXISTS (SELECT 1 FROM unreachable u WHERE u.email = m.email)`+tail,
-			stamp, stamp, today, today, -sched.EscalateAfter); err != nil {
+			WHERE p.d <= ? AND NOT EXISTS (SELECT 1 FROM unreachable u WHERE u.email = m.email)
+				AND EXISTS (SELECT 1 FROM outbox o
+					WHERE o.dedupe_key = 'invitation:' || p.cycle_id || ':' || p.employee_id AND o.created_at < ?)`+tail,
+			stamp, stamp, today, today, -sched.EscalateAfter, dayStart); err != nil {
 			return nil, err
 		}
 	}

@@ -15,7 +15,13 @@ import (
 )
 
 // RosterService implements app.RosterService.
-type RosterService struct{ db *DB }
+type RosterService struct {
+	db *DB
+	// batchRows, when set, replaces importBatchRows; afterBatch, when set,
+	// is called after each committed batch (tests).
+	batchRows  int
+	afterBatch func()
+}
 
 // NewRosterService returns the roster importer.
 func NewRosterService(db *DB) *RosterService { return &RosterService{db: db} }
@@ -120,24 +126,82 @@ type planned struct {
 	row    *app.RosterRow
 	st     *stored // nil for a new person
 	fields map[string]string
+	// changes are the fields that differ from the stored record, as its
+	// roster change record will list them.
+	changes []app.FieldChange
 	// newEmail is an address held for approval (web uploads), or "".
 	newEmail string
 }
 
-// ImportRoster applies a validated roster in one transaction. Rows that
-// match the database are not touched, so importing the same file twice
-// changes nothing the second time. Conflicts only the database can see (an
-// address that belongs to someone not in the file) are returned as problems
-// and nothing changes. Deactivation never deletes. Every person whose
-// record changes gets a roster change record in the evidence log, naming
-// each field's old and new value.
+// ImportRoster applies a validated roster. Rows that match the database are
+// not touched, so importing the same file twice changes nothing the second
+// time. Conflicts only the database can see (an address that belongs to
+// someone not in the file) are returned as problems and nothing changes.
+// Deactivation never deletes. Every person whose record changes gets a
+// roster change record in the evidence log, naming each field's old and
+// new value.
+//
+// Everything is worked out from one read of the roster before anything is
+// written: the plan, every problem, each record's changes. The writes then
+// go in batches sized to hold the write lock for about importBatchTime
+// (roster_write.go), each its own transaction with its evidence, and web
+// writes get in between batches. A batch is complete in
+// itself; an import stopped half way (killed, a full disk) leaves whole
+// batches, and importing the same file again plans only what is left.
 func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, opts app.ImportOptions) (*app.ImportSummary, error) {
-	tx, err := s.db.beginWrite(ctx)
+	pl, err := s.planImport(ctx, rows, opts)
 	if err != nil {
 		return nil, err
 	}
+	sum := pl.sum
+	if len(sum.Problems) > 0 || opts.DryRun || !sum.Changed() {
+		return sum, nil
+	}
+	w := &importWriter{db: s.db, opts: opts, sum: sum, at: s.db.Now().UTC(), ids: make(map[string]int64, len(pl.existing)+len(pl.inserts))}
+	for num, st := range pl.existing {
+		w.ids[num] = st.id
+	}
+	units := pl.units()
+	size := firstBatchRows
+	if s.batchRows > 0 {
+		size = s.batchRows
+	}
+	for k := 0; k < len(units); {
+		var batch []*importItem
+		for k < len(units) && (len(batch) == 0 || len(batch)+len(units[k]) <= size) {
+			batch = append(batch, units[k]...)
+			k++
+		}
+		if err := w.write(ctx, batch, k == len(units)); err != nil {
+			return nil, err
+		}
+		if s.batchRows == 0 { // from how long this batch held the lock
+			size = nextBatchRows(len(batch), time.Since(w.locked))
+		}
+		if s.afterBatch != nil {
+			s.afterBatch()
+		}
+		if k < len(units) {
+			// Leave the lock free for a moment: a writer of another process
+			// (the server, when this is the command line) looks every few
+			// milliseconds and gets in now.
+			if err := sleepCtx(ctx, batchPause); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return sum, nil
+}
+
+// planImport reads the roster (one consistent snapshot, no write lock) and
+// works out what the rows do.
+func (s *RosterService) planImport(ctx context.Context, rows []app.RosterRow, opts app.ImportOptions) (*importPlan, error) {
+	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
 	defer tx.Rollback()
-	existing, err := loadStored(ctx, tx)
+	existing, err := loadStored(ctx, tx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -151,38 +215,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		pl.plan(&rows[i])
 	}
 	pl.planDeactivations()
-	sum := pl.sum
-	if len(sum.Problems) > 0 || opts.DryRun || !sum.Changed() {
-		return sum, nil
-	}
-	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: s.db.Now().UTC(), actor: opts.ActorID, source: opts.Source}
-	if err := s.apply(ch, existing, pl.inserts, pl.updates, pl.emailChanges, pl.deactivate); err != nil {
-		return nil, err
-	}
-	for _, p := range pl.requests {
-		if err := ch.requestAddress(p.st.id, p.st.number(), p.st.email(), p.newEmail); err != nil {
-			return nil, err
-		}
-	}
-	if err := ch.flush(); err != nil {
-		return nil, err
-	}
-	// The operator's file may grant or remove hr and admin: every
-	// administrator hears of it, as of a change on the roles page.
-	for _, id := range ch.roleChanges {
-		if err := notifyAdmins(ctx, tx, id, 0, ch.at); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: ch.at, ActorID: opts.ActorID, Action: "roster.imported",
-		SubjectType: "roster", Detail: fmt.Sprintf("%s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged, %d addresses awaiting approval",
-			opts.Source, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged, sum.AddressChanges)}); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit roster import: %w", err)
-	}
-	return sum, nil
+	return pl, nil
 }
 
 // importPlan is what an import will do, worked out row by row before
@@ -196,7 +229,7 @@ type importPlan struct {
 	sum        *app.ImportSummary
 
 	inserts, updates, requests []*planned
-	emailChanges, deactivate   []*stored
+	deactivate                 []*stored
 }
 
 func newImportPlan(rows []app.RosterRow, existing map[string]*stored, opts app.ImportOptions) *importPlan {
@@ -242,19 +275,19 @@ func (pl *importPlan) plan(r *app.RosterRow) {
 	p.fields = rowFields(r, roles, email)
 	switch {
 	case !ok:
+		p.changes = diffFields(nil, p.fields)
 		pl.inserts = append(pl.inserts, p)
 		pl.sum.Added++
-	case len(diffFields(st.f, p.fields)) == 0:
-		pl.sum.Unchanged++
 	default:
+		if p.changes = diffFields(st.f, p.fields); len(p.changes) == 0 {
+			pl.sum.Unchanged++
+			return
+		}
 		pl.updates = append(pl.updates, p)
 		if st.active() {
 			pl.sum.Updated++
 		} else {
 			pl.sum.Reactivated++
-		}
-		if email != st.email() {
-			pl.emailChanges = append(pl.emailChanges, st)
 		}
 	}
 }
@@ -300,11 +333,16 @@ func sortStoredByID(s []*stored) {
 	slices.SortFunc(s, func(a, b *stored) int { return cmp.Compare(a.id, b.id) })
 }
 
-// loadStored reads every person's record, by employee number.
-func loadStored(ctx context.Context, tx *sql.Tx) (map[string]*stored, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
+// loadStored reads people's records, by employee number: everyone's, or
+// those an SQL condition on e selects.
+func loadStored(ctx context.Context, q querier, where string, args ...any) (map[string]*stored, error) {
+	if where == "" {
+		where = "1 = 1"
+	}
+	// #nosec G202 -- where is a constant fragment; values are bound parameters
+	rows, err := q.QueryContext(ctx, `SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
 		e.hire_date, e.roles, e.bargaining_unit, COALESCE(m.employee_number, ''), e.active
-		FROM employees e LEFT JOIN employees m ON m.id = e.manager_id`)
+		FROM employees e LEFT JOIN employees m ON m.id = e.manager_id WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
 	}
@@ -328,7 +366,7 @@ func loadStored(ctx context.Context, tx *sql.Tx) (map[string]*stored, error) {
 
 // pendingRequests maps each person to the addresses (lower case) that
 // requests not yet decided would give them.
-func pendingRequests(ctx context.Context, tx *sql.Tx) (map[int64]map[string]bool, error) {
+func pendingRequests(ctx context.Context, tx querier) (map[int64]map[string]bool, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT r.employee_id, r.new_email FROM address_changes r
 		WHERE r.action = 'request' AND NOT EXISTS (SELECT 1 FROM address_changes d WHERE d.request_id = r.id)`)
 	if err != nil {
@@ -348,91 +386,6 @@ func pendingRequests(ctx context.Context, tx *sql.Tx) (map[int64]map[string]bool
 		out[id][strings.ToLower(email)] = true
 	}
 	return out, rows.Err()
-}
-
-// apply writes the planned changes inside the change writer's transaction.
-func (s *RosterService) apply(ch *changeWriter, existing map[string]*stored, inserts, updates []*planned,
-	emailChanges, deactivate []*stored) error {
-	ctx, tx := ch.ctx, ch.tx
-	now := formatTime(ch.at)
-	// Addresses may move between people in one file: park the changing ones
-	// first so the UNIQUE index never sees two owners mid-way.
-	for _, st := range emailChanges {
-		if _, err := tx.ExecContext(ctx, `UPDATE employees SET email = ? WHERE id = ?`, fmt.Sprintf("#moving-%d", st.id), st.id); err != nil {
-			return fmt.Errorf("park address of %s: %w", st.number(), err)
-		}
-	}
-	ids := make(map[string]int64, len(existing)+len(inserts))
-	for num, st := range existing {
-		ids[num] = st.id
-	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
-		hire_date, roles, bargaining_unit, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("prepare insert: %w", err)
-	}
-	defer ins.Close()
-	for _, p := range inserts {
-		f := p.fields
-		res, err := ins.ExecContext(ctx, f[app.FieldEmployeeNumber], f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency],
-			f[app.FieldDepartment], f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], now, now)
-		if err != nil {
-			return fmt.Errorf("line %d: insert %s: %w", p.row.Line, p.row.EmployeeNumber, err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		ids[p.row.EmployeeNumber] = id
-		if _, err := ch.record(id, p.row.EmployeeNumber, diffFields(nil, f)); err != nil {
-			return err
-		}
-	}
-	upd, err := tx.PrepareContext(ctx, `UPDATE employees SET full_name = ?, email = ?, agency = ?, department = ?, title = ?,
-		hire_date = ?, roles = ?, bargaining_unit = ?, active = 1, updated_at = ? WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("prepare update: %w", err)
-	}
-	defer upd.Close()
-	for _, p := range updates {
-		f := p.fields
-		if _, err := upd.ExecContext(ctx, f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency], f[app.FieldDepartment],
-			f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], now, p.st.id); err != nil {
-			return fmt.Errorf("line %d: update %s: %w", p.row.Line, p.row.EmployeeNumber, err)
-		}
-		if _, err := ch.record(p.st.id, p.st.number(), diffFields(p.st.f, f)); err != nil {
-			return err
-		}
-	}
-	mgr, err := tx.PrepareContext(ctx, `UPDATE employees SET manager_id = ? WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("prepare manager update: %w", err)
-	}
-	defer mgr.Close()
-	for _, set := range [][]*planned{inserts, updates} {
-		for _, p := range set {
-			r := p.row
-			if p.st != nil && p.st.f[app.FieldManager] == r.ManagerNumber {
-				continue
-			}
-			var m any
-			if r.ManagerNumber != "" {
-				m = ids[r.ManagerNumber]
-			}
-			if _, err := mgr.ExecContext(ctx, m, ids[r.EmployeeNumber]); err != nil {
-				return fmt.Errorf("line %d: set manager of %s: %w", r.Line, r.EmployeeNumber, err)
-			}
-		}
-	}
-	for _, st := range deactivate {
-		if _, err := tx.ExecContext(ctx, `UPDATE employees SET active = 0, updated_at = ? WHERE id = ?`, now, st.id); err != nil {
-			return fmt.Errorf("deactivate: %w", err)
-		}
-		if _, err := ch.record(st.id, st.number(), []app.FieldChange{{Field: app.FieldActive, Old: "true", New: "false"}}); err != nil {
-			return err
-		}
-	}
-	return syncAssignments(ctx, tx, "1 = 1", "1 = 1")
 }
 
 // SaveUpload keeps a previewed file until it is applied; uploads older than a
@@ -482,7 +435,7 @@ func (s *RosterService) FindUpload(ctx context.Context, id int64) (*app.RosterUp
 
 // MarkUploadApplied records that an upload was imported, so a second press does nothing.
 func (s *RosterService) MarkUploadApplied(ctx context.Context, id int64) error {
-	if _, err := s.db.write.ExecContext(ctx, `UPDATE roster_uploads SET applied_at = ? WHERE id = ?`, formatTime(s.db.Now()), id); err != nil {
+	if _, err := s.db.execWrite(ctx, `UPDATE roster_uploads SET applied_at = ? WHERE id = ?`, formatTime(s.db.Now()), id); err != nil {
 		return fmt.Errorf("mark upload applied: %w", err)
 	}
 	return nil

@@ -294,7 +294,7 @@ func (s *SessionService) SweepExpired(ctx context.Context, batch int) (int, erro
 
 // DeleteSession ends a session on the server.
 func (s *SessionService) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashToken(id)); err != nil {
+	if _, err := s.db.execWrite(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashToken(id)); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
