@@ -250,8 +250,8 @@ func fileSize(t *testing.T, path string) int64 {
 	return st.Size()
 }
 
-// waitFor polls cond until it holds; the deadline is only a fail-safe.
-func waitFor(t *testing.T, what string, deadline time.Duration, cond func() bool) {
+// waitUpTo polls cond until it holds; the deadline is only a fail-safe.
+func waitUpTo(t *testing.T, what string, deadline time.Duration, cond func() bool) {
 	t.Helper()
 	end := time.Now().Add(deadline)
 	for !cond() {
@@ -298,8 +298,8 @@ func TestTheWALShrinksWhenThePortalIsIdle(t *testing.T) {
 		t.Fatalf("import: %v\n%s", err, out.String())
 	}
 	after := fileSize(t, wal)
-	waitFor(t, "the WAL to come under its limit", time.Minute, func() bool { return fileSize(t, wal) <= walLimit })
-	waitFor(t, "the WAL to be emptied when idle", time.Minute, func() bool { return fileSize(t, wal) == 0 })
+	waitUpTo(t, "the WAL to come under its limit", time.Minute, func() bool { return fileSize(t, wal) <= walLimit })
+	waitUpTo(t, "the WAL to be emptied when idle", time.Minute, func() bool { return fileSize(t, wal) == 0 })
 	t.Logf("WAL: %d bytes at most during the burst, %d when it ended, 0 after an idle moment (limit %d); database %d bytes",
 		max(peak.Load(), after), after, walLimit, fileSize(t, tp.DB.Path))
 }
@@ -355,7 +355,7 @@ func TestAFullDiskAnswers503AndRecovers(t *testing.T) {
 	c, e := clients[0], people[0]
 	wal := tp.DB.Path + "-wal"
 	// Once idle the WAL is emptied, so the next commit needs new space.
-	waitFor(t, "the WAL to be emptied when idle", time.Minute, func() bool { return fileSize(t, wal) == 0 })
+	waitUpTo(t, "the WAL to be emptied when idle", time.Minute, func() bool { return fileSize(t, wal) == 0 })
 	filler := filepath.Join(dir, "filler")
 	fill(t, filler)
 	sign := func() response {
