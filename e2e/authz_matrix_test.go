@@ -484,6 +484,10 @@ var azTable = map[string]azExpect{
 	"GET /hr/people":             {allow: azSetHR, ok: []int{200}},
 	"GET /hr/people/:id": {allow: azSetHR, ok: []int{200},
 		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/people/" + itoa(e.emp[azEmployee].ID)} }},
+	"POST /hr/people/:id/reachable": {allow: azSetHR, ok: []int{303}, note: "Zoë's address is not marked unreachable: a flash, nothing changed",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.emp[azEmployee].ID) + "/reachable"}
+		}},
 	"GET /hr/export.csv":  {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
 	"GET /hr/export.xlsx": {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
 	"GET /hr/roster":      {allow: azSetHR, ok: []int{200}},

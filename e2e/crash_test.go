@@ -32,10 +32,7 @@ func TestSignaturesSurviveSIGKILL(t *testing.T) {
 		t.Skip("builds and kills a server process")
 	}
 	rounds, signers := envNumber("PORTAL_CRASH_ROUNDS", 2), envNumber("PORTAL_CRASH_SIGNERS", 150)
-	bin := filepath.Join(t.TempDir(), "portal")
-	if out, err := exec.Command("go", "build", "-o", bin, "portal").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := portalBinary(t)
 	for _, mode := range []string{"NORMAL", "FULL"} {
 		t.Run("synchronous="+mode, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "crash.db")

@@ -226,3 +226,56 @@ func (tp *testPortal) outboxTo(t testing.TB, addr string) []*app.Message {
 	}
 	return out
 }
+
+// outboxClaims reads the messages a worker holds leased, by id and
+// address; owner is a LIKE pattern on the lease's owner.
+func (tp *testPortal) outboxClaims(t testing.TB, owner string) map[int64]string {
+	t.Helper()
+	db := readFile(t, tp.DB.Path)
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, lower(to_addr) FROM outbox WHERE status = 'queued' AND locked_at IS NOT NULL
+		AND lease_owner LIKE ?`, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var addr string
+		if err := rows.Scan(&id, &addr); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = addr
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sentPerAddress counts the messages the outbox records as sent, by address
+// in lower case.
+func (tp *testPortal) sentPerAddress(t testing.TB) map[string]int {
+	t.Helper()
+	db := readFile(t, tp.DB.Path)
+	defer db.Close()
+	rows, err := db.Query(`SELECT lower(to_addr), COUNT(*) FROM outbox WHERE status = 'sent' GROUP BY lower(to_addr)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var addr string
+		var n int
+		if err := rows.Scan(&addr, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[addr] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

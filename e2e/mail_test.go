@@ -27,6 +27,19 @@ type mailServer struct {
 	to       []string        // their recipients
 	tempFail map[string]int  // address → how many more 451 answers
 	permFail map[string]bool // address → 550
+	// mailFail, when set, is the answer to every MAIL FROM, such as a
+	// relay's 530 "Authentication required".
+	mailFail *smtp.SMTPError
+	// hold, when set, keeps every DATA waiting, its message read but not
+	// answered, until release; held counts them.
+	hold   chan struct{}
+	accept bool // what release answers: 250 (the message counts as received) or 451
+	held   int
+	// hang, when set, says which messages (raw) are never answered: the
+	// server hangs on their DATA until the test ends; hung counts them.
+	hang   func(raw string) bool
+	hung   int
+	closed chan struct{} // closed when the test ends
 }
 
 func (s *mailServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{s: s}, nil }
@@ -36,7 +49,14 @@ type mailSession struct {
 	to string
 }
 
-func (x *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *mailSession) Mail(string, *smtp.MailOptions) error {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.mailFail != nil {
+		return x.s.mailFail
+	}
+	return nil
+}
 func (x *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
@@ -56,6 +76,25 @@ func (x *mailSession) Data(r io.Reader) error {
 		return err
 	}
 	x.s.mu.Lock()
+	if x.s.hang != nil && x.s.hang(string(b)) {
+		x.s.hung++
+		x.s.mu.Unlock()
+		<-x.s.closed
+		return &smtp.SMTPError{Code: 421, Message: "shutting down"}
+	}
+	if hold := x.s.hold; hold != nil {
+		x.s.held++
+		x.s.mu.Unlock()
+		select {
+		case <-hold:
+		case <-x.s.closed:
+		}
+		x.s.mu.Lock()
+		if !x.s.accept {
+			x.s.mu.Unlock()
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+	}
 	defer x.s.mu.Unlock()
 	x.s.received = append(x.s.received, string(b))
 	x.s.to = append(x.s.to, strings.ToLower(x.to))
@@ -74,14 +113,46 @@ func startMailServer(t *testing.T) *mailServer {
 		t.Fatal(err)
 	}
 	s := &mailServer{tempFail: map[string]int{}, permFail: map[string]bool{}, addr: ln.Addr().String(),
-		ln: &outageListener{Listener: ln, conns: map[net.Conn]bool{}}}
+		ln: &outageListener{Listener: ln, conns: map[net.Conn]bool{}}, closed: make(chan struct{})}
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(s.ln) }()
-	t.Cleanup(func() { srv.Close(); <-done })
+	t.Cleanup(func() { close(s.closed); srv.Close(); <-done })
 	return s
+}
+
+// holdData makes every DATA wait until release.
+func (s *mailServer) holdData() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = make(chan struct{})
+}
+
+// release answers the held DATA — accepted, or refused with a 451 — and
+// stops holding.
+func (s *mailServer) release(accept bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.accept = accept
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+// heldNow returns how many DATA have been held, and hungNow how many hang.
+func (s *mailServer) heldNow() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+func (s *mailServer) hungNow() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hung
 }
 
 // stop takes the server down: connections open now are closed and new

@@ -114,7 +114,8 @@ func startTestPortal(t testing.TB, options ...func(*server.Config)) *testPortal 
 	if err := server.SeedDemo(ctx, p, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	p.Worker.Interval = 50 * time.Millisecond // tests move the clock; the worker should notice quickly
+	p.Worker.Interval = 50 * time.Millisecond   // tests move the clock; the worker should notice quickly
+	p.Worker.FaultPause = 50 * time.Millisecond // and a mail server put right
 	p.Log.Every = 50 * time.Millisecond
 	sctx, cancel := context.WithCancel(ctx)
 	ready, served := make(chan struct{}), make(chan error, 1)

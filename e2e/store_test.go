@@ -20,16 +20,6 @@ import (
 // The store under pressure: a large import by another process while people
 // sign, the WAL after a burst, and a full disk.
 
-// buildPortal builds the portal binary into a temporary folder.
-func buildPortal(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "portal")
-	if out, err := exec.Command("go", "build", "-o", bin, "portal").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // readySigners adds n people to the portal's open cycle who have read the
 // guidance, passed the check and consented, each signed in through their
 // link on a client that holds the sign page's CSRF token.
@@ -100,7 +90,7 @@ func TestWebWritesWaitForALargeImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the portal and imports 100,000 people")
 	}
-	bin := buildPortal(t)
+	bin := portalBinary(t)
 	tp := startTestPortal(t)
 	clients, people := readySigners(t, tp, 200)
 	const rows = 100_000

@@ -59,11 +59,17 @@ type dashboardPage struct {
 	Scope       []string
 	NoCycle     bool
 	Unreachable int
+	// MailFault is the mail server refusing the portal, while it lasts.
+	MailFault *app.MailFault
 }
 
 func (h *Handler) hrDashboard(c *fiber.Ctx) error {
 	pg := dashboardPage{Page: h.page(c, "Completion"), Agency: utils.CopyString(c.Query("agency"))}
 	pg.Nav = "hr"
+	var err error
+	if pg.MailFault, err = h.mailFault(c); err != nil {
+		return err
+	}
 	cycle, cycles, err := h.hrCycle(c)
 	if err != nil {
 		return err
@@ -98,6 +104,15 @@ func (h *Handler) hrDashboard(c *fiber.Ctx) error {
 		pg.Title = pg.Agency
 	}
 	return h.render(c, fiber.StatusOK, "hr_dashboard", pg)
+}
+
+// mailFault returns the mail server's refusal of the portal, or nil.
+func (h *Handler) mailFault(c *fiber.Ctx) (*app.MailFault, error) {
+	f, err := h.Outbox.MailFault(c.UserContext())
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return nil, nil
+	}
+	return f, err
 }
 
 // peopleFilter reads the list and export filters from the query string.
@@ -198,25 +213,36 @@ type personPage struct {
 	HistoryAll  int // roster changes in all; the page shows the newest listCap
 	Addresses   []*app.AddressChange
 	Today       string
+	// Unreachable is set when the mail server refused the person's address.
+	Unreachable *app.UnreachableAddress
+}
+
+// hrPersonParam finds the person named by :id within the HR user's scope.
+func (h *Handler) hrPersonParam(c *fiber.Ctx) (*app.Employee, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return nil, app.Errorf(app.ENOTFOUND, "Person not found.")
+	}
+	e, err := h.Employees.FindEmployeeByID(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := h.hrScope(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(scope) > 0 && !slices.Contains(scope, e.Agency) {
+		return nil, app.Errorf(app.ENOTFOUND, "Person not found.")
+	}
+	return e, nil
 }
 
 // hrPerson answers "did this person sign, and what exactly?".
 func (h *Handler) hrPerson(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return app.Errorf(app.ENOTFOUND, "Person not found.")
-	}
-	e, err := h.Employees.FindEmployeeByID(ctx, id)
+	e, err := h.hrPersonParam(c)
 	if err != nil {
 		return err
-	}
-	scope, err := h.hrScope(c)
-	if err != nil {
-		return err
-	}
-	if len(scope) > 0 && !slices.Contains(scope, e.Agency) {
-		return app.Errorf(app.ENOTFOUND, "Person not found.")
 	}
 	pg := personPage{Page: h.page(c, e.FullName), Person: e, Cycles: map[int64]*app.Cycle{}, Today: h.today()}
 	pg.Nav = "hr"
@@ -255,5 +281,33 @@ func (h *Handler) hrPerson(c *fiber.Ctx) error {
 	if pg.Addresses, err = h.Identity.AddressChanges(ctx, e.ID); err != nil {
 		return err
 	}
+	if pg.Unreachable, err = h.Outbox.Unreachable(ctx, e.Email); app.ErrorCode(err) == app.ENOTFOUND {
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
 	return h.render(c, fiber.StatusOK, "hr_person", pg)
+}
+
+// hrPersonRetryAddress clears the person's "unreachable" mark ("Try this
+// address again"), so that reminders are queued to it again: HR has
+// checked the address, or the mailbox is back.
+func (h *Handler) hrPersonRetryAddress(c *fiber.Ctx) error {
+	e, err := h.hrPersonParam(c)
+	if err != nil {
+		return err
+	}
+	actor := currentUser(c).ID
+	err = h.Outbox.RetryAddress(c.UserContext(), e.Email, &app.AuditEvent{ActorID: &actor, Action: "mail.address_retried",
+		SubjectType: "employee", SubjectID: e.ID, Detail: "e-mail to " + e.Email + " is tried again", IP: c.IP()})
+	switch app.ErrorCode(err) {
+	case "":
+		h.setFlash(c, "Mail to "+e.Email+" will be tried again: reminders are queued to it from the next pass.")
+	case app.ENOTFOUND:
+		h.setFlash(c, e.Email+" is not marked unreachable; nothing changed.")
+	default:
+		return err
+	}
+	return c.Redirect("/hr/people/"+strconv.FormatInt(e.ID, 10), fiber.StatusSeeOther)
 }

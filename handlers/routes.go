@@ -72,6 +72,7 @@ func Routes() []Route {
 		{"GET", "/hr/certificates.zip", HR, (*Handler).hrZip},
 		{"GET", "/hr/people", HR, (*Handler).hrPeople},
 		{"GET", "/hr/people/:id", HR, (*Handler).hrPerson},
+		{"POST", "/hr/people/:id/reachable", HR, (*Handler).hrPersonRetryAddress},
 		{"GET", "/hr/export.csv", HR, (*Handler).exportCSV},
 		{"GET", "/hr/export.xlsx", HR, (*Handler).exportXLSX},
 		{"GET", "/hr/roster", HRAllAgencies, (*Handler).rosterForm},

@@ -52,6 +52,12 @@ type Config struct {
 	// SweepEvery is how often expired sessions and sign-in links are
 	// removed (default 5 minutes; not read from the environment).
 	SweepEvery time.Duration
+	// SMTPTimeout is all the time one message may take (PORTAL_SMTP_TIMEOUT, default 30 s).
+	SMTPTimeout time.Duration
+	// MailLease is how long the mail worker's claim on a message lasts
+	// unless renewed (PORTAL_MAIL_LEASE, default 30 s): a worker that dies
+	// hands its messages over after that long.
+	MailLease time.Duration
 }
 
 func env(name, def string) string {
@@ -192,8 +198,23 @@ func (c *Config) loadMail() error {
 		return fmt.Errorf("PORTAL_SMTP_TLS must be none, starttls or tls, not %q", c.SMTPTLS)
 	}
 	c.MailFrom = env("PORTAL_MAIL_FROM", "Social Media Policy Portal <no-reply@portal.invalid>")
-	c.SMTPConns, err = envInt("PORTAL_SMTP_CONNECTIONS", 2, 1, 16)
+	if c.SMTPConns, err = envInt("PORTAL_SMTP_CONNECTIONS", 2, 1, 16); err != nil {
+		return err
+	}
+	if c.SMTPTimeout, err = envDuration("PORTAL_SMTP_TIMEOUT", "30s", time.Second, 10*time.Minute); err != nil {
+		return err
+	}
+	c.MailLease, err = envDuration("PORTAL_MAIL_LEASE", "30s", time.Second, 10*time.Minute)
 	return err
+}
+
+func envDuration(name, def string, lo, hi time.Duration) (time.Duration, error) {
+	v := env(name, def)
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s must be a duration from %s to %s, such as %s, not %q", name, lo, hi, def, v)
+	}
+	return d, nil
 }
 
 // loadSSO reads the single sign-on header and the proxies trusted to set it.

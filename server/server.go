@@ -358,19 +358,24 @@ func commandSecrets(k *Keys) (*secret.Keys, error) {
 	return secret.New([]byte(hex.EncodeToString(b)))
 }
 
-// newSender returns the SMTP sender when a server is configured, else the
-// development sender (which only logs, and in the demo keeps a mailbox in
-// memory); the development sender is returned either way for its mailbox.
-func newSender(cfg *Config, logger *slog.Logger) (app.Sender, *mail.DevSender) {
-	dev := &mail.DevSender{Logger: logger}
+// newSenders returns the SMTP senders when a server is configured — one
+// for sign-in links, over a connection of its own, and one for everything
+// else — or else the development sender (which only logs, and in the demo
+// keeps a mailbox in memory) for both; the development sender is returned
+// either way for its mailbox.
+func newSenders(cfg *Config, logger *slog.Logger) (main, signIn app.Sender, dev *mail.DevSender) {
+	dev = &mail.DevSender{Logger: logger}
 	if cfg.Demo && cfg.SMTPHost == "" {
 		dev.Keep = 200
 	}
 	if cfg.SMTPHost == "" {
-		return dev, dev
+		return dev, dev, dev
 	}
-	return mail.NewSMTPSender(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
-		Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns}), dev
+	smtp := mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+		TLS: cfg.SMTPTLS, From: cfg.MailFrom, Connections: cfg.SMTPConns, Timeout: cfg.SMTPTimeout}
+	main = mail.NewSMTPSender(smtp)
+	smtp.Connections = 1
+	return main, mail.NewSMTPSender(smtp), dev
 }
 
 func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
@@ -399,10 +404,14 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	if err != nil {
 		return nil, fmt.Errorf("load certificate fonts: %w", err)
 	}
-	sender, dev := newSender(cfg, logger)
+	sender, signInSender, dev := newSenders(cfg, logger)
 	outbox := sqlite.NewOutbox(db)
 	worker := mail.NewWorker(outbox, sender, logger)
 	worker.Concurrency = cfg.SMTPConns
+	worker.SignInSender = signInSender
+	if cfg.MailLease > 0 {
+		worker.Lease = cfg.MailLease
+	}
 	// Certificate copies and reminders wait while people are signing.
 	worker.Busy = func() bool { return db.Signing(200 * time.Millisecond) }
 	md := content.NewRenderer()

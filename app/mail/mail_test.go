@@ -141,12 +141,12 @@ func TestSMTPSenderPermanentFailure(t *testing.T) {
 	srv.reject = 550
 	err := srv.sender(t).Send(context.Background(), &app.Message{ToAddr: "gone@agency.example", Subject: "x", Text: "x"})
 	var se *app.SendError
-	if !errors.As(err, &se) || !se.Permanent {
-		t.Fatalf("err %v: want a permanent SendError", err)
+	if !errors.As(err, &se) || se.Failure != app.SendRecipient || se.Stage != "rcpt" || !strings.HasPrefix(se.Reply, "550 ") {
+		t.Fatalf("err %v: want a 550 to RCPT TO", err)
 	}
 	srv.reject = 451
 	err = srv.sender(t).Send(context.Background(), &app.Message{ToAddr: "busy@agency.example", Subject: "x", Text: "x"})
-	if !errors.As(err, &se) || se.Permanent {
+	if !errors.As(err, &se) || se.Failure != app.SendTemporary {
 		t.Fatalf("err %v: want a temporary SendError", err)
 	}
 }
@@ -159,11 +159,18 @@ type memStore struct {
 	failed map[int64]bool
 }
 
-func (m *memStore) ClaimDue(context.Context, int) ([]*app.Message, error) {
+func (m *memStore) ClaimDue(_ context.Context, c app.Claim) ([]*app.Message, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := m.queued
-	m.queued = nil
+	var out, rest []*app.Message
+	for _, msg := range m.queued {
+		if (msg.Kind == app.MailSignIn) == (c.Lane == app.LaneSignIn) {
+			out = append(out, msg)
+		} else {
+			rest = append(rest, msg)
+		}
+	}
+	m.queued = rest
 	return out, nil
 }
 func (m *memStore) MarkSent(_ context.Context, msg *app.Message) error {
@@ -178,7 +185,15 @@ func (m *memStore) MarkFailed(_ context.Context, id int64, _ string, _ time.Dura
 	m.failed[id] = permanent
 	return nil
 }
-func (m *memStore) ReleaseLocks(context.Context) error { return nil }
+func (m *memStore) MarkUnreachable(_ context.Context, id int64, _ string) error {
+	return m.MarkFailed(context.Background(), id, "", 0, true)
+}
+func (m *memStore) RenewLeases(context.Context, string, time.Time) error   { return nil }
+func (m *memStore) ReleaseExpired(context.Context, time.Time) (int, error) { return 0, nil }
+func (m *memStore) ReleaseOwned(context.Context, string) error             { return nil }
+func (m *memStore) ReleaseMessage(context.Context, int64, string) error    { return nil }
+func (m *memStore) SetFault(context.Context, string, string) error         { return nil }
+func (m *memStore) ClearFault(context.Context) (bool, error)               { return false, nil }
 
 func TestWorkerDeliversAndStops(t *testing.T) {
 	srv := startSMTP(t)

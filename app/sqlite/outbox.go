@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"time"
 
 	"portal/app"
 )
@@ -92,98 +92,60 @@ func (o *Outbox) find(ctx context.Context, tail string, args ...any) ([]*app.Mes
 	return out, rows.Err()
 }
 
-// The outbox's writes go through the group committer: while many people
-// sign, the worker's claims and delivery records share their commits
-// instead of queueing for the writer one commit each.
-
-// ClaimDue locks up to limit messages that are due for delivery and returns them.
-func (o *Outbox) ClaimDue(ctx context.Context, limit int) ([]*app.Message, error) {
-	var out []*app.Message
-	err := o.db.group.do(ctx, func(tx *sql.Tx) error {
-		out = nil
-		now := formatTime(o.db.Now())
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_at = ? WHERE id IN (
-				SELECT id FROM outbox WHERE status = 'queued' AND locked_at IS NULL AND next_attempt_at <= ?
-				ORDER BY next_attempt_at, id LIMIT ?)
-			RETURNING `+messageColumns, now, now, limit)
-		if err != nil {
-			return fmt.Errorf("claim messages: %w", err)
-		}
-		for rows.Next() {
-			m, err := scanMessage(rows)
-			if err != nil {
-				_ = rows.Close() // the scan error is the one to report
-				return fmt.Errorf("scan message: %w", err)
-			}
-			out = append(out, m)
-		}
-		return rows.Close()
-	})
+// MailFault returns the mail server's refusal of the portal while it lasts.
+func (o *Outbox) MailFault(ctx context.Context) (*app.MailFault, error) {
+	var f app.MailFault
+	var since, last string
+	err := o.db.read.QueryRowContext(ctx, `SELECT since, last_at, stage, reply FROM mail_fault WHERE id = 1`).
+		Scan(&since, &last, &f.Stage, &f.Reply)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "Mail is going out.")
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("find mail fault: %w", err)
 	}
-	return out, nil
+	f.Since, f.Last = parseTime(since), parseTime(last)
+	return &f, nil
 }
 
-// MarkSent records a delivered message with what was sent — except a
-// sign-in message, whose text holds the link: it keeps its subject only,
-// and its sealed link is dropped.
-func (o *Outbox) MarkSent(ctx context.Context, m *app.Message) error {
-	text, html := m.Text, m.HTML
-	if m.Kind == app.MailSignIn {
-		text, html = "", ""
+// Unreachable returns when and why the mail server refused addr.
+func (o *Outbox) Unreachable(ctx context.Context, addr string) (*app.UnreachableAddress, error) {
+	var u app.UnreachableAddress
+	var at string
+	err := o.db.read.QueryRowContext(ctx, `SELECT email, at, reason FROM unreachable WHERE email = ?`, addr).Scan(&u.Email, &at, &u.Reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "The address is not marked unreachable.")
 	}
-	return o.db.group.do(ctx, func(tx *sql.Tx) error {
-		now := formatTime(o.db.Now())
-		_, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'sent', sent_at = ?, locked_at = NULL, attempts = attempts + 1,
-			subject = ?, text_body = ?, html_body = ?, sealed = NULL WHERE id = ?`, now, m.Subject, text, html, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find unreachable address: %w", err)
+	}
+	u.At = parseTime(at)
+	return &u, nil
+}
+
+// RetryAddress clears addr's unreachable mark, so that reminders are queued
+// to it again, and records e with it.
+func (o *Outbox) RetryAddress(ctx context.Context, addr string, e *app.AuditEvent) error {
+	tx, err := o.db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM unreachable WHERE email = ?`, addr)
+	if err != nil {
+		return fmt.Errorf("clear unreachable address: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		if err != nil {
-			return fmt.Errorf("mark message sent: %w", err)
+			return err
 		}
-		return nil
-	})
-}
-
-// MarkFailed records a failed attempt: the message is retried after backoff,
-// or, when permanent is true, given up and its address marked unreachable.
-func (o *Outbox) MarkFailed(ctx context.Context, id int64, reason string, backoff time.Duration, permanent bool) error {
-	if len(reason) > 500 {
-		reason = reason[:500]
+		return app.Errorf(app.ENOTFOUND, "The address is not marked unreachable.")
 	}
-	status := "queued"
-	if permanent {
-		status = "failed"
+	if e.At.IsZero() {
+		e.At = o.db.Now().UTC()
 	}
-	return o.db.group.do(ctx, func(tx *sql.Tx) error {
-		next := formatTime(o.db.Now().Add(backoff))
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-			locked_at = NULL, last_error = ? WHERE id = ?`, status, next, reason, id); err != nil {
-			return fmt.Errorf("mark message failed: %w", err)
-		}
-		if permanent {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO unreachable (email, at, reason) SELECT to_addr, ?, ? FROM outbox WHERE id = ?
-				ON CONFLICT (email) DO UPDATE SET at = excluded.at, reason = excluded.reason`, formatTime(o.db.Now()), reason, id); err != nil {
-				return fmt.Errorf("mark address unreachable: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// MarkSkipped records a message that is no longer needed (its person signed meanwhile).
-func (o *Outbox) MarkSkipped(ctx context.Context, id int64, reason string) error {
-	return o.db.group.do(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'skipped', locked_at = NULL, last_error = ? WHERE id = ?`, reason, id); err != nil {
-			return fmt.Errorf("mark message skipped: %w", err)
-		}
-		return nil
-	})
-}
-
-// ReleaseLocks clears claims left by a worker that stopped mid-delivery.
-func (o *Outbox) ReleaseLocks(ctx context.Context) error {
-	if _, err := o.db.execWrite(ctx, `UPDATE outbox SET locked_at = NULL WHERE locked_at IS NOT NULL AND status = 'queued'`); err != nil {
-		return fmt.Errorf("release outbox locks: %w", err)
+	if err := o.db.appendAudit(ctx, tx, e); err != nil {
+		return err
 	}
-	return nil
+	return tx.Commit()
 }

@@ -389,13 +389,13 @@ func TestUpgradeFromBeforeTheEvidenceLog(t *testing.T) {
 		if n := count(t, `SELECT COUNT(*) FROM roster_changes`) + count(t, `SELECT COUNT(*) FROM cycle_versions`); n != len(people)+1 {
 			t.Fatalf("%d roster and cycle version changes", n)
 		}
-		// Every migration once: the file's own and those after it.
-		files, err := fs.Glob(migrationFS, "migrations/*.sql")
+		// Every migration once, however many later issues add.
+		all, err := fs.Glob(migrationFS, "migrations/*.sql")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, `SELECT COUNT(*) FROM schema_migrations`); n != len(files) {
-			t.Fatalf("%d migrations recorded, want %d", n, len(files))
+		if n := count(t, `SELECT COUNT(*) FROM schema_migrations`); n != len(all) {
+			t.Fatalf("%d migrations recorded of %d", n, len(all))
 		}
 		e := &app.AuditEvent{At: time.Now().UTC(), Action: "test.after_upgrade", SubjectType: "cycle", SubjectID: 1}
 		if err := NewAuditService(db).RecordEvent(ctx, e); err != nil {
