@@ -25,6 +25,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Field names the form field the message is about ("" for the form as
+	// a whole), so a page can link to it and show the message beside it.
+	Field string
 }
 
 // Error implements the error interface.
@@ -35,6 +38,11 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID *Error about one form field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Field: field}
 }
 
 // ErrorCode returns the code of err if it is (or wraps) an *Error, and

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,24 +68,25 @@ func GradeQuiz(v *PolicyVersion, e *Employee, answers map[string]string, passMar
 	return a, nil
 }
 
-// Validate checks what the signer typed against the roster name.
+// Validate checks what the signer typed against the roster name. It reports
+// every problem at once (errors.Join of field errors), each naming its field.
 func (r *SignRequest) Validate(e *Employee) error {
-	if strings.TrimSpace(r.TypedName) == "" {
-		return Errorf(EINVALID, "Type your full name to sign.")
-	}
-	if !NamesMatch(r.TypedName, e.FullName) {
-		return Errorf(EINVALID, "The name you typed does not match the name on the roster (%s). Type it as shown.", e.FullName)
-	}
-	if !r.Intent {
-		return Errorf(EINVALID, "Tick the box to confirm that you intend to sign.")
-	}
-	if utf8.RuneCountInString(r.Comment) > MaxCommentLength {
-		return Errorf(EINVALID, "The comment is too long: at most %d characters.", MaxCommentLength)
-	}
 	if !utf8.ValidString(r.TypedName) || !utf8.ValidString(r.Comment) {
 		return Errorf(EINVALID, "The form contained text that is not valid UTF-8.")
 	}
-	return nil
+	var errs []error
+	if strings.TrimSpace(r.TypedName) == "" {
+		errs = append(errs, Invalid("typed_name", "Type your full name to sign."))
+	} else if !NamesMatch(r.TypedName, e.FullName) {
+		errs = append(errs, Invalid("typed_name", "The name you typed does not match the name on the roster (%s). Type it as shown.", e.FullName))
+	}
+	if !r.Intent {
+		errs = append(errs, Invalid("intent", "Tick the box to confirm that you intend to sign."))
+	}
+	if utf8.RuneCountInString(r.Comment) > MaxCommentLength {
+		errs = append(errs, Invalid("comment", "The comment is too long: at most %d characters.", MaxCommentLength))
+	}
+	return errors.Join(errs...)
 }
 
 // Progress is where an employee stands in the current cycle.

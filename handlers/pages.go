@@ -19,6 +19,7 @@ type Page struct {
 	Nav       string // which main navigation entry is current
 	DevMail   bool   // show the development mailbox link
 	RequestID string
+	Errors    FormErrors // the form's problems: "Error: " in the title, the summary, beside each field
 }
 
 // navState is what the main navigation shows and which entry is current,

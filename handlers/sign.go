@@ -16,7 +16,6 @@ type signPage struct {
 	Consent     *app.Consent
 	ConsentBody template.HTML
 	Form        signForm
-	Error       string
 }
 
 type signForm struct {
@@ -91,7 +90,7 @@ func (h *Handler) signConsent(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		pg.Error = "Tick the box to agree to use electronic records, or ask HR for a paper form."
+		pg.Errors = formError("consent", "Tick the box to agree to use electronic records, or ask HR for a paper form.")
 		return h.render(c, fiber.StatusUnprocessableEntity, "sign_consent", pg)
 	}
 	if p.Consented != nil && p.Consented.SHA256 == h.Consent.SHA256 {
@@ -122,7 +121,7 @@ func (h *Handler) signValidate(c *fiber.Ctx, p *app.Progress, f signForm) (bool,
 		if perr != nil {
 			return false, perr
 		}
-		pg.Form, pg.Error = f, app.ErrorMessage(err)
+		pg.Form, pg.Errors = f, formErrors(err)
 		return false, h.render(c, fiber.StatusUnprocessableEntity, "sign", pg)
 	}
 	return true, nil
