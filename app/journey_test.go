@@ -80,7 +80,7 @@ func TestSignRequestValidate(t *testing.T) {
 	}
 	for name, r := range map[string]SignRequest{
 		"empty name":       {TypedName: " ", Intent: true},
-		"other name":       {TypedName: "Zoe Cote", Intent: true},
+		"other name":       {TypedName: "Zoe Cate", Intent: true},
 		"no intent":        {TypedName: "Zoë Côté"},
 		"comment too long": {TypedName: "Zoë Côté", Intent: true, Comment: string(make([]rune, MaxCommentLength+1))},
 		"invalid UTF-8":    {TypedName: "Zoë Côté", Intent: true, Comment: "\xff"},
