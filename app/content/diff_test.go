@@ -36,8 +36,8 @@ func ops(lines []content.DiffLine) []string {
 }
 
 func TestDiffMaterialVersion(t *testing.T) {
-	old, next := loadShipped(t), loadTestdata(t, "2026.2")
-	if next.Code != "2026.2" || next.Kind != app.KindMaterial || next.Intent != old.Intent {
+	old, next := loadShipped(t), loadTestdata(t, "2099.1")
+	if next.Code != "2099.1" || next.Kind != app.KindMaterial || next.Intent != old.Intent {
 		t.Fatalf("fixture: code %s kind %s, intent changed %v", next.Code, next.Kind, next.Intent != old.Intent)
 	}
 	changes := content.Diff(old, next)
