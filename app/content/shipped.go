@@ -47,7 +47,9 @@ func LoadShipped(fsys fs.FS, dir string) ([]*app.PolicyVersion, error) {
 // "2026.10" by their parts, numerically where both parts are numbers, so
 // 2026.10 comes after 2026.9; a code that is a prefix of another comes first.
 func CompareCodes(a, b string) int {
-	split := func(s string) []string { return strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' }) }
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' })
+	}
 	pa, pb := split(a), split(b)
 	for i := 0; i < len(pa) && i < len(pb); i++ {
 		na, ea := strconv.Atoi(pa[i])
