@@ -100,7 +100,7 @@ const (
 
 // TestHRJourneyInBrowser walks Hannah Roy (1002, HR) through the HR pages,
 // then Adam Ouellette (1003, admin) limiting Chloé Thériault (1010, HR) to
-// one agency, and Siobhán O'Brien (1008), who signed 2026.1, reading what
+// one agency, and Siobhán O'Brien (1008), who signed 2026.2, reading what
 // changed in 2099.1.
 func TestHRJourneyInBrowser(t *testing.T) {
 	b := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
@@ -218,7 +218,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 	journeyStep(t, "a policy version is uploaded as a ZIP and shows its diff", func(t *testing.T) {
 		b.press(t, `nav.subnav a[href="/hr/versions"]`)
 		b.wantPath(t, "/hr/versions")
-		b.wantText(t, "versions", "Policy versions", "2026.1", "Publish a new version")
+		b.wantText(t, "versions", "Policy versions", "2026.1", "2026.2", "Publish a new version")
 		b.axe(t, "policy versions")
 		if st := b.upload(t, "#bundle", writeTemp(t, "junk.zip", []byte("not a zip"))); st != 422 {
 			b.fatalf(t, "a file that is not a ZIP: status %d, want 422", st)
@@ -230,7 +230,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		}
 		b.wantUnder(t, "/hr/versions/")
 		b.wantFlash(t, "version published", "Version 2099.1 (material) is published.")
-		b.wantText(t, "version page", "2099.1", "material", "Changes since 2026.1", "Added:")
+		b.wantText(t, "version page", "2099.1", "material", "Changes since 2026.2", "Added:")
 		if n := evalJS[int](t, b, `document.querySelectorAll("main section.change").length`); n == 0 {
 			b.fatalf(t, "the version page shows no changed section")
 		}
@@ -426,19 +426,19 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		b.axe(t, "cycles after moving to 2099.1")
 	})
 
-	journeyStep(t, "an employee who signed 2026.1 sees what changed", func(t *testing.T) {
+	journeyStep(t, "an employee who signed 2026.2 sees what changed", func(t *testing.T) {
 		e := b.incognito(t)
 		e.open(t, tp.signInLink(t, "1008"))
 		e.confirmSignIn(t, "Siobhán O'Brien")
 		e.press(t, `header nav a[href="/guidance"]`)
 		e.wantPath(t, "/guidance")
 		e.axe(t, "guidance index after a material change")
-		e.wantText(t, "guidance index", "You last signed version 2026.1.", "See what changed since then")
+		e.wantText(t, "guidance index", "You last signed version 2026.2.", "See what changed since then")
 		if st := e.press(t, `main a[href="/guidance/changes"]`); st != 200 {
 			e.fatalf(t, "changes: status %d", st)
 		}
 		e.wantPath(t, "/guidance/changes")
-		e.wantText(t, "changes", "What changed since you last signed", "You last signed", "2026.1", "2099.1", "Added:")
+		e.wantText(t, "changes", "What changed since you last signed", "You last signed", "2026.2", "2099.1", "Added:")
 		e.axe(t, "what changed since you last signed")
 	})
 }

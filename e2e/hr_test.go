@@ -93,7 +93,7 @@ func TestCyclesAndVersions(t *testing.T) {
 		}
 		material = versionLinkRE.FindStringSubmatch(r.Location)[1]
 		page := c.get(r.Location)
-		mustContain(t, page.Body, "2099.1", "material", "Changes since 2026.1", "Added:")
+		mustContain(t, page.Body, "2099.1", "material", "Changes since 2026.2", "Added:")
 		if r := c.upload("/hr/versions", "bundle", "2099.1.zip", bundle, nil); r.Status != 409 {
 			t.Fatalf("second publish: status %d", r.Status)
 		}
@@ -115,12 +115,12 @@ func TestCyclesAndVersions(t *testing.T) {
 		if tp.count(t, `SELECT COUNT(*) FROM acknowledgments`) == 0 {
 			t.Fatal("earlier acknowledgments were lost")
 		}
-		// 1008 signed 2026.1: now superseded, and shown what changed.
+		// 1008 signed 2026.2: now superseded, and shown what changed.
 		e := newClient(t, tp.BaseURL)
 		e.signIn(tp.signInLink(t, "1008"))
 		mustContain(t, e.get("/").Body, "Overdue", "0 of 8 sections read")
 		mustContain(t, e.get("/guidance").Body, "See what changed")
-		mustContain(t, e.get("/guidance/changes").Body, "You last signed", "2026.1", "Added:")
+		mustContain(t, e.get("/guidance/changes").Body, "You last signed", "2026.2", "Added:")
 		if r := newClient(t, tp.BaseURL).get("/verify/" + tp.codeOf(t, tp.employee(t, "1008").ID)); !strings.Contains(r.Body, "Superseded") {
 			t.Fatal("the old certificate is not shown as superseded")
 		}
