@@ -18,8 +18,9 @@ var poolExempt = map[string]bool{"2026.1": true}
 
 // cueWords are words that tend to mark an option as right or wrong whatever
 // its meaning: reasons and hedges ("because", "may") make an option sound
-// careful, absolutes ("never", "only") make it sound extreme.
-var cueWords = []string{"because", "since", "though", "although", "unless", "only if", "if", "may", "might",
+// careful, absolutes ("never", "only") make it sound extreme, and a
+// reason tacked on ("so", "as") makes an option sound worked out.
+var cueWords = []string{"so", "as", "but", "because", "since", "though", "although", "unless", "only if", "if", "may", "might",
 	"should", "generally", "usually", "as long as", "so that", "provided that", "except", "never", "always", "only", "all", "any"}
 
 // Thresholds of the pool rules.

