@@ -163,6 +163,29 @@ func checkPool(t *testing.T, v *app.PolicyVersion) {
 		}
 	})
 
+	t.Run("the right option is never the odd one out", func(t *testing.T) {
+		// Three wrong options opening alike ("Post it…", "Post it…",
+		// "Post it…") around one that does not ("Not post it…") point at
+		// the right one without reading it.
+		first := func(s string) string {
+			w, _, _ := strings.Cut(strings.ToLower(s), " ")
+			return strings.Trim(w, ".,:;!?\"")
+		}
+		for _, q := range v.Questions {
+			right, wrong := rightAndWrong(q)
+			if len(wrong) < 3 {
+				continue
+			}
+			alike := true
+			for _, w := range wrong[1:] {
+				alike = alike && first(w) == first(wrong[0])
+			}
+			if alike && first(right) != first(wrong[0]) {
+				t.Errorf("%s: every wrong option starts with %q and the right one does not", q.ID, first(wrong[0]))
+			}
+		}
+	})
+
 	t.Run("right answers are spread over the letters", func(t *testing.T) {
 		per := map[string]int{}
 		for _, q := range v.Questions {

