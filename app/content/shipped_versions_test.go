@@ -1,9 +1,11 @@
 package content_test
 
 import (
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"portal/app"
 	"portal/app/content"
@@ -138,4 +140,58 @@ func TestVersion2026_2Wording(t *testing.T) {
 			t.Error("no posters-only module speaking-for-your-agency")
 		}
 	})
+}
+
+// TestLoadShippedRefusesAMisnamedFolder: the folder name is the code the
+// portal is configured with (PORTAL_POLICY_VERSION), so a folder whose
+// policy.md says another code is refused rather than published under it.
+func TestLoadShippedRefusesAMisnamedFolder(t *testing.T) {
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(data.FS, "policies/2026.2", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(data.FS, p)
+		fsys[strings.Replace(p, "policies/2026.2", "policies/2030.1", 1)] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := content.LoadShipped(fsys, "policies"); err == nil || !strings.Contains(err.Error(), "says code 2026.2") {
+		t.Fatalf("LoadShipped: %d versions, error %v; want the misnamed folder refused", len(vs), err)
+	}
+}
+
+// TestEveryShippedVersionRenders renders every body of every shipped
+// version, and checks that only posters get the posters' modules.
+func TestEveryShippedVersionRenders(t *testing.T) {
+	vs, err := content.LoadShipped(data.FS, "policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := content.NewRenderer()
+	for _, v := range vs {
+		bodies := []string{v.PolicyText, v.Changes}
+		for _, m := range v.Modules {
+			bodies = append(bodies, m.Body)
+		}
+		for _, q := range v.Questions {
+			bodies = append(bodies, q.Prompt)
+		}
+		for _, b := range bodies {
+			if html, err := r.Markdown(b); err != nil || html == "" {
+				t.Errorf("%s: Markdown gave %q, %v", v.Code, html, err)
+			}
+		}
+		employee, poster := &app.Employee{}, &app.Employee{Roles: []app.Role{app.RolePoster}}
+		for _, m := range v.ModulesFor(employee) {
+			if m.Audience != app.AudienceAll {
+				t.Errorf("%s: an employee who does not post gets %s", v.Code, m.Slug)
+			}
+		}
+		if len(v.ModulesFor(poster)) != len(v.Modules) {
+			t.Errorf("%s: a poster gets %d of %d modules", v.Code, len(v.ModulesFor(poster)), len(v.Modules))
+		}
+	}
 }
