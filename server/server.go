@@ -214,7 +214,7 @@ type Portal struct {
 	Worker    *mail.Worker
 	Log       *evidence.Log   // nil without the log key
 	DevMail   *mail.DevSender // the development mailbox's sender, when mail is not sent
-	Version   *app.PolicyVersion // the shipped version cfg.PolicyVersion names: the demo cycle's
+	Version   *app.PolicyVersion
 	Reminders *sqlite.ReminderService
 	Sessions  *sqlite.SessionService
 	Config    *Config
