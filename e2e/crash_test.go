@@ -107,7 +107,7 @@ func signerName(id int64) string { return fmt.Sprintf("Crash Signer K%d", id-1) 
 func prepareSigners(t *testing.T, dbPath string, n int) []int64 {
 	t.Helper()
 	cfg := &server.Config{DB: dbPath, BaseURL: "http://127.0.0.1", TimeZone: time.UTC, PassMark: 80, Synchronous: "NORMAL",
-		PolicyVersion: "2026.1", SMTPTLS: "none", SMTPConns: 1, Schedule: app.DefaultSchedule,
+		PolicyVersion: "2026.2", SMTPTLS: "none", SMTPConns: 1, Schedule: app.DefaultSchedule,
 		LogKeyFile: testLogKey(t, filepath.Dir(dbPath)), Secret: testSecret}
 	k := mustKeys(t, cfg)
 	db, err := server.OpenDB(cfg, k)

@@ -100,8 +100,8 @@ const (
 
 // TestHRJourneyInBrowser walks Hannah Roy (1002, HR) through the HR pages,
 // then Adam Ouellette (1003, admin) limiting Chloé Thériault (1010, HR) to
-// one agency, and Siobhán O'Brien (1008), who signed 2026.1, reading what
-// changed in 2026.2.
+// one agency, and Siobhán O'Brien (1008), who signed 2026.2, reading what
+// changed in 2099.1.
 func TestHRJourneyInBrowser(t *testing.T) {
 	b := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
 	tp := startTestPortal(t)
@@ -218,23 +218,23 @@ func TestHRJourneyInBrowser(t *testing.T) {
 	journeyStep(t, "a policy version is uploaded as a ZIP and shows its diff", func(t *testing.T) {
 		b.press(t, `nav.subnav a[href="/hr/versions"]`)
 		b.wantPath(t, "/hr/versions")
-		b.wantText(t, "versions", "Policy versions", "2026.1", "Publish a new version")
+		b.wantText(t, "versions", "Policy versions", "2026.1", "2026.2", "Publish a new version")
 		b.axe(t, "policy versions")
 		if st := b.upload(t, "#bundle", writeTemp(t, "junk.zip", []byte("not a zip"))); st != 422 {
 			b.fatalf(t, "a file that is not a ZIP: status %d, want 422", st)
 		}
 		b.wantErrorSummary(t, "junk bundle")
 		b.axe(t, "policy versions with an error (422)")
-		if st := b.upload(t, "#bundle", writeTemp(t, "2026.2.zip", zipDir(t, "../app/content/testdata/2026.2"))); st != 200 {
+		if st := b.upload(t, "#bundle", writeTemp(t, "2099.1.zip", zipDir(t, "../app/content/testdata/2099.1"))); st != 200 {
 			b.fatalf(t, "publish: status %d", st)
 		}
 		b.wantUnder(t, "/hr/versions/")
-		b.wantFlash(t, "version published", "Version 2026.2 (material) is published.")
-		b.wantText(t, "version page", "2026.2", "material", "Changes since 2026.1", "Added:")
+		b.wantFlash(t, "version published", "Version 2099.1 (material) is published.")
+		b.wantText(t, "version page", "2099.1", "material", "Changes since 2026.2", "Added:")
 		if n := evalJS[int](t, b, `document.querySelectorAll("main section.change").length`); n == 0 {
 			b.fatalf(t, "the version page shows no changed section")
 		}
-		b.axe(t, "policy version 2026.2 with its diff")
+		b.axe(t, "policy version 2099.1 with its diff")
 	})
 
 	journeyStep(t, "the audit log checks every evidence record", func(t *testing.T) {
@@ -413,32 +413,32 @@ func TestHRJourneyInBrowser(t *testing.T) {
 	journeyStep(t, "HR moves the open cycle to the material version", func(t *testing.T) {
 		b.open(t, tp.BaseURL+"/hr/cycles")
 		sel := "#version-" + strconv.Itoa(demoCycle)
-		v := evalJS[string](t, b, `([...document.querySelectorAll(`+jsString(sel+" option")+`)].find(o => o.textContent.startsWith("2026.2 ")) || {}).value || ""`)
+		v := evalJS[string](t, b, `([...document.querySelectorAll(`+jsString(sel+" option")+`)].find(o => o.textContent.startsWith("2099.1 ")) || {}).value || ""`)
 		if v == "" {
-			b.fatalf(t, "the open cycle has no 2026.2 option")
+			b.fatalf(t, "the open cycle has no 2099.1 option")
 		}
-		b.do(t, "pick 2026.2", chromedp.SetValue(chromedp.CSS(sel), v))
+		b.do(t, "pick 2099.1", chromedp.SetValue(chromedp.CSS(sel), v))
 		if st := b.press(t, `main form[action="/hr/cycles/`+strconv.Itoa(demoCycle)+`/version"] button[type=submit]`); st != 200 {
 			b.fatalf(t, "use this version: status %d", st)
 		}
 		b.wantFlash(t, "cycle moved", "The cycle now asks for the new version.")
-		b.wantText(t, "cycles", "2026.2 (material)")
-		b.axe(t, "cycles after moving to 2026.2")
+		b.wantText(t, "cycles", "2099.1 (material)")
+		b.axe(t, "cycles after moving to 2099.1")
 	})
 
-	journeyStep(t, "an employee who signed 2026.1 sees what changed", func(t *testing.T) {
+	journeyStep(t, "an employee who signed 2026.2 sees what changed", func(t *testing.T) {
 		e := b.incognito(t)
 		e.open(t, tp.signInLink(t, "1008"))
 		e.confirmSignIn(t, "Siobhán O'Brien")
 		e.press(t, `header nav a[href="/guidance"]`)
 		e.wantPath(t, "/guidance")
 		e.axe(t, "guidance index after a material change")
-		e.wantText(t, "guidance index", "You last signed version 2026.1.", "See what changed since then")
+		e.wantText(t, "guidance index", "You last signed version 2026.2.", "See what changed since then")
 		if st := e.press(t, `main a[href="/guidance/changes"]`); st != 200 {
 			e.fatalf(t, "changes: status %d", st)
 		}
 		e.wantPath(t, "/guidance/changes")
-		e.wantText(t, "changes", "What changed since you last signed", "You last signed", "2026.1", "2026.2", "Added:")
+		e.wantText(t, "changes", "What changed since you last signed", "You last signed", "2026.2", "2099.1", "Added:")
 		e.axe(t, "what changed since you last signed")
 	})
 }

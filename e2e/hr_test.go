@@ -86,15 +86,15 @@ func TestCyclesAndVersions(t *testing.T) {
 	var material string
 	t.Run("a material version is published once and is immutable", func(t *testing.T) {
 		c.get("/hr/versions")
-		bundle := zipDir(t, "../app/content/testdata/2026.2")
-		r := c.upload("/hr/versions", "bundle", "2026.2.zip", bundle, nil)
+		bundle := zipDir(t, "../app/content/testdata/2099.1")
+		r := c.upload("/hr/versions", "bundle", "2099.1.zip", bundle, nil)
 		if r.Status != 303 || !versionLinkRE.MatchString(r.Location) {
 			t.Fatalf("publish: status %d location %q", r.Status, r.Location)
 		}
 		material = versionLinkRE.FindStringSubmatch(r.Location)[1]
 		page := c.get(r.Location)
-		mustContain(t, page.Body, "2026.2", "material", "Changes since 2026.1", "Added:")
-		if r := c.upload("/hr/versions", "bundle", "2026.2.zip", bundle, nil); r.Status != 409 {
+		mustContain(t, page.Body, "2099.1", "material", "Changes since 2026.2", "Added:")
+		if r := c.upload("/hr/versions", "bundle", "2099.1.zip", bundle, nil); r.Status != 409 {
 			t.Fatalf("second publish: status %d", r.Status)
 		}
 		if r := c.upload("/hr/versions", "bundle", "junk.zip", []byte("not a zip"), nil); r.Status != 422 {
@@ -115,31 +115,31 @@ func TestCyclesAndVersions(t *testing.T) {
 		if tp.count(t, `SELECT COUNT(*) FROM acknowledgments`) == 0 {
 			t.Fatal("earlier acknowledgments were lost")
 		}
-		// 1008 signed 2026.1: now superseded, and shown what changed.
+		// 1008 signed 2026.2: now superseded, and shown what changed.
 		e := newClient(t, tp.BaseURL)
 		e.signIn(tp.signInLink(t, "1008"))
 		mustContain(t, e.get("/").Body, "Overdue", "0 of 8 sections read")
 		mustContain(t, e.get("/guidance").Body, "See what changed")
-		mustContain(t, e.get("/guidance/changes").Body, "You last signed", "2026.1", "Added:")
+		mustContain(t, e.get("/guidance/changes").Body, "You last signed", "2026.2", "Added:")
 		if r := newClient(t, tp.BaseURL).get("/verify/" + tp.codeOf(t, tp.employee(t, "1008").ID)); !strings.Contains(r.Body, "Superseded") {
 			t.Fatal("the old certificate is not shown as superseded")
 		}
 	})
 
 	t.Run("a minor version keeps signatures", func(t *testing.T) {
-		// Sign 2026.2 as 1008, then move the cycle to a minor 2026.2.1.
+		// Sign 2099.1 as 1008, then move the cycle to a minor 2099.1.1.
 		e := newClient(t, tp.BaseURL)
 		e.signIn(tp.signInLink(t, "1008"))
 		readAll(t, tp, e, "1008")
-		passQuizFor(t, tp, e, "1008", "2026.2")
+		passQuizFor(t, tp, e, "1008", "2099.1")
 		if strings.Contains(e.get("/sign").Body, "Consent") { // consent is once per cycle
 			consent(t, e)
 		}
 		e.get("/sign")
 		if r := e.post("/sign", form("typed_name", "Siobhán O'Brien", "intent", "yes")); r.Status != 303 {
-			t.Fatalf("sign 2026.2: %d", r.Status)
+			t.Fatalf("sign 2099.1: %d", r.Status)
 		}
-		minor := minorOf(t, "../app/content/testdata/2026.2")
+		minor := minorOf(t, "../app/content/testdata/2099.1")
 		c.get("/hr/versions")
 		r := c.upload("/hr/versions", "bundle", "minor.zip", minor, nil)
 		if r.Status != 303 {
@@ -216,7 +216,7 @@ func minorOf(t *testing.T, dir string) []byte {
 		}
 		s := string(b)
 		if rel == "policy.md" {
-			s = strings.Replace(s, "code: 2026.2", "code: 2026.2.1", 1)
+			s = strings.Replace(s, "code: 2099.1", "code: 2099.1.1", 1)
 			s = strings.Replace(s, "kind: material", "kind: minor", 1)
 			s += "\nA typo fixed.\n"
 		}

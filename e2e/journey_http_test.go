@@ -52,7 +52,7 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 	c := newClient(t, tp.BaseURL)
 	c.signIn(tp.signInLink(t, "1005"))
 	home := c.get("/")
-	mustContain(t, home.Body, "Zoë Côté", "Overdue", "0 of 9 sections read")
+	mustContain(t, home.Body, "Zoë Côté", "Overdue", "0 of 11 sections read")
 
 	t.Run("signing before passing the knowledge check is refused and records nothing", func(t *testing.T) {
 		r := c.get("/sign")
@@ -253,7 +253,7 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("status %d", r.Status)
 		}
-		mustContain(t, r.Body, "Valid certificate", "Zoë Côté", "2026.1")
+		mustContain(t, r.Body, "Valid certificate", "Zoë Côté", "2026.2")
 		for _, secret := range []string{"1005", emp.Email, "Signed <b>", "127.0.0.1", tp.Version.SHA256} {
 			if strings.Contains(r.Body, secret) {
 				t.Errorf("verify page shows %q", secret)

@@ -83,7 +83,7 @@ func startTestPortal(t testing.TB, options ...func(*server.Config)) *testPortal 
 	dir := t.TempDir()
 	cfg := &server.Config{Host: "127.0.0.1", DB: filepath.Join(dir, "portal.db"),
 		TimeZone: mustLocation(t, "America/New_York"), PassMark: 80, Synchronous: "NORMAL", LogFormat: "json",
-		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.1", Demo: true,
+		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.2", Demo: true,
 		SMTPConns: 1, Schedule: app.DefaultSchedule, Secret: testSecret, LogKeyFile: testLogKey(t, dir),
 		ShutdownGrace: time.Second}
 	for _, o := range options {

@@ -112,7 +112,7 @@ func (c *Config) loadServer() error {
 	}
 	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
 	c.LogFormat = env("PORTAL_LOG_FORMAT", "json")
-	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.1")
+	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.2")
 	c.TrustedProxies, err = envPrefixes("PORTAL_TRUSTED_PROXIES")
 	return err
 }

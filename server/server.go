@@ -380,17 +380,32 @@ func newSenders(cfg *Config, logger *slog.Logger) (main, signIn app.Sender, dev 
 
 func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
 	db.SetLogger(logger) // the checkpointer's errors
-	version, err := content.LoadVersion(data.FS, "policies/"+cfg.PolicyVersion)
+	shipped, err := content.LoadShipped(data.FS, "policies")
 	if err != nil {
-		return nil, fmt.Errorf("load policy version %s: %w", cfg.PolicyVersion, err)
+		return nil, fmt.Errorf("load shipped policy versions: %w", err)
+	}
+	var version *app.PolicyVersion // the one cfg.PolicyVersion names: the demo's
+	for _, v := range shipped {
+		if v.Code == cfg.PolicyVersion {
+			version = v
+		}
+	}
+	if version == nil {
+		return nil, fmt.Errorf("PORTAL_POLICY_VERSION %q: no such shipped policy version", cfg.PolicyVersion)
 	}
 	consent, err := content.LoadConsent(data.FS, "consent/2026-1.md")
 	if err != nil {
 		return nil, fmt.Errorf("load consent notice: %w", err)
 	}
 	policies := sqlite.NewPolicyService(db)
-	if err := policies.PublishVersion(ctx, version); err != nil {
-		return nil, fmt.Errorf("publish shipped policy version: %w", err)
+	// Every shipped version, oldest first: a database made by an older
+	// portal keeps what it has (publishing the same content again is a
+	// no-op) and gains the newer versions, the newest being the default
+	// for new cycles. Existing cycles keep their version; HR moves them.
+	for _, v := range shipped {
+		if err := policies.PublishVersion(ctx, v); err != nil {
+			return nil, fmt.Errorf("publish shipped policy version %s: %w", v.Code, err)
+		}
 	}
 	secrets, err := commandSecrets(k)
 	if err != nil {

@@ -9,7 +9,18 @@ import (
 
 	"portal/app"
 	"portal/app/content"
+	"portal/data"
 )
+
+// loadVersion loads a shipped version folder of data.FS.
+func loadVersion(t *testing.T, dir string) *app.PolicyVersion {
+	t.Helper()
+	v, err := content.LoadVersion(data.FS, dir)
+	if err != nil {
+		t.Fatalf("LoadVersion(%s): %v", dir, err)
+	}
+	return v
+}
 
 func loadTestdata(t *testing.T, dir string) *app.PolicyVersion {
 	t.Helper()
@@ -36,8 +47,9 @@ func ops(lines []content.DiffLine) []string {
 }
 
 func TestDiffMaterialVersion(t *testing.T) {
-	old, next := loadShipped(t), loadTestdata(t, "2026.2")
-	if next.Code != "2026.2" || next.Kind != app.KindMaterial || next.Intent != old.Intent {
+	// The fixture is shipped 2026.2 with two changes.
+	old, next := loadVersion(t, "policies/2026.2"), loadTestdata(t, "2099.1")
+	if next.Code != "2099.1" || next.Kind != app.KindMaterial || next.Intent != old.Intent {
 		t.Fatalf("fixture: code %s kind %s, intent changed %v", next.Code, next.Kind, next.Intent != old.Intent)
 	}
 	changes := content.Diff(old, next)
@@ -63,7 +75,7 @@ func TestDiffMaterialVersion(t *testing.T) {
 		if c.Kind != content.ChangeModule || c.Slug != "confidentiality" || c.Status != content.StatusChanged {
 			t.Fatalf("got %+v", c)
 		}
-		want := []string{"skip:5", "same:If you are not sure, treat it ", "added:The duty does not end when you", "same:## Watch for hidden leaks", "skip:3"}
+		want := []string{"skip:5", "same:If you are not sure whether so", "added:The duty does not end when you", "same:## Watch for hidden leaks", "skip:3"}
 		if got := ops(c.Lines); !slices.Equal(got, want) {
 			t.Errorf("lines\n got %q\nwant %q", got, want)
 		}
