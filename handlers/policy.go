@@ -73,11 +73,18 @@ func (h *Handler) showPolicy(c *fiber.Ctx, v *app.PolicyVersion, yours bool) err
 	if yours {
 		pg.PDF = "/policy.pdf"
 	}
+	pg.Documents = documentLinks(v)
+	return h.render(c, fiber.StatusOK, "policy", pg)
+}
+
+// documentLinks lists v's official documents for a page.
+func documentLinks(v *app.PolicyVersion) []documentLink {
+	var out []documentLink
 	for _, d := range v.Documents {
-		pg.Documents = append(pg.Documents, documentLink{Name: d.Name, Kind: pdf.DocumentKind(d.ContentType), Size: pdf.Size(d.Size),
+		out = append(out, documentLink{Name: d.Name, Kind: pdf.DocumentKind(d.ContentType), Size: pdf.Size(d.Size),
 			SHA256: d.SHA256, URL: policyAddress(v) + "/documents/" + url.PathEscape(d.Name)})
 	}
-	return h.render(c, fiber.StatusOK, "policy", pg)
+	return out
 }
 
 // policyCurrent shows the policy the signed-in person is asked to sign.
