@@ -88,7 +88,7 @@ func checkZip(files []*zip.File) (string, error) {
 		if f.Method != zip.Store && f.Method != zip.Deflate {
 			return "", app.Errorf(app.EINVALID, "The ZIP entry %q uses compression method %d; use Deflate or no compression.", name, f.Method)
 		}
-		if limit := entryLimit(clean); f.UncompressedSize64 > uint64(limit) {
+		if limit := entryLimit(clean); f.UncompressedSize64 > uint64(limit) { // #nosec G115 -- limit is a positive constant
 			return "", app.Errorf(app.EINVALID, "The ZIP entry %q is %d bytes uncompressed; the limit is %s per %s.",
 				name, f.UncompressedSize64, mib(limit), entryKind(clean))
 		}
