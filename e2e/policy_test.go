@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"portal/app"
@@ -297,4 +299,36 @@ func TestPolicyPageInBrowser(t *testing.T) {
 			}
 		})
 	}
+	t.Run("printed", func(t *testing.T) {
+		b.open(t, tp.BaseURL+"/policy/"+docsFixtureCode)
+		b.do(t, "emulate print", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+			return err
+		}))
+		for sel, want := range map[string]string{"header.site": "none", "footer.site": "none", "p.policy-actions": "none", "main": "block"} {
+			if got := evalJS[string](t, b, `getComputedStyle(document.querySelector(`+strconv.Quote(sel)+`)).display`); got != want {
+				t.Errorf("printed, %s has display %q, want %q", sel, got, want)
+			}
+		}
+		if got := evalJS[string](t, b, `getComputedStyle(document.body).color + " on " + getComputedStyle(document.body).backgroundColor`); got != "rgb(0, 0, 0) on rgb(255, 255, 255)" {
+			t.Errorf("printed text is %s, want black on white", got)
+		}
+		if got := evalJS[string](t, b, `getComputedStyle(document.querySelector(".documents a"), "::after").content`); !strings.Contains(got, "/policy/"+docsFixtureCode+"/documents/") {
+			t.Errorf("a printed link does not show its address: ::after is %s", got)
+		}
+		b.do(t, "back to the screen", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+			return err
+		}))
+	})
+	t.Run("HR's page of a version with documents", func(t *testing.T) {
+		hr := b.incognito(t)
+		hr.open(t, tp.signInLink(t, "1002"))
+		hr.confirmSignIn(t, "Hannah Roy")
+		if st := hr.open(t, tp.BaseURL+"/hr/versions/"+itoa(int64(tp.count(t, `SELECT id FROM policy_versions WHERE code = ?`, docsFixtureCode)))); st != 200 {
+			hr.fatalf(t, "version page: status %d", st)
+		}
+		hr.wantText(t, "version page", "Official documents", "official-policy.pdf", "adoption-notice.txt")
+		hr.axe(t, "HR version page with documents")
+	})
 }
