@@ -3,7 +3,10 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
+	"strings"
 	"testing"
 
 	"portal/app"
@@ -78,4 +81,53 @@ func TestPolicyDocuments(t *testing.T) {
 			t.Fatalf("got %v, %v; want an internal error", d, err)
 		}
 	})
+}
+
+// TestDocumentTamperingIsCaught: the log check re-hashes every document's
+// bytes against its version's list, and finds documents removed or added
+// outside the portal.
+func TestDocumentTamperingIsCaught(t *testing.T) {
+	ctx := context.Background()
+	for name, tamper := range map[string]struct {
+		sql    []string
+		reason string
+	}{
+		"changed bytes": {[]string{`DROP TRIGGER policy_documents_immutable_u`,
+			`UPDATE policy_documents SET data = CAST('%PDF-1.4 forged' AS BLOB) WHERE name = 'official-policy.pdf'`}, "no longer matches the SHA-256"},
+		"changed bytes and hash column": {[]string{`DROP TRIGGER policy_documents_immutable_u`,
+			`UPDATE policy_documents SET data = CAST('forged' AS BLOB), size = 6, sha256 = '` + sha256Hex("forged") + `' WHERE name = 'adoption-notice.txt'`}, "no longer matches the SHA-256"},
+		"a removed document": {[]string{`DROP TRIGGER policy_documents_immutable_d`, `DELETE FROM policy_documents WHERE name = 'adoption-notice.txt'`},
+			"listed with the version but missing"},
+		"an added document": {[]string{`INSERT INTO policy_documents (policy_version_id, name, content_type, size, sha256, data)
+			SELECT policy_version_id, 'extra.pdf', content_type, size, sha256, data FROM policy_documents WHERE name = 'official-policy.pdf'`},
+			"not listed with the version"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			v, err := content.LoadVersion(os.DirFS("../content"), "testdata/2026.1-documents")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := NewPolicyService(f.db).PublishVersion(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range tamper.sql {
+				if _, err := f.db.write.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			rep, err := f.db.VerifyLog(ctx, evidence.VerifyOptions{Key: f.db.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Problem == nil || !strings.Contains(rep.Problem.Error(), tamper.reason) {
+				t.Fatalf("problem %v, want a reason with %q", rep.Problem, tamper.reason)
+			}
+		})
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
