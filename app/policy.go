@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -32,6 +33,7 @@ type PolicyVersion struct {
 	Intent      string // the exact intent sentence the signer affirms
 	Modules     []Module
 	Questions   []Question
+	Documents   []PolicyDocument // official documents the text summarises; often none
 	SHA256      string
 	PublishedAt time.Time
 	PublishedBy *int64 // the HR user or administrator who published it, for the audit log
@@ -54,6 +56,34 @@ type Question struct {
 	Prompt  string // Markdown
 	Options []Option
 	Answer  string // key of the right option
+}
+
+// PolicyDocument is one official document a version carries beside its
+// plain-language text (the policy as the agency adopted it, as PDF or plain
+// text). Its name, type, size and SHA-256 are part of the version's
+// canonical form; the bytes are checked against SHA256 when read back.
+type PolicyDocument struct {
+	Name        string // a safe file name such as "agency-policy.pdf"
+	ContentType string // DocumentPDF or DocumentText
+	Size        int64  // bytes
+	SHA256      string // hex SHA-256 of Data
+	Data        []byte `json:"-"` // filled in only by FindDocument and by the loader
+}
+
+// Content types of official documents.
+const (
+	DocumentPDF  = "application/pdf"
+	DocumentText = "text/plain; charset=utf-8"
+)
+
+// Document returns the document with the given name, or nil.
+func (v *PolicyVersion) Document(name string) *PolicyDocument {
+	for i := range v.Documents {
+		if v.Documents[i].Name == name {
+			return &v.Documents[i]
+		}
+	}
+	return nil
 }
 
 // Option is one choice of a Question.
@@ -103,4 +133,12 @@ type PolicyService interface {
 	// FindVersions lists every published version, newest first, without
 	// their modules and questions.
 	FindVersions(ctx context.Context) ([]*PolicyVersion, error)
+	// FindDocument returns an official document of a published version,
+	// with its bytes, or ENOTFOUND.
+	FindDocument(ctx context.Context, versionID int64, name string) (*PolicyDocument, error)
+}
+
+// PolicyRenderer renders a policy version's text as a printable PDF.
+type PolicyRenderer interface {
+	RenderPolicyPDF(w io.Writer, v *PolicyVersion) error
 }

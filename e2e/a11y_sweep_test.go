@@ -61,6 +61,13 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	"/hr/people/:id :id": func(t *testing.T, s *axeSweeper) string { return itoa(s.fx.person.ID) },
 	// the policy version of the demo cycle
 	"/hr/versions/:id :id": func(t *testing.T, s *axeSweeper) string { return itoa(s.tp.Version.ID) },
+	// the policy text of the demo cycle's version
+	"/policy/:code :code": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.Code },
+	// its PDF
+	"/policy/:code/pdf :code": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.Code },
+	// the official document of the version publishDocsFixture publishes
+	"/policy/:code/documents/:name :code": func(t *testing.T, s *axeSweeper) string { return docsFixtureCode },
+	"/policy/:code/documents/:name :name": func(t *testing.T, s *axeSweeper) string { return "official-policy.pdf" },
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -76,6 +83,10 @@ var axeSweepDownloads = map[string]string{
 	"/hr/certificates.zip":    "application/zip",
 	"/hr/export.csv":          "text/csv",
 	"/hr/export.xlsx":         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	// the policy text and its official documents
+	"/policy.pdf":                   "application/pdf",
+	"/policy/:code/pdf":             "application/pdf",
+	"/policy/:code/documents/:name": "application/pdf",
 }
 
 // axeSweepDocuments are the GET routes that answer machines, not people
@@ -99,6 +110,7 @@ var axeSweepExtras = []string{
 	"/quiz/attempts/999999",     // 404
 	"/certificates/ZZZZZ-ZZZZZ", // 404
 	"/verify/ZZZZZ-ZZZZZ",       // unknown code (404)
+	"/policy/no-such-version",   // 404
 	"/verify?code=" + url.QueryEscape("not a code"),
 	"/team?status=bogus",                                              // 422
 	"/team?department=" + url.QueryEscape("No such department"),       // filtered to nobody
@@ -120,6 +132,8 @@ var axeSweepExpect = map[string]string{
 	"HR /hr/people?q=" + url.QueryEscape("zzz nobody has this name zzz"): "Nobody matches these filters",
 	"HR, no cycle ever /hr":   "No cycle has been opened yet",
 	"HR, no cycle ever /team": "No acknowledgment cycle is open",
+	// an unknown policy version
+	"anonymous /policy/no-such-version": "There is no published policy version with that code",
 }
 
 // axeSweepFixtures are the values that the parameters share, found once
@@ -314,7 +328,7 @@ func (s *axeSweeper) download(t *testing.T, r handlers.Route, address, want stri
 	resp.Body.Close()
 	ct, st := resp.Header.Get("Content-Type"), resp.StatusCode
 	allowed := s.allowed(r.Access)
-	if strings.Contains(r.Path, ":code") {
+	if strings.HasPrefix(r.Path, "/certificates/:code") { // a policy version's :code is public
 		allowed = allowed && s.role.seesCert
 	}
 	switch {
@@ -415,6 +429,7 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 	axeSweepCheckTables(t)
 	bw := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
 	tp := startTestPortal(t)
+	publishDocsFixture(t, tp) // a version with an official document to download
 	bare := axeSweepBarePortal(t)
 	start := time.Now()
 	fx := axeSweepFixturesOf(t, tp, "1008")

@@ -448,6 +448,16 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/guidance/" + e.slug} }},
 	"POST /guidance/:slug/read": {allow: azSignedIn, ok: []int{303},
 		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/guidance/" + e.slug + "/read"} }},
+	"GET /policy":     {allow: azSignedIn, ok: []int{200}},
+	"GET /policy.pdf": {allow: azSignedIn, ok: []int{200}},
+	"GET /policy/:code": {allow: azEveryone, ok: []int{200}, note: "public, as verification: the text people signed",
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/policy/" + e.tp.Version.Code} }},
+	"GET /policy/:code/pdf": {allow: azEveryone, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/policy/" + e.tp.Version.Code + "/pdf"} }},
+	"GET /policy/:code/documents/:name": {allow: azEveryone, ok: []int{200},
+		req: func(*azEnv, azRole) azReq {
+			return azReq{path: "/policy/" + docsFixtureCode + "/documents/official-policy.pdf"}
+		}},
 	"GET /quiz": {allow: azSignedIn, ok: []int{200}},
 	"POST /quiz": {allow: azSignedIn, ok: []int{303}, req: func(e *azEnv, who azRole) azReq {
 		f := url.Values{}
@@ -597,6 +607,7 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 		t.Fatalf("Zoë signs: status %d", r.Status)
 	}
 	e.slug = tp.Version.ModulesFor(zoe)[0].Slug
+	publishDocsFixture(t, tp) // a version with an official document to download
 	for _, who := range azRoles {
 		e.emp[who] = tp.employee(t, azNumber[who])
 		number := azNumber[who]

@@ -403,6 +403,9 @@ func TestJourneyByKeyboard(t *testing.T) {
 		if !evalJS[bool](t, b, `document.getElementById("intent").checked`) {
 			b.fatalf(t, "Space did not tick the intent box")
 		}
+		if el := b.tab(t); el != "a read the full policy" { // the version's text, named beside the intent
+			b.fatalf(t, "Tab reached %q, want the link to the policy", el)
+		}
 		if el := b.tab(t); !strings.HasPrefix(el, "textarea#comment") {
 			b.fatalf(t, "Tab reached %q, want the comment", el)
 		}

@@ -70,6 +70,8 @@ type Handler struct {
 	// only); they are kept in memory, never in the database.
 	Mailbox func() []*app.Message
 	Certs   app.CertificateRenderer
+	// PolicyPDF renders a version's policy text as a PDF.
+	PolicyPDF app.PolicyRenderer
 	// Certificates writes the certificate ZIPs (shared with the command line).
 	Certificates  *export.Certificates
 	Consent       *app.Consent

@@ -77,6 +77,8 @@ type versionPage struct {
 	Version  *app.PolicyVersion
 	Previous *app.PolicyVersion
 	Changes  []content.Change
+	// Documents are the official documents published with the version.
+	Documents []documentLink
 }
 
 // versionShow shows a version and what changed since the one before it.
@@ -89,7 +91,7 @@ func (h *Handler) versionShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg := versionPage{Page: h.page(c, v.Title+" "+v.Code), Version: v}
+	pg := versionPage{Page: h.page(c, v.Title+" "+v.Code), Version: v, Documents: documentLinks(v)}
 	pg.Nav = "hr"
 	vs, err := h.Policies.FindVersions(c.UserContext())
 	if err != nil {

@@ -455,6 +455,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Messages:     &mail.SignInLinks{Sealer: secrets},
 		Mailbox:      dev.Messages,
 		Certs:        certs,
+		PolicyPDF:    certs,
 		Certificates: &export.Certificates{Exports: dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone},
 		Consent:      consent,
 		Markdown:     md.Markdown,

@@ -32,6 +32,14 @@ import (
 //	    question.options (the count), then for each option in order:
 //	        option.key, option.text
 //
+// then, only when the version carries official documents (so versions
+// without them hash as they always did):
+//
+//	documents (the count), then for each document in name order:
+//	    document.name, document.type, document.size, document.sha256
+//
+// The document's bytes are covered through its SHA-256.
+//
 // Values are serialised exactly as they are; LoadVersion has already put
 // them in NFC with LF line endings. A change to this format is a new header
 // version, so hashes recorded under the old one can still be checked.
@@ -63,6 +71,15 @@ func Canonical(v *app.PolicyVersion) []byte {
 		for _, o := range q.Options {
 			w.field("option.key", o.Key)
 			w.field("option.text", o.Text)
+		}
+	}
+	if len(v.Documents) > 0 {
+		w.number("documents", len(v.Documents))
+		for _, d := range v.Documents {
+			w.field("document.name", d.Name)
+			w.field("document.type", d.ContentType)
+			w.field("document.size", strconv.FormatInt(d.Size, 10))
+			w.field("document.sha256", d.SHA256)
 		}
 	}
 	return w.b.Bytes()

@@ -24,6 +24,9 @@ import (
 //	                      (a module slug), answer (an option key); body: the
 //	                      prompt, then a line "## Options", then one line
 //	                      "- key: text" per option; ordered by NN
+//	documents/NAME        optional: the official documents the text
+//	                      summarises, PDF (.pdf) or plain text (.txt); see
+//	                      loadDocuments for the rules
 //
 // It validates everything and, if anything is wrong, returns an EINVALID
 // *app.Error listing every problem with the file it is in. On success the
@@ -67,6 +70,9 @@ func LoadVersion(fsys fs.FS, dir string) (*app.PolicyVersion, error) {
 		return nil, err
 	}
 	if v.Questions, err = l.questions(path.Join(dir, "questions"), v); err != nil {
+		return nil, err
+	}
+	if v.Documents, err = l.documents(path.Join(dir, "documents")); err != nil {
 		return nil, err
 	}
 	what := "policy version " + dir

@@ -26,14 +26,14 @@ const (
 
 // LoadVersionZip reads a policy version uploaded as a ZIP archive of size
 // bytes: the folder layout LoadVersion reads (policy.md, optional
-// changes.md, modules/, questions/), either at the root of the archive or
+// changes.md, modules/, questions/, optional documents/), either at the root of the archive or
 // inside exactly one top-level folder. It returns what LoadVersion returns
 // for that folder; problems in the content are reported by LoadVersion with
 // the files named as they are in the archive.
 //
 // The archive is treated as hostile. It is rejected with an EINVALID
 // *app.Error if it is not a ZIP, is larger than 16 MiB, holds more than 500
-// entries, declares a file over 1 MiB or files over 10 MiB in all, has an
+// entries, declares a file over 1 MiB (a document over 4 MiB) or files over 10 MiB in all, has an
 // entry whose path is absolute, uses "..", a backslash or is otherwise not
 // a clean relative path, holds the same path twice, a symbolic link, an
 // encrypted entry or an unknown compression method, or has policy.md in
@@ -88,9 +88,9 @@ func checkZip(files []*zip.File) (string, error) {
 		if f.Method != zip.Store && f.Method != zip.Deflate {
 			return "", app.Errorf(app.EINVALID, "The ZIP entry %q uses compression method %d; use Deflate or no compression.", name, f.Method)
 		}
-		if f.UncompressedSize64 > maxEntrySize {
-			return "", app.Errorf(app.EINVALID, "The ZIP entry %q is %d bytes uncompressed; the limit is %s per file.",
-				name, f.UncompressedSize64, mib(maxEntrySize))
+		if limit := entryLimit(clean); f.UncompressedSize64 > uint64(limit) { // #nosec G115 -- limit is a positive constant
+			return "", app.Errorf(app.EINVALID, "The ZIP entry %q is %d bytes uncompressed; the limit is %s per %s.",
+				name, f.UncompressedSize64, mib(limit), entryKind(clean))
 		}
 		if total += f.UncompressedSize64; total > maxZipUnpacked {
 			return "", app.Errorf(app.EINVALID, "The files in the ZIP add up to more than %s uncompressed; that is the limit.", mib(maxZipUnpacked))
@@ -132,6 +132,23 @@ func checkZip(files []*zip.File) (string, error) {
 	}
 }
 
+// entryLimit is the most bytes the entry at clean may hold: official
+// documents (files in a documents folder) may be larger than text files.
+func entryLimit(clean string) int64 {
+	if path.Base(path.Dir(clean)) == "documents" {
+		return MaxDocumentSize
+	}
+	return maxEntrySize
+}
+
+// entryKind names what entryLimit limits, for messages.
+func entryKind(clean string) string {
+	if entryLimit(clean) == MaxDocumentSize {
+		return "document"
+	}
+	return "file"
+}
+
 // checkZipPath rejects entry names that could point outside the folder the
 // archive describes, or that fs.FS would silently rewrite.
 func checkZipPath(name string) error {
@@ -149,7 +166,7 @@ func checkZipPath(name string) error {
 	return nil
 }
 
-// limitFS wraps an fs.FS and enforces maxEntrySize on every file read from
+// limitFS wraps an fs.FS and enforces entryLimit on every file read from
 // it and maxZipUnpacked on all of them together, counting the bytes really
 // read rather than trusting any header. It also turns errors that mean the
 // archive is damaged into EINVALID errors naming the entry.
@@ -183,7 +200,8 @@ type limitFile struct {
 // Read implements fs.File, failing once the file or the archive as a whole
 // has produced more bytes than the limits allow.
 func (f *limitFile) Read(p []byte) (int, error) {
-	left := min(maxEntrySize-f.read, f.fs.left)
+	limit := entryLimit(f.name)
+	left := min(limit-f.read, f.fs.left)
 	if int64(len(p)) > left+1 {
 		p = p[:left+1] // one byte more than allowed shows the limit is crossed
 	}
@@ -191,8 +209,8 @@ func (f *limitFile) Read(p []byte) (int, error) {
 	f.read += int64(n)
 	f.fs.left -= int64(n)
 	switch {
-	case f.read > maxEntrySize:
-		return n, app.Errorf(app.EINVALID, "The ZIP entry %q decompresses to more than %s; the archive is damaged or hostile.", f.name, mib(maxEntrySize))
+	case f.read > limit:
+		return n, app.Errorf(app.EINVALID, "The ZIP entry %q decompresses to more than %s; the archive is damaged or hostile.", f.name, mib(limit))
 	case f.fs.left < 0:
 		return n, app.Errorf(app.EINVALID, "The files in the ZIP decompress to more than %s in all; the archive is damaged or hostile.", mib(maxZipUnpacked))
 	case err != nil && err != io.EOF:

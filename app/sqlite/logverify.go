@@ -17,8 +17,9 @@ import (
 // record re-read from its table and re-hashed from its canonical form, the
 // tree rebuilt from those hashes, every seal (with the key), every signed
 // checkpoint (the one given and those stored); then that no evidence row is
-// missing from the log, and that the roster as stored is what its logged
-// changes add up to.
+// missing from the log, that the roster as stored is what its logged
+// changes add up to, and that the official documents are the ones their
+// versions list (checkDocuments).
 func (db *DB) VerifyLog(ctx context.Context, opts evidence.VerifyOptions) (*evidence.Report, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -51,6 +52,11 @@ func (db *DB) VerifyLog(ctx context.Context, opts evidence.VerifyOptions) (*evid
 	}
 	if rep.Problem, err = checkRoster(ctx, tx); err != nil {
 		return nil, err
+	}
+	if rep.Problem == nil {
+		if rep.Problem, err = checkDocuments(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
 }

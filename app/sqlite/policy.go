@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +32,9 @@ type bundle struct {
 	Intent     string         `json:"intent"`
 	Modules    []app.Module   `json:"modules"`
 	Questions  []app.Question `json:"questions"`
+	// Documents lists the official documents without their bytes (those
+	// are in policy_documents); absent for versions without any.
+	Documents []app.PolicyDocument `json:"documents,omitempty"`
 }
 
 // PublishVersion freezes v. Publishing the same code with the same hash again
@@ -55,7 +60,7 @@ func (s *PolicyService) PublishVersion(ctx context.Context, v *app.PolicyVersion
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("find version %s: %w", v.Code, err)
 	}
-	body, err := json.Marshal(bundle{v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions})
+	body, err := json.Marshal(bundle{v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions, v.Documents})
 	if err != nil {
 		return fmt.Errorf("encode version %s: %w", v.Code, err)
 	}
@@ -69,6 +74,15 @@ func (s *PolicyService) PublishVersion(ctx context.Context, v *app.PolicyVersion
 		return err
 	}
 	v.PublishedAt = now
+	for _, d := range v.Documents {
+		if d.Size != int64(len(d.Data)) {
+			return app.Errorf(app.EINVALID, "Document %s of version %s has no content.", d.Name, v.Code)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policy_documents (policy_version_id, name, content_type, size, sha256, data)
+			VALUES (?, ?, ?, ?, ?, ?)`, v.ID, d.Name, d.ContentType, d.Size, d.SHA256, d.Data); err != nil {
+			return fmt.Errorf("insert document %s of version %s: %w", d.Name, v.Code, err)
+		}
+	}
 	if _, err := s.db.appendLeaf(ctx, tx, evidence.PolicyVersionLeaf(v)); err != nil {
 		return err
 	}
@@ -123,4 +137,31 @@ func (s *PolicyService) FindVersions(ctx context.Context) ([]*app.PolicyVersion,
 		out = append(out, &v)
 	}
 	return out, rows.Err()
+}
+
+// FindDocument returns an official document of a published version with its
+// bytes. Bytes that no longer match the SHA-256 published with the version
+// are an internal error, never served as the document.
+func (s *PolicyService) FindDocument(ctx context.Context, versionID int64, name string) (*app.PolicyDocument, error) {
+	v, err := s.FindVersionByID(ctx, versionID)
+	if err != nil {
+		return nil, err
+	}
+	want := v.Document(name)
+	if want == nil {
+		return nil, app.Errorf(app.ENOTFOUND, "Document not found.")
+	}
+	d := *want
+	err = s.db.read.QueryRowContext(ctx, `SELECT data FROM policy_documents WHERE policy_version_id = ? AND name = ?`, versionID, name).Scan(&d.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("document %s of version %s is listed but not stored", name, v.Code)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find document %s of version %s: %w", name, v.Code, err)
+	}
+	sum := sha256.Sum256(d.Data)
+	if hex.EncodeToString(sum[:]) != d.SHA256 || int64(len(d.Data)) != d.Size {
+		return nil, fmt.Errorf("document %s of version %s no longer matches its published SHA-256", name, v.Code)
+	}
+	return &d, nil
 }

@@ -148,7 +148,7 @@ func scanPolicyVersion(row interface{ Scan(...any) error }) (*app.PolicyVersion,
 	if err := json.Unmarshal([]byte(body), &b); err != nil {
 		return nil, fmt.Errorf("decode policy version %s: %w", v.Code, err)
 	}
-	v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions = b.Changes, b.PolicyText, b.Intent, b.Modules, b.Questions
+	v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions, v.Documents = b.Changes, b.PolicyText, b.Intent, b.Modules, b.Questions, b.Documents
 	v.PublishedAt = parseTime(published)
 	if by.Valid {
 		v.PublishedBy = &by.Int64

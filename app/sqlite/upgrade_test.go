@@ -75,7 +75,7 @@ func (o *oldDB) audit(actor any, action, subjectType string, subject int64, deta
 }
 
 func (o *oldDB) publish(v *app.PolicyVersion) {
-	body, err := json.Marshal(bundle{v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions})
+	body, err := json.Marshal(bundle{v.Changes, v.PolicyText, v.Intent, v.Modules, v.Questions, nil})
 	if err != nil {
 		o.t.Fatal(err)
 	}
