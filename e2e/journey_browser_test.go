@@ -244,7 +244,7 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 			b.fatalf(t, "Sign: status %d", st)
 		}
 		code = b.certificateCode(t)
-		b.wantText(t, "confirmation", "Acknowledgment signed", "Thank you", code, "Zoë Côté", "What happens next")
+		b.wantText(t, "confirmation", "Acknowledgment signed", "Thank you", code, "Name you typed", "What happens next")
 		b.axe(t, "confirmation")
 		b.open(t, tp.BaseURL+"/certificates/"+url.PathEscape(code))
 		b.wantText(t, "certificate", "Certificate of acknowledgment", "Zoë Côté", "1005", code)
