@@ -98,3 +98,54 @@ func TestSignatureNameAndConfirmation(t *testing.T) {
 		mustContain(t, hr.get("/hr/people/"+itoa(wang.ID)).Body, "Signature name", "Wang Xiaoming")
 	})
 }
+
+// HR sets a signature name through a roster upload: the preview counts the
+// change, applying it stores it, a bad one is refused with its line, and a
+// file in the older format leaves it as it is.
+func TestRosterUploadSetsTheSignatureName(t *testing.T) {
+	tp := startTestPortal(t)
+	c := hrClient(t, tp)
+	dasha := tp.employee(t, "1012")
+	sig := func() string { return tp.text(t, `SELECT signature_name FROM employees WHERE id = ?`, dasha.ID) }
+	row := func(extra string) string {
+		return "employee_number,full_name,email,agency,department,title,manager_employee_number" + extra + "\n" +
+			"1012," + dasha.FullName + "," + dasha.Email + "," + dasha.Agency + "," + dasha.Department + "," + dasha.Title + ",1002"
+	}
+	apply := func(t *testing.T, file string, want string) {
+		t.Helper()
+		c.get("/hr/roster")
+		r := c.upload("/hr/roster", "file", "roster.csv", []byte(file), nil)
+		mustContain(t, r.Body, want)
+		if m := applyRE.FindStringSubmatch(r.Body); m != nil {
+			if r := c.post(m[1], form("sha256", m[2])); r.Status != 303 {
+				t.Fatalf("apply: status %d", r.Status)
+			}
+		}
+	}
+	if sig() != "Darya Smirnova" {
+		t.Fatalf("the demo's 1012 signs as %q", sig())
+	}
+	t.Run("a changed signature name is previewed as an update and applied", func(t *testing.T) {
+		apply(t, row(",signature_name")+",Daria Smirnova\n", "<dt>Updated</dt><dd>1</dd>")
+		if got := sig(); got != "Daria Smirnova" {
+			t.Fatalf("signature name %q", got)
+		}
+	})
+	t.Run("a file without the column leaves it as it is", func(t *testing.T) {
+		apply(t, row("")+"\n", "<dt>Unchanged</dt><dd>1</dd>")
+		if got := sig(); got != "Daria Smirnova" {
+			t.Fatalf("signature name %q", got)
+		}
+	})
+	t.Run("a signature name not in Latin letters is refused on its line and changes nothing", func(t *testing.T) {
+		c.get("/hr/roster")
+		r := c.upload("/hr/roster", "file", "roster.csv", []byte(row(",signature_name")+",Дарья\n"), nil)
+		mustContain(t, r.Body, "signature name", "not a Latin letter")
+		if applyRE.MatchString(r.Body) {
+			t.Fatal("a bad file can be applied")
+		}
+		if got := sig(); got != "Daria Smirnova" {
+			t.Fatalf("signature name %q", got)
+		}
+	})
+}
