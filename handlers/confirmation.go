@@ -11,8 +11,9 @@ type confirmationPage struct {
 	Page
 	Ack  *app.Acknowledgment
 	Cert *app.Certificate
-	// Email is where the copy of the certificate goes: the signer's
-	// address now, which is where the queued message is addressed.
+	// Email is the signer's address. The copy of the certificate was
+	// queued to it in the signing transaction; the page is meant for the
+	// moments after signing, before any change of address.
 	Email string
 }
 
