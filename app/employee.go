@@ -34,9 +34,12 @@ type Employee struct {
 	HireDate       string // YYYY-MM-DD, may be empty
 	Roles          []Role
 	BargainingUnit string
-	Active         bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// SignatureName is a Latin-letter form of FullName the person may type
+	// to sign instead of it; "" if the roster gives none.
+	SignatureName string
+	Active        bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 
 	// IsManager is derived: true when someone active reports to this person.
 	IsManager bool
@@ -44,6 +47,21 @@ type Employee struct {
 
 // HasRole reports whether the employee holds role r.
 func (e *Employee) HasRole(r Role) bool { return slices.Contains(e.Roles, r) }
+
+// SignsAs reports whether typed is a name the employee may sign with: the
+// roster name or, if the roster gives one, the signature name.
+func (e *Employee) SignsAs(typed string) bool {
+	return NamesMatch(typed, e.FullName) || (e.SignatureName != "" && NamesMatch(typed, e.SignatureName))
+}
+
+// SignatureNames is the names the employee may sign with, for a hint or a
+// message: "王小明 or Wang Xiaoming", or the roster name alone.
+func (e *Employee) SignatureNames() string {
+	if e.SignatureName == "" || e.SignatureName == e.FullName {
+		return e.FullName
+	}
+	return e.FullName + " or " + e.SignatureName
+}
 
 // RolesString joins the roles with ";" as in the roster file.
 func (e *Employee) RolesString() string {

@@ -17,13 +17,14 @@ const (
 	FieldHireDate       = "hire_date"
 	FieldRoles          = "roles"
 	FieldBargainingUnit = "bargaining_unit"
+	FieldSignatureName  = "signature_name"
 	FieldActive         = "active"
 )
 
 // RosterFields lists the fields of a person's roster record in the order
 // changes name them.
 var RosterFields = []string{FieldEmployeeNumber, FieldFullName, FieldEmail, FieldAgency, FieldDepartment, FieldTitle,
-	FieldManager, FieldHireDate, FieldRoles, FieldBargainingUnit, FieldActive}
+	FieldManager, FieldHireDate, FieldRoles, FieldBargainingUnit, FieldActive, FieldSignatureName}
 
 // FieldChange is one field of a roster record going from Old to New
 // ("" for a field that had no value; active is "true" or "false").

@@ -77,8 +77,8 @@ func (r *SignRequest) Validate(e *Employee) error {
 	var errs []error
 	if strings.TrimSpace(r.TypedName) == "" {
 		errs = append(errs, Invalid("typed_name", "Type your full name to sign."))
-	} else if !NamesMatch(r.TypedName, e.FullName) {
-		errs = append(errs, Invalid("typed_name", "The name you typed does not match the name on the roster (%s). Type it as shown.", e.FullName))
+	} else if !e.SignsAs(r.TypedName) {
+		errs = append(errs, Invalid("typed_name", "The name you typed does not match the name on the roster (%s). Type it as shown.", e.SignatureNames()))
 	}
 	if !r.Intent {
 		errs = append(errs, Invalid("intent", "Tick the box to confirm that you intend to sign."))

@@ -18,6 +18,11 @@ type RosterRow struct {
 	HireDate       string
 	Roles          []Role
 	BargainingUnit string
+	SignatureName  string
+	// KeepSignatureName is set when the file has no signature_name column:
+	// the person keeps the one the portal holds, so a file in the older
+	// format does not wipe them.
+	KeepSignatureName bool
 }
 
 // RosterProblem is one reason a roster file cannot be imported; Line 0 is

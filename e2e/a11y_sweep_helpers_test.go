@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -137,7 +138,9 @@ func axeSweepPhone(t *testing.T, s *axeSweeper) {
 	b.do(t, "type the name", chromedp.SetValue(chromedp.CSS("#typed_name"), e.FullName))
 	b.tickIntent(t)
 	page(t, "review", b.press(t, `main form[action="/sign/review"] button[type=submit]`))
-	page(t, "certificate", b.press(t, `main form[action="/sign"] button[type=submit]`))
+	page(t, "confirmation", b.press(t, `main form[action="/sign"] button[type=submit]`))
+	b.wantText(t, "confirmation", "Acknowledgment signed", "What happens next")
+	page(t, "certificate", b.open(t, tp.BaseURL+"/certificates/"+url.PathEscape(tp.codeOf(t, e.ID))))
 	b.wantText(t, "certificate", "Certificate of acknowledgment", e.FullName)
 	page(t, "home (signed)", b.open(t, tp.BaseURL+"/"))
 }

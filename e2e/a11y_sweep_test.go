@@ -55,6 +55,14 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	":slug": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.ModulesFor(s.visitor())[0].Slug },
 	// the verification code of Siobhán O'Brien's (1008) acknowledgment
 	":code": func(t *testing.T, s *axeSweeper) string { return s.fx.code },
+	// the visitor's own latest acknowledgment, whose confirmation page only
+	// they may see; one who has none gets 1008's, which is "not found"
+	"/certificates/:code/confirmation :code": func(t *testing.T, s *axeSweeper) string {
+		if code := s.tp.codeOf(t, s.visitor().ID); code != "" && s.emp != nil {
+			return code
+		}
+		return s.fx.code
+	},
 	// a quiz attempt of the visitor's own, made on the quiz page if they have none
 	"/quiz/attempts/:id :id": func(t *testing.T, s *axeSweeper) string { return s.quizAttempt(t) },
 	// Siobhán O'Brien (1008)
@@ -134,6 +142,9 @@ var axeSweepExpect = map[string]string{
 	"HR, no cycle ever /team": "No acknowledgment cycle is open",
 	// an unknown policy version
 	"anonymous /policy/no-such-version": "There is no published policy version with that code",
+
+	// the manager (1004) has signed in the demo: their own confirmation page
+	"manager /certificates/:code/confirmation": "Acknowledgment signed",
 }
 
 // axeSweepFixtures are the values that the parameters share, found once

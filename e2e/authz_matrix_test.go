@@ -201,6 +201,20 @@ func TestObjectAuthorization(t *testing.T) {
 		check(t, cells)
 	})
 
+	t.Run("the confirmation after signing: only the signer, not even their manager or HR", func(t *testing.T) {
+		p := "/certificates/" + codeOf("1008") + "/confirmation"
+		check(t, []cell{
+			{"1008", p, 200},
+			{"1004", p, 404}, // 1008's manager sees the certificate, not the confirmation
+			{"1001", p, 404},
+			{"1002", p, 404}, // HR
+			{"1005", p, 404}, // a peer
+			{"1003", p, 404},
+			{"1008", "/certificates/SMP-NOPE-NOPE/confirmation", 404},
+			{"1008", "/certificates/not-a-code/confirmation", 404},
+		})
+	})
+
 	t.Run("quiz attempts: only their owner", func(t *testing.T) {
 		check(t, []cell{
 			{"1006", joseAttempt, 200},
@@ -477,6 +491,8 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/certificates/" + e.code[who]} }},
 	"GET /certificates/:code/pdf": {allow: azSignedIn, ok: []int{200},
 		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/certificates/" + e.code[who] + "/pdf"} }},
+	"GET /certificates/:code/confirmation": {allow: azSignedIn, ok: []int{200}, note: "each role opens the confirmation of its own signature",
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/certificates/" + e.code[who] + "/confirmation"} }},
 	"GET /verify": {allow: azEveryone, ok: []int{200}},
 	"GET /verify/:code": {allow: azEveryone, ok: []int{200},
 		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/verify/" + e.code[azAnon]} }},

@@ -58,7 +58,7 @@ func TestSignaturesSurviveSIGKILL(t *testing.T) {
 							r, err := clients[i].tryPost("/sign", form("_csrf", clients[i].csrf, "typed_name", signerName(batch[i]), "intent", "yes"))
 							if err == nil && r.Status == 303 && strings.HasPrefix(r.Location, "/certificates/") {
 								mu.Lock()
-								acknowledged[batch[i]] = strings.TrimPrefix(r.Location, "/certificates/")
+								acknowledged[batch[i]] = signedCode(r.Location)
 								mu.Unlock()
 							}
 						}

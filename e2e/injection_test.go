@@ -144,7 +144,7 @@ func signHostile(t *testing.T, tp *testPortal, c *client, p hostile) string {
 	if r.Status != 303 || !strings.HasPrefix(r.Location, "/certificates/") {
 		t.Fatalf("%s: sign: status %d location %q", p.number, r.Status, r.Location)
 	}
-	code, err := url.PathUnescape(strings.TrimPrefix(r.Location, "/certificates/"))
+	code, err := url.PathUnescape(signedCode(r.Location))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,11 +119,12 @@ func (b *browser) tickIntent(t *testing.T) {
 	}
 }
 
-// certificateCode returns the verification code of the certificate page.
+// certificateCode returns the verification code of the certificate page
+// or of the confirmation page after signing.
 func (b *browser) certificateCode(t *testing.T) string {
 	t.Helper()
 	b.wantUnder(t, "/certificates/")
-	code, err := url.PathUnescape(strings.TrimPrefix(evalJS[string](t, b, `location.pathname`), "/certificates/"))
+	code, err := url.PathUnescape(signedCode(evalJS[string](t, b, `location.pathname`)))
 	if err != nil || code == "" {
 		b.fatalf(t, "no verification code in the address: %v", err)
 	}
@@ -238,12 +239,15 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 		b.wantText(t, "review", "Review and sign", "Once you press Sign", tp.Version.Intent)
 		b.axe(t, "review before signing")
 	})
-	journeyStep(t, "Sign records the acknowledgment and shows the certificate", func(t *testing.T) {
+	journeyStep(t, "Sign records the acknowledgment and shows the confirmation, then the certificate", func(t *testing.T) {
 		if st := b.press(t, `main form[action="/sign"] button[type=submit]`); st != 200 {
 			b.fatalf(t, "Sign: status %d", st)
 		}
 		code = b.certificateCode(t)
-		b.wantText(t, "certificate", "Thank you", "Certificate of acknowledgment", "Zoë Côté", "1005", code)
+		b.wantText(t, "confirmation", "Acknowledgment signed", "Thank you", code, "Name you typed", "What happens next")
+		b.axe(t, "confirmation")
+		b.open(t, tp.BaseURL+"/certificates/"+url.PathEscape(code))
+		b.wantText(t, "certificate", "Certificate of acknowledgment", "Zoë Côté", "1005", code)
 		b.axe(t, "certificate")
 	})
 	journeyStep(t, "the PDF downloads with the browser's session and only with it", func(t *testing.T) {
@@ -338,7 +342,7 @@ func TestJourneyWithoutJavaScript(t *testing.T) {
 		b.wantText(t, "review", "Review and sign")
 		b.press(t, `main form[action="/sign"] button[type=submit]`)
 		code := b.certificateCode(t)
-		b.wantText(t, "certificate", "Certificate of acknowledgment", e.FullName, code)
+		b.wantText(t, "confirmation", "Acknowledgment signed", "Nguyen Thi Lan", code)
 	})
 }
 
@@ -437,6 +441,6 @@ func TestJourneyByKeyboard(t *testing.T) {
 			b.fatalf(t, "Sign: status %d", st)
 		}
 		code := b.certificateCode(t)
-		b.wantText(t, "certificate", "Certificate of acknowledgment", e.FullName, "Signed by keyboard.", code)
+		b.wantText(t, "confirmation", "Acknowledgment signed", "Signed by keyboard.", code)
 	})
 }

@@ -207,7 +207,7 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 		if n := acks(); n != 1 {
 			t.Fatalf("%d acknowledgments, want exactly 1", n)
 		}
-		code = strings.TrimPrefix(locs[0], "/certificates/")
+		code = signedCode(locs[0])
 		if r := c.post("/sign", form("typed_name", typed, "intent", "yes")); r.Status != 303 || r.Location != locs[0] {
 			t.Fatalf("a second signature in the same cycle: %d %q", r.Status, r.Location)
 		}

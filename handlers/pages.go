@@ -122,6 +122,8 @@ func fieldLabel(f string) string {
 		return "Bargaining unit"
 	case app.FieldActive:
 		return "Active"
+	case app.FieldSignatureName:
+		return "Signature name"
 	}
 	return f
 }

@@ -64,6 +64,7 @@ func Routes() []Route {
 		{"POST", "/sign", Employee, (*Handler).signSubmit},
 		{"GET", "/certificates/:code", Employee, (*Handler).certificatePage},
 		{"GET", "/certificates/:code/pdf", Employee, (*Handler).certificatePDF},
+		{"GET", "/certificates/:code/confirmation", Employee, (*Handler).signConfirmation}, // the signer only: checked in the handler
 		{"GET", "/verify", Public, (*Handler).verifyPage},
 		{"GET", "/verify/:code", Public, (*Handler).verifyPage},
 		{"GET", "/log/checkpoint", Public, (*Handler).logCheckpoint},

@@ -168,7 +168,7 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if p.Ack != nil {
-		return c.Redirect("/certificates/"+url.PathEscape(p.Ack.VerifyCode), fiber.StatusSeeOther)
+		return c.Redirect(confirmationPath(p.Ack), fiber.StatusSeeOther)
 	}
 	if p.Passed == nil {
 		return app.Errorf(app.EFORBIDDEN, "You need to pass the knowledge check before you can sign.")
@@ -184,12 +184,16 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 		UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent)), AuthMethod: currentSession(c).AuthMethod,
 		SignInIdentity: currentSession(c).Identity, QuizAttemptID: p.Passed.ID,
 	}
-	ack, created, err := h.Acks.CreateAcknowledgment(c.UserContext(), a)
+	// A retry after a lost response finds the record already made
+	// (created is false) and shows the same confirmation.
+	ack, _, err := h.Acks.CreateAcknowledgment(c.UserContext(), a)
 	if err != nil {
 		return err
 	}
-	if created {
-		h.setFlash(c, "Thank you. Your acknowledgment is signed and recorded.")
-	}
-	return c.Redirect("/certificates/"+url.PathEscape(ack.VerifyCode), fiber.StatusSeeOther)
+	return c.Redirect(confirmationPath(ack), fiber.StatusSeeOther)
+}
+
+// confirmationPath is the signer's confirmation page of an acknowledgment.
+func confirmationPath(a *app.Acknowledgment) string {
+	return "/certificates/" + url.PathEscape(a.VerifyCode) + "/confirmation"
 }

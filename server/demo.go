@@ -86,6 +86,14 @@ var DemoRoster = []demoPerson{
 	{"4012", "Beatriz Alves", dol, bes, "Office Associate", "4007", 400, nil, ""},
 }
 
+// demoSignatureNames are the demo roster's signature names: a Latin-letter
+// form of a name someone on a Latin keyboard could not otherwise type.
+var demoSignatureNames = map[string]string{
+	"1012": "Darya Smirnova",
+	"2005": "Sofia Alexiou",
+	"2008": "Wang Xiaoming",
+}
+
 // demo people whose sign-in links are printed.
 const (
 	demoEmployee = "1005" // Zoë Côté: not started, authorized poster
@@ -138,7 +146,7 @@ func seedRoster(ctx context.Context, p *Portal) error {
 	ids := map[string]int64{}
 	for _, d := range DemoRoster {
 		e := &app.Employee{EmployeeNumber: d.Number, FullName: d.Name, Email: DemoEmail(d.Number), Agency: d.Agency,
-			Department: d.Dept, Title: d.Title, Roles: d.Roles, Active: true,
+			Department: d.Dept, Title: d.Title, Roles: d.Roles, Active: true, SignatureName: demoSignatureNames[d.Number],
 			HireDate: now.AddDate(0, 0, -d.HiredDaysAgo).Format(app.DateLayout)}
 		if d.Manager != "" {
 			m := ids[d.Manager]

@@ -55,6 +55,7 @@ func (p *parser) record(fields []string, line int) {
 	}
 
 	r := &p.rows[i]
+	r.HasSignatureName = p.cols[colSignatureName] >= 0
 	for c := range numColumns {
 		if k := p.cols[c]; k >= 0 && raw[c] == "" && fields[k] != "" {
 			continue // not UTF-8, reported above
@@ -92,6 +93,12 @@ func (p *parser) record(fields []string, line int) {
 			r.Roles = p.roles(i, v)
 		case colBargainingUnit:
 			r.BargainingUnit = v
+		case colSignatureName:
+			if msg := signatureProblem(v); msg != "" {
+				p.problem(i, c, msg)
+			} else {
+				r.SignatureName = v
+			}
 		}
 	}
 }
@@ -100,7 +107,7 @@ func (p *parser) record(fields []string, line int) {
 // no control characters, present if required, not too long. It returns ""
 // if the field is empty or a problem was reported.
 func (p *parser) value(i int, c column, s string) string {
-	text := c == colFullName || c == colAgency || c == colDepartment || c == colTitle || c == colBargainingUnit
+	text := c == colFullName || c == colSignatureName || c == colAgency || c == colDepartment || c == colTitle || c == colBargainingUnit
 	var v string
 	if text {
 		// A line break typed in a spreadsheet cell becomes a space here, as
@@ -141,6 +148,27 @@ func (p *parser) value(i int, c column, s string) string {
 		return ""
 	}
 	return v
+}
+
+// signatureProblem says why a signature name cannot be used, or "". It is
+// what a person types on a keyboard with Latin letters only: letters of the
+// Latin script (accented ones too), spaces, hyphens, apostrophes and
+// periods, with at least one letter.
+func signatureProblem(v string) string {
+	letters := 0
+	for _, r := range v {
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			letters++
+		case r == ' ' || r == '-' || r == '\'' || r == '’' || r == '.' || unicode.Is(unicode.Mn, r):
+		default:
+			return fmt.Sprintf("The signature name %s contains %s, which is not a Latin letter. The signature name is the name in Latin letters (like Wang Xiaoming); leave it empty if the full name is already written so.", show(v), show(string(r)))
+		}
+	}
+	if letters == 0 {
+		return fmt.Sprintf("The signature name %s has no letters. Write the name in Latin letters, or leave it empty.", show(v))
+	}
+	return ""
 }
 
 // normalizeText is app.NormalizeName, without allocating for the usual

@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 		{header + "E1,Ren\xe9e,a@x.gov,A,D,,,,,\nE1,A\x00n,A@X.GOV,A,D,,E1,2023-02-29,god,\n", "E1>E1"},
 		{"employee_number;full_name;email\n1;2;3\n", ""},
 		{"employee_number,employee_number,full_name\n", ""},
+		{sigHeader + "E1,王小明,w@x.gov,A,D,Wang Xiaoming\nE2,Bo,b@x.gov,A,D,王\nE3,Cy,c@x.gov,A,D,\" - \"\n", ""},
 		{"\xff\xfe", ""},
 		{"", ""},
 		{"\n\n,,,\n", ""},

@@ -40,6 +40,9 @@ type Row struct {
 	HireDate       string     // "" or YYYY-MM-DD (a real calendar date)
 	Roles          []app.Role // sorted, without repeats; nil if none
 	BargainingUnit string     // as Agency; may be empty
+	SignatureName  string     // as FullName, Latin letters; may be empty
+	// HasSignatureName is false when the file has no signature_name column.
+	HasSignatureName bool
 }
 
 // Problem is one reason a file cannot be imported. Line 0 means the file as a
@@ -105,13 +108,14 @@ const (
 	colHireDate
 	colRoles
 	colBargainingUnit
+	colSignatureName
 	numColumns
 	noColumn column = -1
 )
 
 var columnNames = [numColumns]string{
 	"employee_number", "full_name", "email", "agency", "department",
-	"title", "manager_employee_number", "hire_date", "roles", "bargaining_unit",
+	"title", "manager_employee_number", "hire_date", "roles", "bargaining_unit", "signature_name",
 }
 
 func (c column) String() string {

@@ -18,7 +18,8 @@ func ParseRows(r io.Reader, existing map[string]string) ([]app.RosterRow, []app.
 	for i, x := range res.Rows {
 		rows[i] = app.RosterRow{Line: x.Line, EmployeeNumber: x.EmployeeNumber, FullName: x.FullName, Email: x.Email,
 			Agency: x.Agency, Department: x.Department, Title: x.Title, ManagerNumber: x.ManagerNumber,
-			HireDate: x.HireDate, Roles: x.Roles, BargainingUnit: x.BargainingUnit}
+			HireDate: x.HireDate, Roles: x.Roles, BargainingUnit: x.BargainingUnit,
+			SignatureName: x.SignatureName, KeepSignatureName: !x.HasSignatureName}
 	}
 	probs := make([]app.RosterProblem, len(res.Problems))
 	for i, p := range res.Problems {

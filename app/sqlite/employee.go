@@ -19,7 +19,7 @@ type EmployeeService struct{ db *DB }
 func NewEmployeeService(db *DB) *EmployeeService { return &EmployeeService{db: db} }
 
 const employeeColumns = `e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
-	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active, e.created_at, e.updated_at,
+	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.signature_name, e.active, e.created_at, e.updated_at,
 	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1)`
 
 // scanEmployee scans employeeColumns, after any leading columns given in before.
@@ -28,7 +28,7 @@ func scanEmployee(row interface{ Scan(...any) error }, before ...any) (*app.Empl
 	var manager sql.NullInt64
 	var roles, created, updated string
 	dest := append(before, &e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
-		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &created, &updated, &e.IsManager)
+		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.SignatureName, &e.Active, &created, &updated, &e.IsManager)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -126,14 +126,15 @@ func (s *EmployeeService) CreateEmployee(ctx context.Context, e *app.Employee) e
 // generator), logging their record as a roster change like an import does.
 func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app.Employee, now time.Time) error {
 	e.FullName = app.NormalizeName(e.FullName)
+	e.SignatureName = app.NormalizeName(e.SignatureName)
 	e.Email = strings.TrimSpace(e.Email)
 	e.CreatedAt, e.UpdatedAt = now.UTC(), now.UTC()
 	roles := sortedRoles(e.Roles)
 	res, err := tx.ExecContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
-		manager_id, hire_date, roles, bargaining_unit, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		manager_id, hire_date, roles, bargaining_unit, signature_name, active, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.EmployeeNumber, e.FullName, e.Email, e.Agency, e.Department, e.Title, e.ManagerID, e.HireDate,
-		roles, e.BargainingUnit, boolInt(e.Active), formatTime(now), formatTime(now))
+		roles, e.BargainingUnit, e.SignatureName, boolInt(e.Active), formatTime(now), formatTime(now))
 	if isUniqueViolation(err) {
 		return app.Errorf(app.ECONFLICT, "An employee with number %s or address %s already exists.", e.EmployeeNumber, e.Email)
 	}
@@ -153,7 +154,7 @@ func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app
 		app.FieldEmployeeNumber: e.EmployeeNumber, app.FieldFullName: e.FullName, app.FieldEmail: e.Email,
 		app.FieldAgency: e.Agency, app.FieldDepartment: e.Department, app.FieldTitle: e.Title, app.FieldManager: manager,
 		app.FieldHireDate: e.HireDate, app.FieldRoles: roles, app.FieldBargainingUnit: e.BargainingUnit,
-		app.FieldActive: strconv.FormatBool(e.Active),
+		app.FieldActive: strconv.FormatBool(e.Active), app.FieldSignatureName: e.SignatureName,
 	}
 	ch := &changeWriter{db: s.db, ctx: ctx, tx: tx, at: now, source: "added directly, not from a roster file"}
 	if _, err := ch.record(e.ID, e.EmployeeNumber, diffFields(nil, fields)); err != nil {

@@ -257,7 +257,7 @@ func checkRoster(ctx context.Context, tx *sql.Tx) (*evidence.Problem, error) {
 		return nil, err
 	}
 	emps, err := tx.QueryContext(ctx, `SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
-		COALESCE(m.employee_number, ''), e.hire_date, e.roles, e.bargaining_unit, e.active
+		COALESCE(m.employee_number, ''), e.hire_date, e.roles, e.bargaining_unit, e.active, e.signature_name
 		FROM employees e LEFT JOIN employees m ON m.id = e.manager_id ORDER BY e.id`)
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
@@ -268,13 +268,14 @@ func checkRoster(ctx context.Context, tx *sql.Tx) (*evidence.Problem, error) {
 		var active bool
 		var roles string
 		v := map[string]string{}
-		var num, name, email, agency, dept, title, mgr, hire, bu string
-		if err := emps.Scan(&id, &num, &name, &email, &agency, &dept, &title, &mgr, &hire, &roles, &bu, &active); err != nil {
+		var num, name, email, agency, dept, title, mgr, hire, bu, sig string
+		if err := emps.Scan(&id, &num, &name, &email, &agency, &dept, &title, &mgr, &hire, &roles, &bu, &active, &sig); err != nil {
 			return nil, fmt.Errorf("read roster: %w", err)
 		}
 		v[app.FieldEmployeeNumber], v[app.FieldFullName], v[app.FieldEmail], v[app.FieldAgency] = num, name, email, agency
 		v[app.FieldDepartment], v[app.FieldTitle], v[app.FieldManager], v[app.FieldHireDate] = dept, title, mgr, hire
 		v[app.FieldRoles], v[app.FieldBargainingUnit], v[app.FieldActive] = normalRoles(roles), bu, strconv.FormatBool(active)
+		v[app.FieldSignatureName] = sig
 		st := state[id]
 		for _, f := range app.RosterFields {
 			if st[f] != v[f] {

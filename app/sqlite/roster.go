@@ -84,7 +84,7 @@ func rowFields(r *app.RosterRow, roles, email string) map[string]string {
 		app.FieldEmployeeNumber: r.EmployeeNumber, app.FieldFullName: r.FullName, app.FieldEmail: email,
 		app.FieldAgency: r.Agency, app.FieldDepartment: r.Department, app.FieldTitle: r.Title,
 		app.FieldManager: r.ManagerNumber, app.FieldHireDate: r.HireDate, app.FieldRoles: roles,
-		app.FieldBargainingUnit: r.BargainingUnit, app.FieldActive: "true",
+		app.FieldBargainingUnit: r.BargainingUnit, app.FieldActive: "true", app.FieldSignatureName: r.SignatureName,
 	}
 }
 
@@ -273,6 +273,9 @@ func (pl *importPlan) plan(r *app.RosterRow) {
 		}
 	}
 	p.fields = rowFields(r, roles, email)
+	if r.KeepSignatureName && st != nil {
+		p.fields[app.FieldSignatureName] = st.f[app.FieldSignatureName]
+	}
 	switch {
 	case !ok:
 		p.changes = diffFields(nil, p.fields)
@@ -336,12 +339,19 @@ func sortStoredByID(s []*stored) {
 // loadStored reads people's records, by employee number: everyone's, or
 // those an SQL condition on e selects.
 func loadStored(ctx context.Context, q querier, where string, args ...any) (map[string]*stored, error) {
+	return loadStoredFrom(ctx, q, "e.signature_name", where, args...)
+}
+
+// loadStoredFrom is loadStored reading the signature name from sig: the
+// evidence log's upgrade (migration 005) runs before the column exists
+// (migration 010), and passes ”.
+func loadStoredFrom(ctx context.Context, q querier, sig, where string, args ...any) (map[string]*stored, error) {
 	if where == "" {
 		where = "1 = 1"
 	}
-	// #nosec G202 -- where is a constant fragment; values are bound parameters
+	// #nosec G202 -- sig and where are constant fragments; values are bound parameters
 	rows, err := q.QueryContext(ctx, `SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
-		e.hire_date, e.roles, e.bargaining_unit, COALESCE(m.employee_number, ''), e.active
+		e.hire_date, e.roles, e.bargaining_unit, COALESCE(m.employee_number, ''), e.active, `+sig+`
 		FROM employees e LEFT JOIN employees m ON m.id = e.manager_id WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
@@ -350,15 +360,16 @@ func loadStored(ctx context.Context, q querier, where string, args ...any) (map[
 	out := map[string]*stored{}
 	for rows.Next() {
 		var id int64
-		var num, name, email, agency, dept, title, hire, roles, bu, mgr string
+		var num, name, email, agency, dept, title, hire, roles, bu, mgr, sig string
 		var active bool
-		if err := rows.Scan(&id, &num, &name, &email, &agency, &dept, &title, &hire, &roles, &bu, &mgr, &active); err != nil {
+		if err := rows.Scan(&id, &num, &name, &email, &agency, &dept, &title, &hire, &roles, &bu, &mgr, &active, &sig); err != nil {
 			return nil, fmt.Errorf("scan roster: %w", err)
 		}
 		out[num] = &stored{id: id, f: map[string]string{
 			app.FieldEmployeeNumber: num, app.FieldFullName: name, app.FieldEmail: email, app.FieldAgency: agency,
 			app.FieldDepartment: dept, app.FieldTitle: title, app.FieldManager: mgr, app.FieldHireDate: hire,
 			app.FieldRoles: normalRoles(roles), app.FieldBargainingUnit: bu, app.FieldActive: strconv.FormatBool(active),
+			app.FieldSignatureName: sig,
 		}}
 	}
 	return out, rows.Err()

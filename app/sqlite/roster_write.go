@@ -206,13 +206,14 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 		}
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
-		hire_date, roles, bargaining_unit, manager_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+		hire_date, roles, bargaining_unit, signature_name, manager_id, active, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
 	defer ins.Close()
 	upd, err := tx.PrepareContext(ctx, `UPDATE employees SET full_name = ?, email = ?, agency = ?, department = ?, title = ?,
-		hire_date = ?, roles = ?, bargaining_unit = ?, active = 1, updated_at = ? WHERE id = ?`)
+		hire_date = ?, roles = ?, bargaining_unit = ?, signature_name = ?, active = 1, updated_at = ? WHERE id = ?`)
 	if err != nil {
 		return fmt.Errorf("prepare update: %w", err)
 	}
@@ -238,7 +239,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 				managers = append(managers, p)
 			}
 			res, err := ins.ExecContext(ctx, f[app.FieldEmployeeNumber], f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency],
-				f[app.FieldDepartment], f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], m, now, now)
+				f[app.FieldDepartment], f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], f[app.FieldSignatureName], m, now, now)
 			if isUniqueViolation(err) {
 				return errRosterMoved(p.row.EmployeeNumber)
 			}
@@ -257,7 +258,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 			continue
 		}
 		_, err := upd.ExecContext(ctx, f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency], f[app.FieldDepartment],
-			f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], now, p.st.id)
+			f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], f[app.FieldSignatureName], now, p.st.id)
 		if isUniqueViolation(err) {
 			return errRosterMoved(p.row.EmployeeNumber)
 		}

@@ -159,7 +159,7 @@ func upgradeCycleVersions(ctx context.Context, db *DB, tx *sql.Tx, add func(evid
 // upgradeRoster logs each person's record as it stands as the first entry
 // of their history.
 func upgradeRoster(ctx context.Context, db *DB, tx *sql.Tx, add func(evidence.Leaf) error) error {
-	current, err := loadStored(ctx, tx, "")
+	current, err := loadStoredFrom(ctx, tx, "''", "")
 	if err != nil {
 		return err
 	}

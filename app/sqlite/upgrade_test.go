@@ -366,6 +366,19 @@ func TestUpgradeFromBeforeTheEvidenceLog(t *testing.T) {
 		}
 	})
 
+	t.Run("the upgraded roster has the signature name column, empty for everyone", func(t *testing.T) {
+		if n := count(t, `SELECT COUNT(*) FROM employees WHERE signature_name = ''`); n != len(people) {
+			t.Fatalf("%d of %d people have an empty signature name", n, len(people))
+		}
+		e, err := NewEmployeeService(db).FindEmployeeByID(ctx, people[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.SignatureName != "" {
+			t.Fatalf("signature name %q after the upgrade", e.SignatureName)
+		}
+	})
+
 	t.Run("the secrets the old version kept are gone", func(t *testing.T) {
 		if n := count(t, `SELECT COUNT(*) FROM settings WHERE key = 'secret'`); n != 0 {
 			t.Error("the old CSRF secret is still in settings")
