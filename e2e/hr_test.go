@@ -68,14 +68,22 @@ func TestCyclesAndVersions(t *testing.T) {
 		if r.Status != 422 || !strings.Contains(r.Body, "already open") {
 			t.Fatalf("status %d", r.Status)
 		}
-		for name, f := range map[string][]string{
-			"due before opening": {"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-01-01", "new_hire_days", "30"},
-			"not a date":         {"name", "x", "version", "1", "opens_on", "01/02/2031", "due_on", "2031-03-01", "new_hire_days", "30"},
-			"unknown version":    {"name", "x", "version", "999", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"},
-			"no new-hire window": {"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "0"},
+		wantFieldError(t, r, "opens_on", "already open")
+		for name, f := range map[string]struct {
+			form         []string
+			field, shows string
+		}{
+			"due before opening": {[]string{"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-01-01", "new_hire_days", "30"}, "due_on", "The due date must come after the opening date."},
+			"not a date":         {[]string{"name", "x", "version", "1", "opens_on", "01/02/2031", "due_on", "2031-03-01", "new_hire_days", "30"}, "opens_on", "Enter the opening date as YYYY-MM-DD"},
+			"unknown version":    {[]string{"name", "x", "version", "999", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"}, "version", "Choose the policy version"},
+			"no new-hire window": {[]string{"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "0"}, "new_hire_days", "from 1 to 365"},
+			"no name":            {[]string{"name", " ", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"}, "name", "Enter a name for the cycle."},
+			"a name too long":    {[]string{"name", strings.Repeat("n", 101), "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"}, "name", "100 characters or fewer"},
 		} {
-			if r := c.post("/hr/cycles", form(f...)); r.Status != 422 {
-				t.Errorf("%s: status %d", name, r.Status)
+			r := c.post("/hr/cycles", form(f.form...))
+			wantFieldError(t, r, f.field, f.shows)
+			if !strings.Contains(r.Body, `id="due_on" name="due_on" type="date" value="`+f.form[7]+`"`) {
+				t.Errorf("%s: the refused form lost the due date", name)
 			}
 		}
 		if n := tp.count(t, `SELECT COUNT(*) FROM cycles`); n != 1 {

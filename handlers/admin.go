@@ -19,7 +19,6 @@ type rolesPage struct {
 	People []*app.Employee
 	More   int // holders not listed past listCap a role
 	Form   struct{ Number, Role string }
-	Error  string
 }
 
 func (h *Handler) rolesData(c *fiber.Ctx) (*rolesPage, error) {
@@ -70,14 +69,14 @@ func (h *Handler) rolesSet(c *fiber.Ctx) error {
 		if perr != nil {
 			return perr
 		}
-		pg.Form.Number, pg.Form.Role, pg.Error = number, string(role), app.ErrorMessage(err)
+		pg.Form.Number, pg.Form.Role, pg.Errors = number, string(role), formErrorsAt(err, "employee_number")
 		return h.render(c, fiber.StatusUnprocessableEntity, "admin_roles", pg)
 	}
 	if number == "" || len(number) > 100 {
-		return fail(app.Errorf(app.EINVALID, "Enter the employee number of the person."))
+		return fail(app.Invalid("employee_number", "Enter the employee number of the person."))
 	}
 	if !slices.Contains(app.PrivilegedRoles, role) {
-		return fail(app.Errorf(app.EINVALID, "Choose the hr or the admin role."))
+		return fail(app.Invalid("role-hr", "Choose the hr or the admin role."))
 	}
 	if action != "grant" && action != "remove" {
 		return fail(app.Errorf(app.EINVALID, "Choose whether to grant or to remove the role."))
@@ -107,7 +106,6 @@ type witnessesPage struct {
 	Key        string
 	Checkpoint *app.SignedCheckpoint
 	Email      string
-	Error      string
 }
 
 func (h *Handler) witnessesData(c *fiber.Ctx) (*witnessesPage, error) {
@@ -149,7 +147,7 @@ func (h *Handler) witnessesSet(c *fiber.Ctx) error {
 		if perr != nil {
 			return perr
 		}
-		pg.Email, pg.Error = email, app.ErrorMessage(err)
+		pg.Email, pg.Errors = email, formErrorsAt(err, "email")
 		return h.render(c, fiber.StatusUnprocessableEntity, "admin_witnesses", pg)
 	default:
 		return err
