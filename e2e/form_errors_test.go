@@ -16,8 +16,15 @@ import (
 // names in aria-describedby.
 func wantFieldError(t testing.TB, r response, field, msg string) {
 	t.Helper()
-	if r.Status != 422 {
-		t.Fatalf("#%s: status %d, want 422", field, r.Status)
+	wantFieldErrorStatus(t, r, 422, field, msg)
+}
+
+// wantFieldErrorStatus is wantFieldError for a refusal with another status,
+// such as 409 for a conflict.
+func wantFieldErrorStatus(t testing.TB, r response, status int, field, msg string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("#%s: status %d, want %d", field, r.Status, status)
 	}
 	doc, err := html.Parse(strings.NewReader(r.Body))
 	if err != nil {

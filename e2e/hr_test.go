@@ -102,11 +102,13 @@ func TestCyclesAndVersions(t *testing.T) {
 		material = versionLinkRE.FindStringSubmatch(r.Location)[1]
 		page := c.get(r.Location)
 		mustContain(t, page.Body, "2026.2", "material", "Changes since 2026.1", "Added:")
-		if r := c.upload("/hr/versions", "bundle", "2026.2.zip", bundle, nil); r.Status != 409 {
-			t.Fatalf("second publish: status %d", r.Status)
-		}
-		if r := c.upload("/hr/versions", "bundle", "junk.zip", []byte("not a zip"), nil); r.Status != 422 {
-			t.Fatalf("junk: status %d", r.Status)
+		versions := tp.count(t, `SELECT COUNT(*) FROM policy_versions`)
+		wantFieldErrorStatus(t, c.upload("/hr/versions", "bundle", "2026.2.zip", bundle, nil), 409, "bundle", "already published with exactly this content")
+		r = c.upload("/hr/versions", "bundle", "junk.zip", []byte("not a zip"), nil)
+		wantFieldError(t, r, "bundle", "The file is not a ZIP archive, or it is damaged.")
+		wantFieldError(t, c.upload("/hr/versions", "other", "x.zip", []byte("x"), nil), "bundle", "Choose a ZIP file with the new version.")
+		if n := tp.count(t, `SELECT COUNT(*) FROM policy_versions`); n != versions {
+			t.Fatalf("refused uploads changed the versions: %d, was %d", n, versions)
 		}
 	})
 

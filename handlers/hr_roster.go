@@ -23,7 +23,6 @@ type rosterPage struct {
 	Summary    *app.ImportSummary
 	Problems   []app.RosterProblem
 	MoreErrors int
-	Error      string
 }
 
 func (h *Handler) rosterForm(c *fiber.Ctx) error {
@@ -42,7 +41,8 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	pg := rosterPage{Page: h.page(c, "Import the roster")}
 	pg.Nav = "hr"
 	fail := func(status int, msg string) error {
-		pg.Error = msg
+		// Every problem is in the file chosen, so the summary links to it.
+		pg.Errors = formError("file", msg)
 		return h.render(c, status, "hr_roster", pg)
 	}
 	file, bad, err := readUpload(c, "file", MaxRosterBytes, "Choose a CSV file to upload.",
