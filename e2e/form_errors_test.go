@@ -23,6 +23,19 @@ func wantFieldError(t testing.TB, r response, field, msg string) {
 // such as 409 for a conflict.
 func wantFieldErrorStatus(t testing.TB, r response, status int, field, msg string) {
 	t.Helper()
+	checkFormError(t, r, status, field, msg, true)
+}
+
+// wantListError is wantFieldError for a refusal about a list of buttons
+// rather than an input: the summary links to the list, which the message
+// beside it describes; there is no control to mark aria-invalid.
+func wantListError(t testing.TB, r response, list, msg string) {
+	t.Helper()
+	checkFormError(t, r, 422, list, msg, false)
+}
+
+func checkFormError(t testing.TB, r response, status int, field, msg string, control bool) {
+	t.Helper()
 	if r.Status != status {
 		t.Fatalf("#%s: status %d, want %d", field, r.Status, status)
 	}
@@ -45,7 +58,7 @@ func wantFieldErrorStatus(t testing.TB, r response, status int, field, msg strin
 	if input == nil {
 		t.Fatalf("#%s: the summary links to an id the page does not have", field)
 	}
-	if attr(input, "aria-invalid") != "true" {
+	if control && attr(input, "aria-invalid") != "true" {
 		t.Errorf("#%s: the field is not marked aria-invalid", field)
 	}
 	described := strings.Fields(attr(input, "aria-describedby"))

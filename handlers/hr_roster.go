@@ -149,7 +149,6 @@ type addressChangesPage struct {
 	Page
 	Pending []*app.AddressChange
 	Total   int // requests waiting in all; the page shows the oldest listCap
-	Error   string
 }
 
 func (h *Handler) addressChangesData(c *fiber.Ctx) (*addressChangesPage, error) {
@@ -197,7 +196,9 @@ func (h *Handler) addressDecide(c *fiber.Ctx) error {
 		if perr != nil {
 			return perr
 		}
-		pg.Error = app.ErrorMessage(err)
+		// The decisions are buttons in the list, with no input to mark:
+		// the message links to the list and is shown above it.
+		pg.Errors = formErrorsAt(err, "pending")
 		return h.render(c, fiber.StatusUnprocessableEntity, "hr_address_changes", pg)
 	default:
 		return err
