@@ -442,6 +442,9 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 			})
 		}
 	})
+	t.Run("form errors", func(t *testing.T) {
+		all = append(all, axeSweepFormErrors(t, bw, tp, fx)...)
+	})
 	if t.Failed() {
 		axeSweepReport(t, all, start)
 		t.FailNow()
