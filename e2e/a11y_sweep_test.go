@@ -116,7 +116,7 @@ var axeSweepExpect = map[string]string{
 	"anonymous /signin/link/{used-token}": "This sign-in link has expired or has already been used",
 	"anonymous /verify/ZZZZZ-ZZZZZ":       "Unknown code",
 	"employee /hr":                        "You do not have access to this page",
-	"HR /hr/people?status=bogus":          "Unknown status filter",
+	"HR /hr/people?status=bogus":          "Unknown status filter. Choose a status from the list.",
 	"HR /hr/people?q=" + url.QueryEscape("zzz nobody has this name zzz"): "Nobody matches these filters",
 	"HR, no cycle ever /hr":   "No cycle has been opened yet",
 	"HR, no cycle ever /team": "No acknowledgment cycle is open",

@@ -261,8 +261,15 @@ func TestDashboardAndExports(t *testing.T) {
 		mustContain(t, r.Body, itoa(int64(overdue))+" people")
 		mustContain(t, c.get("/hr/people?q=Zo%C3%AB").Body, "Zoë Côté", "1 person")
 		mustContain(t, c.get("/hr/people?q=1005").Body, "Zoë Côté")
-		if r := c.get("/hr/people?status=bogus"); r.Status != 422 {
-			t.Fatalf("bad status filter: %d", r.Status)
+		r = c.get("/hr/people?status=bogus&q=Zo%C3%AB")
+		wantFieldError(t, r, "status", "Unknown status filter. Choose a status from the list.")
+		if strings.Contains(r.Body, "Zoë Côté") || !strings.Contains(r.Body, `value="Zoë"`) {
+			t.Error("a refused filter still listed people, or lost the search typed with it")
+		}
+		r = c.get("/hr/people?q=" + strings.Repeat("z", 201))
+		wantFieldError(t, r, "q", "The search must be 200 characters or fewer.")
+		if !strings.Contains(r.Body, `value="`+strings.Repeat("z", 201)+`"`) {
+			t.Error("the refused search was not kept in its field")
 		}
 		if r := c.get("/hr/people?q=%25"); r.Status != 200 || strings.Contains(r.Body, "Zoë Côté") {
 			t.Fatal("a % search matched everyone")
