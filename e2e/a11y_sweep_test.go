@@ -120,6 +120,9 @@ var axeSweepExpect = map[string]string{
 	"HR /hr/people?q=" + url.QueryEscape("zzz nobody has this name zzz"): "Nobody matches these filters",
 	"HR, no cycle ever /hr":   "No cycle has been opened yet",
 	"HR, no cycle ever /team": "No acknowledgment cycle is open",
+
+	// a code of the wrong shape is a form error (422) beside the field
+	"anonymous /verify?code=" + url.QueryEscape("not a code"): "Enter the code as printed on the certificate",
 }
 
 // axeSweepFixtures are the values that the parameters share, found once
