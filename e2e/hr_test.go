@@ -115,7 +115,14 @@ func TestCyclesAndVersions(t *testing.T) {
 	t.Run("moving the cycle to a material version asks everyone to sign again", func(t *testing.T) {
 		c.get("/hr/cycles")
 		cycle := tp.count(t, `SELECT id FROM cycles WHERE open = 1`)
-		r := c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", material))
+		current := tp.count(t, `SELECT policy_version_id FROM cycles WHERE id = ?`, cycle)
+		before := signed()
+		r := c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", itoa(int64(current))))
+		wantFieldError(t, r, "version-"+itoa(int64(cycle)), "Choose a version published after the one the cycle uses now.")
+		if tp.count(t, `SELECT policy_version_id FROM cycles WHERE id = ?`, cycle) != current || signed() != before {
+			t.Fatal("a refused change of version changed the cycle")
+		}
+		r = c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", material))
 		if r.Status != 303 {
 			t.Fatalf("status %d", r.Status)
 		}
