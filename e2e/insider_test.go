@@ -241,6 +241,10 @@ func TestInsiderAddressChangeNeedsASecondPerson(t *testing.T) {
 			mustContain(t, r.Body, "You uploaded the change of José Núñez&#39;s address, so someone else must decide it.")
 			wantListError(t, r, "pending", "You uploaded the change of José Núñez's address, so someone else must decide it.")
 		}
+		for _, f := range [][]string{{"decision", "approve"}, {"id", "x", "decision", "approve"}} {
+			wantListError(t, hannah.post("/hr/address-changes", form(f...)), "pending", "Choose an address change from the list.")
+		}
+		wantListError(t, hannah.post("/hr/address-changes", form("id", itoa(int64(reqID)), "decision", "maybe")), "pending", "Choose whether to approve or to refuse.")
 		if tp.identityState(t) != before {
 			t.Fatal("a refused decision changed something")
 		}

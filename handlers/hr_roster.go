@@ -172,17 +172,16 @@ func (h *Handler) addressChanges(c *fiber.Ctx) error {
 // change, and the person whose address it is, cannot decide it.
 func (h *Handler) addressDecide(c *fiber.Ctx) error {
 	var ids []int64
+	badID := false
 	for _, v := range c.Request().PostArgs().PeekMulti("id") {
 		id, err := strconv.ParseInt(string(v), 10, 64)
-		if err != nil {
-			return app.Errorf(app.EINVALID, "Choose an address change from the list.")
-		}
+		badID = badID || err != nil
 		ids = append(ids, id)
 	}
 	decision := c.FormValue("decision")
 	var err error
 	switch {
-	case len(ids) == 0 || len(ids) > 10000:
+	case badID || len(ids) == 0 || len(ids) > 10000:
 		err = app.Errorf(app.EINVALID, "Choose an address change from the list.")
 	case decision != "approve" && decision != "reject":
 		err = app.Errorf(app.EINVALID, "Choose whether to approve or to refuse.")
