@@ -345,6 +345,18 @@ func TestDashboardAndExports(t *testing.T) {
 		admin.signIn(tp.signInLink(t, "1003"))
 		admin.get("/admin/scopes")
 		hr2 := tp.employee(t, "1010")
+		scopes := tp.count(t, `SELECT COUNT(*) FROM hr_scopes`)
+		wantFieldError(t, admin.post("/admin/scopes", form("employee", itoa(hr2.ID), "agency", "Ministry of Nothing")),
+			"s-"+itoa(hr2.ID)+"-0", "Tick agencies from the list: Ministry of Nothing is not one of them.")
+		for _, who := range []string{"x", itoa(tp.employee(t, "1005").ID)} {
+			r := admin.post("/admin/scopes", form("employee", who, "agency", "Department of Labor"))
+			if r.Status != 422 || !strings.Contains(r.Body, "<title>Error: ") || !strings.Contains(r.Body, "Choose an HR user from the list.") {
+				t.Errorf("employee %q: status %d, want 422 with the message in the summary", who, r.Status)
+			}
+		}
+		if n := tp.count(t, `SELECT COUNT(*) FROM hr_scopes`); n != scopes {
+			t.Fatalf("refused scopes changed hr_scopes: %d rows, was %d", n, scopes)
+		}
 		if r := admin.post("/admin/scopes", form("employee", itoa(hr2.ID), "agency", "Department of Labor")); r.Status != 303 {
 			t.Fatalf("set scope: %d", r.Status)
 		}

@@ -169,37 +169,61 @@ type scopesPage struct {
 }
 
 func (h *Handler) scopesIndex(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	pg := scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
-	pg.Nav = "admin"
-	pg.Pager = newPager(c, "/admin/scopes", "")
-	all, total, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true),
-		Offset: pg.Pager.Offset(), Limit: pg.Pager.Limit()})
+	pg, err := h.scopesData(c)
 	if err != nil {
-		return err
-	}
-	pg.Pager.setTotal(total)
-	pg.HRUsers = all
-	for _, e := range all {
-		if pg.Scopes[e.ID], err = h.Scopes.Scope(ctx, e.ID); err != nil {
-			return err
-		}
-	}
-	if pg.Agencies, err = h.Employees.Agencies(ctx); err != nil {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, "admin_scopes", pg)
 }
 
+func (h *Handler) scopesData(c *fiber.Ctx) (*scopesPage, error) {
+	ctx := c.UserContext()
+	pg := &scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
+	pg.Nav = "admin"
+	pg.Pager = newPager(c, "/admin/scopes", "")
+	all, total, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true),
+		Offset: pg.Pager.Offset(), Limit: pg.Pager.Limit()})
+	if err != nil {
+		return nil, err
+	}
+	pg.Pager.setTotal(total)
+	pg.HRUsers = all
+	for _, e := range all {
+		if pg.Scopes[e.ID], err = h.Scopes.Scope(ctx, e.ID); err != nil {
+			return nil, err
+		}
+	}
+	if pg.Agencies, err = h.Employees.Agencies(ctx); err != nil {
+		return nil, err
+	}
+	return pg, nil
+}
+
 func (h *Handler) scopesSet(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	id, err := strconv.ParseInt(c.FormValue("employee"), 10, 64)
-	if err != nil {
-		return app.Errorf(app.EINVALID, "Choose an HR user.")
+	id, _ := strconv.ParseInt(c.FormValue("employee"), 10, 64)
+	// Only a changed form can send these: the page comes back with the
+	// message, beside the person's agencies when they are on it.
+	fail := func(msg string) error {
+		pg, err := h.scopesData(c)
+		if err != nil {
+			return err
+		}
+		field := ""
+		for _, e := range pg.HRUsers {
+			if e.ID == id && len(pg.Agencies) > 0 {
+				field = "s-" + strconv.FormatInt(id, 10) + "-0"
+			}
+		}
+		pg.Errors = formError(field, msg)
+		return h.render(c, fiber.StatusUnprocessableEntity, "admin_scopes", pg)
 	}
 	e, err := h.Employees.FindEmployeeByID(ctx, id)
+	if err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+		return err
+	}
 	if err != nil || !e.HasRole(app.RoleHR) {
-		return app.Errorf(app.EINVALID, "Choose an HR user.")
+		return fail("Choose an HR user from the list.")
 	}
 	known, err := h.Employees.Agencies(ctx)
 	if err != nil {
@@ -214,7 +238,7 @@ func (h *Handler) scopesSet(c *fiber.Ctx) error {
 			found = found || k == a
 		}
 		if !found {
-			return app.Errorf(app.EINVALID, "Unknown agency.")
+			return fail("Tick agencies from the list: " + a + " is not one of them.")
 		}
 		chosen = append(chosen, a)
 	}
