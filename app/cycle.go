@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -73,24 +74,34 @@ type CycleService interface {
 	SetCycleVersion(ctx context.Context, cycleID, versionID int64, actor *int64) error
 }
 
-// Validate checks a cycle before it is stored.
+// Validate checks a cycle before it is stored. It reports every problem
+// at once, each naming its form field, so the form can show them together.
 func (c *Cycle) Validate() error {
+	var errs []error
 	if c.Name == "" {
-		return Errorf(EINVALID, "A cycle needs a name.")
+		errs = append(errs, Invalid("name", "Enter a name for the cycle."))
+	} else if len(c.Name) > 100 {
+		errs = append(errs, Invalid("name", "The name must be 100 characters or fewer."))
 	}
 	if c.PolicyVersionID == 0 {
-		return Errorf(EINVALID, "A cycle needs a policy version.")
+		errs = append(errs, Invalid("version", "Choose the policy version the cycle asks people to sign."))
 	}
 	opens, err1 := time.Parse(DateLayout, c.OpensOn)
 	due, err2 := time.Parse(DateLayout, c.DueOn)
-	if err1 != nil || err2 != nil {
-		return Errorf(EINVALID, "Dates must be written YYYY-MM-DD.")
+	if err1 != nil {
+		errs = append(errs, Invalid("opens_on", "Enter the opening date as YYYY-MM-DD, for example 2026-01-15."))
 	}
-	if !due.After(opens) {
-		return Errorf(EINVALID, "The due date must come after the opening date.")
+	if err2 != nil {
+		errs = append(errs, Invalid("due_on", "Enter the due date as YYYY-MM-DD, for example 2026-03-15."))
+	}
+	if err1 == nil && err2 == nil && !due.After(opens) {
+		errs = append(errs, Invalid("due_on", "The due date must come after the opening date."))
 	}
 	if c.NewHireDays < 1 || c.NewHireDays > 365 {
-		return Errorf(EINVALID, "New hires must have between 1 and 365 days to sign.")
+		errs = append(errs, Invalid("new_hire_days", "Enter a number of days from 1 to 365 for new hires to sign."))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	if c.Year == 0 {
 		c.Year = opens.Year()

@@ -136,7 +136,7 @@ var axeSweepExpect = map[string]string{
 	"anonymous /signin/link/{used-token}": "This sign-in link has expired or has already been used",
 	"anonymous /verify/ZZZZZ-ZZZZZ":       "Unknown code",
 	"employee /hr":                        "You do not have access to this page",
-	"HR /hr/people?status=bogus":          "Unknown status filter",
+	"HR /hr/people?status=bogus":          "Unknown status filter. Choose a status from the list.",
 	"HR /hr/people?q=" + url.QueryEscape("zzz nobody has this name zzz"): "Nobody matches these filters",
 	"HR, no cycle ever /hr":   "No cycle has been opened yet",
 	"HR, no cycle ever /team": "No acknowledgment cycle is open",
@@ -145,6 +145,9 @@ var axeSweepExpect = map[string]string{
 
 	// the manager (1004) has signed in the demo: their own confirmation page
 	"manager /certificates/:code/confirmation": "Acknowledgment signed",
+
+	// a code of the wrong shape is a form error (422) beside the field
+	"anonymous /verify?code=" + url.QueryEscape("not a code"): "Enter the code as printed on the certificate",
 }
 
 // axeSweepFixtures are the values that the parameters share, found once
@@ -467,6 +470,9 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 				}
 			})
 		}
+	})
+	t.Run("form errors", func(t *testing.T) {
+		all = append(all, axeSweepFormErrors(t, bw, tp, fx)...)
 	})
 	if t.Failed() {
 		axeSweepReport(t, all, start)

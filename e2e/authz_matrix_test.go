@@ -541,7 +541,7 @@ var azTable = map[string]azExpect{
 		}},
 	"POST /hr/cycles/:id/close": {allow: azSetHR, ok: []int{303},
 		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/cycles/" + itoa(e.cycle) + "/close"} }},
-	"POST /hr/cycles/:id/version": {allow: azSetHR, ok: []int{303}, note: "the same version: refused with a flash, 303",
+	"POST /hr/cycles/:id/version": {allow: azSetHR, ok: []int{422}, note: "the same version: refused beside the cycle's version list, 422",
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/cycles/" + itoa(e.cycle) + "/version", form: form("version", itoa(e.tp.Version.ID))}
 		}},

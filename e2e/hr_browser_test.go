@@ -315,7 +315,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		if st := b.open(t, tp.BaseURL+"/hr/people?status=bogus"); st != 422 {
 			b.fatalf(t, "unknown status filter: status %d, want 422", st)
 		}
-		b.wantText(t, "bad filter", "Unknown status filter.")
+		b.wantErrorSummary(t, "bad filter", "Unknown status filter. Choose a status from the list.")
 		b.axe(t, "people list, unknown filter (422)")
 		b.open(t, filtered)
 	})

@@ -93,6 +93,7 @@ func TestRosterImportInTheBrowserFlow(t *testing.T) {
 			}
 		}
 		mustContain(t, r.Body, "nothing was imported")
+		wantFieldError(t, r, "file", "The file has problems, so nothing was imported.")
 		if employees() != n {
 			t.Fatal("a bad file changed the roster")
 		}
@@ -105,6 +106,7 @@ func TestRosterImportInTheBrowserFlow(t *testing.T) {
 		if r.Status != 422 || !strings.Contains(r.Body, "already belongs to employee 1006") {
 			t.Fatalf("status %d", r.Status)
 		}
+		wantFieldError(t, r, "file", "nothing was imported")
 	})
 
 	t.Run("an oversized upload gets a clear message", func(t *testing.T) {
@@ -113,11 +115,14 @@ func TestRosterImportInTheBrowserFlow(t *testing.T) {
 		if r.Status != 413 || !strings.Contains(r.Body, "larger than 20 MB") {
 			t.Fatalf("status %d", r.Status)
 		}
+		wantFieldErrorStatus(t, r, 413, "file", "The file is larger than 20 MB.")
 	})
 
 	t.Run("no file, or a forged token, is refused", func(t *testing.T) {
-		if r := c.upload("/hr/roster", "other", "x.csv", []byte("x"), nil); r.Status != 422 {
-			t.Fatalf("no file: status %d", r.Status)
+		n := employees()
+		wantFieldError(t, c.upload("/hr/roster", "other", "x.csv", []byte("x"), nil), "file", "Choose a CSV file to upload.")
+		if employees() != n {
+			t.Fatal("a form without a file changed the roster")
 		}
 		if r := c.upload("/hr/roster", "file", "x.csv", []byte(goodRoster), map[string]string{"_csrf": "forged"}); r.Status != 403 {
 			t.Fatalf("forged token: status %d", r.Status)

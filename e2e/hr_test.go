@@ -68,14 +68,22 @@ func TestCyclesAndVersions(t *testing.T) {
 		if r.Status != 422 || !strings.Contains(r.Body, "already open") {
 			t.Fatalf("status %d", r.Status)
 		}
-		for name, f := range map[string][]string{
-			"due before opening": {"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-01-01", "new_hire_days", "30"},
-			"not a date":         {"name", "x", "version", "1", "opens_on", "01/02/2031", "due_on", "2031-03-01", "new_hire_days", "30"},
-			"unknown version":    {"name", "x", "version", "999", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"},
-			"no new-hire window": {"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "0"},
+		wantFieldError(t, r, "opens_on", "already open")
+		for name, f := range map[string]struct {
+			form         []string
+			field, shows string
+		}{
+			"due before opening": {[]string{"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-01-01", "new_hire_days", "30"}, "due_on", "The due date must come after the opening date."},
+			"not a date":         {[]string{"name", "x", "version", "1", "opens_on", "01/02/2031", "due_on", "2031-03-01", "new_hire_days", "30"}, "opens_on", "Enter the opening date as YYYY-MM-DD"},
+			"unknown version":    {[]string{"name", "x", "version", "999", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"}, "version", "Choose the policy version"},
+			"no new-hire window": {[]string{"name", "x", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "0"}, "new_hire_days", "from 1 to 365"},
+			"no name":            {[]string{"name", " ", "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"}, "name", "Enter a name for the cycle."},
+			"a name too long":    {[]string{"name", strings.Repeat("n", 101), "version", "1", "opens_on", "2031-02-01", "due_on", "2031-03-01", "new_hire_days", "30"}, "name", "100 characters or fewer"},
 		} {
-			if r := c.post("/hr/cycles", form(f...)); r.Status != 422 {
-				t.Errorf("%s: status %d", name, r.Status)
+			r := c.post("/hr/cycles", form(f.form...))
+			wantFieldError(t, r, f.field, f.shows)
+			if !strings.Contains(r.Body, `id="due_on" name="due_on" type="date" value="`+f.form[7]+`"`) {
+				t.Errorf("%s: the refused form lost the due date", name)
 			}
 		}
 		if n := tp.count(t, `SELECT COUNT(*) FROM cycles`); n != 1 {
@@ -94,18 +102,27 @@ func TestCyclesAndVersions(t *testing.T) {
 		material = versionLinkRE.FindStringSubmatch(r.Location)[1]
 		page := c.get(r.Location)
 		mustContain(t, page.Body, "2099.1", "material", "Changes since 2026.2", "Added:")
-		if r := c.upload("/hr/versions", "bundle", "2099.1.zip", bundle, nil); r.Status != 409 {
-			t.Fatalf("second publish: status %d", r.Status)
-		}
-		if r := c.upload("/hr/versions", "bundle", "junk.zip", []byte("not a zip"), nil); r.Status != 422 {
-			t.Fatalf("junk: status %d", r.Status)
+		versions := tp.count(t, `SELECT COUNT(*) FROM policy_versions`)
+		wantFieldErrorStatus(t, c.upload("/hr/versions", "bundle", "2099.1.zip", bundle, nil), 409, "bundle", "already published with exactly this content")
+		r = c.upload("/hr/versions", "bundle", "junk.zip", []byte("not a zip"), nil)
+		wantFieldError(t, r, "bundle", "The file is not a ZIP archive, or it is damaged.")
+		wantFieldError(t, c.upload("/hr/versions", "other", "x.zip", []byte("x"), nil), "bundle", "Choose a ZIP file with the new version.")
+		if n := tp.count(t, `SELECT COUNT(*) FROM policy_versions`); n != versions {
+			t.Fatalf("refused uploads changed the versions: %d, was %d", n, versions)
 		}
 	})
 
 	t.Run("moving the cycle to a material version asks everyone to sign again", func(t *testing.T) {
 		c.get("/hr/cycles")
 		cycle := tp.count(t, `SELECT id FROM cycles WHERE open = 1`)
-		r := c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", material))
+		current := tp.count(t, `SELECT policy_version_id FROM cycles WHERE id = ?`, cycle)
+		before := signed()
+		r := c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", itoa(int64(current))))
+		wantFieldError(t, r, "version-"+itoa(int64(cycle)), "Choose a version published after the one the cycle uses now.")
+		if tp.count(t, `SELECT policy_version_id FROM cycles WHERE id = ?`, cycle) != current || signed() != before {
+			t.Fatal("a refused change of version changed the cycle")
+		}
+		r = c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", material))
 		if r.Status != 303 {
 			t.Fatalf("status %d", r.Status)
 		}
@@ -254,8 +271,15 @@ func TestDashboardAndExports(t *testing.T) {
 		mustContain(t, r.Body, itoa(int64(overdue))+" people")
 		mustContain(t, c.get("/hr/people?q=Zo%C3%AB").Body, "Zoë Côté", "1 person")
 		mustContain(t, c.get("/hr/people?q=1005").Body, "Zoë Côté")
-		if r := c.get("/hr/people?status=bogus"); r.Status != 422 {
-			t.Fatalf("bad status filter: %d", r.Status)
+		r = c.get("/hr/people?status=bogus&q=Zo%C3%AB")
+		wantFieldError(t, r, "status", "Unknown status filter. Choose a status from the list.")
+		if strings.Contains(r.Body, "Zoë Côté") || !strings.Contains(r.Body, `value="Zoë"`) {
+			t.Error("a refused filter still listed people, or lost the search typed with it")
+		}
+		r = c.get("/hr/people?q=" + strings.Repeat("z", 201))
+		wantFieldError(t, r, "q", "The search must be 200 characters or fewer.")
+		if !strings.Contains(r.Body, `value="`+strings.Repeat("z", 201)+`"`) {
+			t.Error("the refused search was not kept in its field")
 		}
 		if r := c.get("/hr/people?q=%25"); r.Status != 200 || strings.Contains(r.Body, "Zoë Côté") {
 			t.Fatal("a % search matched everyone")
@@ -324,6 +348,18 @@ func TestDashboardAndExports(t *testing.T) {
 		admin.signIn(tp.signInLink(t, "1003"))
 		admin.get("/admin/scopes")
 		hr2 := tp.employee(t, "1010")
+		scopes := tp.count(t, `SELECT COUNT(*) FROM hr_scopes`)
+		wantFieldError(t, admin.post("/admin/scopes", form("employee", itoa(hr2.ID), "agency", "Ministry of Nothing")),
+			"s-"+itoa(hr2.ID)+"-0", "Tick agencies from the list: Ministry of Nothing is not one of them.")
+		for _, who := range []string{"x", itoa(tp.employee(t, "1005").ID)} {
+			r := admin.post("/admin/scopes", form("employee", who, "agency", "Department of Labor"))
+			if r.Status != 422 || !strings.Contains(r.Body, "<title>Error: ") || !strings.Contains(r.Body, "Choose an HR user from the list.") {
+				t.Errorf("employee %q: status %d, want 422 with the message in the summary", who, r.Status)
+			}
+		}
+		if n := tp.count(t, `SELECT COUNT(*) FROM hr_scopes`); n != scopes {
+			t.Fatalf("refused scopes changed hr_scopes: %d rows, was %d", n, scopes)
+		}
 		if r := admin.post("/admin/scopes", form("employee", itoa(hr2.ID), "agency", "Department of Labor")); r.Status != 303 {
 			t.Fatalf("set scope: %d", r.Status)
 		}

@@ -155,6 +155,7 @@ func TestInsiderRolesOnlyFromAnAdministrator(t *testing.T) {
 			if r.Status != 422 || !strings.Contains(r.Body, "You cannot change your own roles. Ask another administrator.") {
 				t.Fatalf("%s %s: status %d", x[1], x[0], r.Status)
 			}
+			wantFieldError(t, r, "employee_number", "You cannot change your own roles. Ask another administrator.")
 		}
 		if tp.identityState(t) != before {
 			t.Fatal("a refused change of his own roles changed something")
@@ -182,6 +183,12 @@ func TestInsiderRolesOnlyFromAnAdministrator(t *testing.T) {
 			if r.Status != 422 || !strings.Contains(r.Body, c[3]) {
 				t.Errorf("number %q role %q action %q: status %d, want 422 saying %q", c[0], c[1], c[2], r.Status, c[3])
 			}
+			// A bad role is about the role buttons; every other refusal about the person.
+			field := "employee_number"
+			if strings.HasPrefix(c[3], "Choose the hr") {
+				field = "role-hr"
+			}
+			wantFieldError(t, r, field, c[3])
 		}
 		if tp.identityState(t) != before {
 			t.Fatal("bad input changed something")

@@ -239,7 +239,12 @@ func TestInsiderAddressChangeNeedsASecondPerson(t *testing.T) {
 				t.Fatalf("%s: status %d", decision, r.Status)
 			}
 			mustContain(t, r.Body, "You uploaded the change of José Núñez&#39;s address, so someone else must decide it.")
+			wantListError(t, r, "pending", "You uploaded the change of José Núñez's address, so someone else must decide it.")
 		}
+		for _, f := range [][]string{{"decision", "approve"}, {"id", "x", "decision", "approve"}} {
+			wantListError(t, hannah.post("/hr/address-changes", form(f...)), "pending", "Choose an address change from the list.")
+		}
+		wantListError(t, hannah.post("/hr/address-changes", form("id", itoa(int64(reqID)), "decision", "maybe")), "pending", "Choose whether to approve or to refuse.")
 		if tp.identityState(t) != before {
 			t.Fatal("a refused decision changed something")
 		}
@@ -270,6 +275,7 @@ func TestInsiderAddressChangeNeedsASecondPerson(t *testing.T) {
 		if r.Status != 422 || !strings.Contains(r.Body, "Someone else must decide a change of your own address.") {
 			t.Fatalf("1006 as HR: status %d", r.Status)
 		}
+		wantListError(t, r, "pending", "Someone else must decide a change of your own address.")
 		if tp.identityState(t) != mid {
 			t.Fatal("his refused decision changed something")
 		}
@@ -388,6 +394,7 @@ func TestInsiderAddressChangeNeedsASecondPerson(t *testing.T) {
 		if r.Status != 422 || !strings.Contains(r.Body, "has already been decided") {
 			t.Fatalf("deciding twice: status %d", r.Status)
 		}
+		wantListError(t, r, "pending", "has already been decided")
 		if tp.identityState(t) != before {
 			t.Fatal("deciding twice changed something")
 		}
@@ -411,7 +418,7 @@ func TestInsiderAddressChangeNeedsASecondPerson(t *testing.T) {
 			if r.Status != 422 {
 				t.Fatalf("approving %d alone: status %d", id, r.Status)
 			}
-			mustContain(t, r.Body, "If their address is changing too, approve both changes together.")
+			wantListError(t, r, "pending", "If their address is changing too, approve both changes together.")
 		}
 		if tp.identityState(t) != before {
 			t.Fatal("a refused half of a swap changed something")

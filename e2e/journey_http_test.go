@@ -262,8 +262,13 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 		if r := anon.get("/verify/ZZZZZ-ZZZZZ"); r.Status != 404 || !strings.Contains(r.Body, "Unknown code") {
 			t.Errorf("unknown code: status %d", r.Status)
 		}
-		if r := anon.get("/verify?code=%3Cscript%3E"); r.Status != 404 || strings.Contains(r.Body, "<script>") {
-			t.Errorf("bad code: status %d", r.Status)
+		r = anon.get("/verify?code=%3Cscript%3E")
+		if strings.Contains(r.Body, "<script>") {
+			t.Error("bad code: shown unescaped")
+		}
+		wantFieldError(t, r, "code", "Enter the code as printed on the certificate: ten letters and digits, for example 7K2QD-M9XRA.")
+		if strings.Contains(r.Body, "Unknown code") {
+			t.Error("a code of the wrong shape is called unknown rather than mistyped")
 		}
 	})
 }

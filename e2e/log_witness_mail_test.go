@@ -55,6 +55,7 @@ func TestWitnessesGetEachDaysCheckpoint(t *testing.T) {
 				t.Errorf("%q %s: status %d, want 422", c.email, c.action, r.Status)
 			}
 			mustContain(t, r.Body, "There is a problem", c.want)
+			wantFieldError(t, r, "email", c.want)
 		}
 		if tp.count(t, `SELECT COUNT(*) FROM witnesses`) != before || tp.count(t, `SELECT COUNT(*) FROM audit_events`) != events {
 			t.Fatal("a refused request changed something")
@@ -67,6 +68,8 @@ func TestWitnessesGetEachDaysCheckpoint(t *testing.T) {
 		}
 		if r := admin.post("/admin/witnesses", form("email", witness, "action", "add")); r.Status != 422 || !strings.Contains(r.Body, "already") {
 			t.Fatalf("adding twice: status %d", r.Status)
+		} else {
+			wantFieldError(t, r, "email", "already")
 		}
 		if tp.count(t, `SELECT COUNT(*) FROM audit_events v JOIN log_entries l ON l.kind = 'audit_event' AND l.ref_id = v.id
 			WHERE v.action = 'log.witness_added' AND v.detail = ? AND v.actor_id = ?`, witness, tp.employee(t, "1003").ID) != 1 {

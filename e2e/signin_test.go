@@ -44,6 +44,7 @@ func TestSignInByEmailLink(t *testing.T) {
 			if r.Status != 422 || !strings.Contains(r.Body, "Enter your work e-mail address") {
 				t.Errorf("%q: status %d", bad, r.Status)
 			}
+			wantFieldError(t, r, "email", "Enter your work e-mail address, for example jane.doe@agency.example.")
 		}
 	})
 

@@ -19,7 +19,6 @@ type rolesPage struct {
 	People []*app.Employee
 	More   int // holders not listed past listCap a role
 	Form   struct{ Number, Role string }
-	Error  string
 }
 
 func (h *Handler) rolesData(c *fiber.Ctx) (*rolesPage, error) {
@@ -70,14 +69,14 @@ func (h *Handler) rolesSet(c *fiber.Ctx) error {
 		if perr != nil {
 			return perr
 		}
-		pg.Form.Number, pg.Form.Role, pg.Error = number, string(role), app.ErrorMessage(err)
+		pg.Form.Number, pg.Form.Role, pg.Errors = number, string(role), formErrorsAt(err, "employee_number")
 		return h.render(c, fiber.StatusUnprocessableEntity, "admin_roles", pg)
 	}
 	if number == "" || len(number) > 100 {
-		return fail(app.Errorf(app.EINVALID, "Enter the employee number of the person."))
+		return fail(app.Invalid("employee_number", "Enter the employee number of the person."))
 	}
 	if !slices.Contains(app.PrivilegedRoles, role) {
-		return fail(app.Errorf(app.EINVALID, "Choose the hr or the admin role."))
+		return fail(app.Invalid("role-hr", "Choose the hr or the admin role."))
 	}
 	if action != "grant" && action != "remove" {
 		return fail(app.Errorf(app.EINVALID, "Choose whether to grant or to remove the role."))
@@ -107,7 +106,6 @@ type witnessesPage struct {
 	Key        string
 	Checkpoint *app.SignedCheckpoint
 	Email      string
-	Error      string
 }
 
 func (h *Handler) witnessesData(c *fiber.Ctx) (*witnessesPage, error) {
@@ -149,7 +147,7 @@ func (h *Handler) witnessesSet(c *fiber.Ctx) error {
 		if perr != nil {
 			return perr
 		}
-		pg.Email, pg.Error = email, app.ErrorMessage(err)
+		pg.Email, pg.Errors = email, formErrorsAt(err, "email")
 		return h.render(c, fiber.StatusUnprocessableEntity, "admin_witnesses", pg)
 	default:
 		return err
@@ -171,37 +169,61 @@ type scopesPage struct {
 }
 
 func (h *Handler) scopesIndex(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	pg := scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
-	pg.Nav = "admin"
-	pg.Pager = newPager(c, "/admin/scopes", "")
-	all, total, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true),
-		Offset: pg.Pager.Offset(), Limit: pg.Pager.Limit()})
+	pg, err := h.scopesData(c)
 	if err != nil {
-		return err
-	}
-	pg.Pager.setTotal(total)
-	pg.HRUsers = all
-	for _, e := range all {
-		if pg.Scopes[e.ID], err = h.Scopes.Scope(ctx, e.ID); err != nil {
-			return err
-		}
-	}
-	if pg.Agencies, err = h.Employees.Agencies(ctx); err != nil {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, "admin_scopes", pg)
 }
 
+func (h *Handler) scopesData(c *fiber.Ctx) (*scopesPage, error) {
+	ctx := c.UserContext()
+	pg := &scopesPage{Page: h.page(c, "HR access by agency"), Scopes: map[int64][]string{}}
+	pg.Nav = "admin"
+	pg.Pager = newPager(c, "/admin/scopes", "")
+	all, total, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{Role: ptr(string(app.RoleHR)), Active: ptr(true),
+		Offset: pg.Pager.Offset(), Limit: pg.Pager.Limit()})
+	if err != nil {
+		return nil, err
+	}
+	pg.Pager.setTotal(total)
+	pg.HRUsers = all
+	for _, e := range all {
+		if pg.Scopes[e.ID], err = h.Scopes.Scope(ctx, e.ID); err != nil {
+			return nil, err
+		}
+	}
+	if pg.Agencies, err = h.Employees.Agencies(ctx); err != nil {
+		return nil, err
+	}
+	return pg, nil
+}
+
 func (h *Handler) scopesSet(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	id, err := strconv.ParseInt(c.FormValue("employee"), 10, 64)
-	if err != nil {
-		return app.Errorf(app.EINVALID, "Choose an HR user.")
+	id, _ := strconv.ParseInt(c.FormValue("employee"), 10, 64)
+	// Only a changed form can send these: the page comes back with the
+	// message, beside the person's agencies when they are on it.
+	fail := func(msg string) error {
+		pg, err := h.scopesData(c)
+		if err != nil {
+			return err
+		}
+		field := ""
+		for _, e := range pg.HRUsers {
+			if e.ID == id && len(pg.Agencies) > 0 {
+				field = "s-" + strconv.FormatInt(id, 10) + "-0"
+			}
+		}
+		pg.Errors = formError(field, msg)
+		return h.render(c, fiber.StatusUnprocessableEntity, "admin_scopes", pg)
 	}
 	e, err := h.Employees.FindEmployeeByID(ctx, id)
+	if err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+		return err
+	}
 	if err != nil || !e.HasRole(app.RoleHR) {
-		return app.Errorf(app.EINVALID, "Choose an HR user.")
+		return fail("Choose an HR user from the list.")
 	}
 	known, err := h.Employees.Agencies(ctx)
 	if err != nil {
@@ -216,7 +238,7 @@ func (h *Handler) scopesSet(c *fiber.Ctx) error {
 			found = found || k == a
 		}
 		if !found {
-			return app.Errorf(app.EINVALID, "Unknown agency.")
+			return fail("Tick agencies from the list: " + a + " is not one of them.")
 		}
 		chosen = append(chosen, a)
 	}

@@ -14,7 +14,6 @@ type signInPage struct {
 	Page
 	Email string
 	Next  string
-	Error string
 }
 
 // safeNext keeps a post-sign-in destination only if it is a local path.
@@ -45,8 +44,9 @@ func (h *Handler) signInRequest(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	addr, err := mail.ParseAddress(email)
 	if email == "" || len(email) > 254 || err != nil || addr.Address != email {
-		return h.render(c, fiber.StatusUnprocessableEntity, "signin", signInPage{Page: h.page(c, "Sign in"),
-			Email: email, Next: next, Error: "Enter your work e-mail address, for example jane.doe@agency.example."})
+		pg := signInPage{Page: h.page(c, "Sign in"), Email: email, Next: next}
+		pg.Errors = formError("email", "Enter your work e-mail address, for example jane.doe@agency.example.")
+		return h.render(c, fiber.StatusUnprocessableEntity, "signin", pg)
 	}
 	if !h.SignInIPLimit.Allow("ip:" + h.clientIP(c)) {
 		return app.Errorf(app.ETOOMANY, "Too many sign-in links have been asked for. Please wait 15 minutes, then try again; the last link we sent still works until it expires.")

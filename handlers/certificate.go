@@ -110,8 +110,15 @@ func (h *Handler) verifyPage(c *fiber.Ctx) error {
 	if pg.Code == "" {
 		return h.render(c, fiber.StatusOK, "verify", pg)
 	}
+	code, ok := app.NormalizeVerifyCode(pg.Code)
+	if !ok {
+		// Not the shape of any code: a typing mistake to correct, not a
+		// certificate that does not exist.
+		pg.Errors = formError("code", "Enter the code as printed on the certificate: ten letters and digits, for example 7K2QD-M9XRA.")
+		return h.render(c, fiber.StatusUnprocessableEntity, "verify", pg)
+	}
 	pg.Result = "unknown"
-	if code, ok := app.NormalizeVerifyCode(pg.Code); ok {
+	{
 		a, err := h.Acks.FindAcknowledgmentByCode(c.UserContext(), code)
 		switch {
 		case err == nil:

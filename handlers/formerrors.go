@@ -59,3 +59,16 @@ func formErrors(err error) FormErrors {
 func formError(field, msg string) FormErrors {
 	return FormErrors{{Field: field, Message: msg}}
 }
+
+// formErrorsAt is formErrors with the errors about the whole form (a
+// conflict, a record not found) linked to field, the input most related to
+// them, so that every message in the summary leads somewhere.
+func formErrorsAt(err error, field string) FormErrors {
+	fe := formErrors(err)
+	for i := range fe {
+		if fe[i].Field == "" {
+			fe[i].Field = field
+		}
+	}
+	return fe
+}

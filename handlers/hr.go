@@ -124,7 +124,7 @@ func (h *Handler) peopleFilter(c *fiber.Ctx, cycle *app.Cycle, scope []string) (
 		return f, err
 	}
 	if len(f.Query) > 200 {
-		return f, app.Errorf(app.EINVALID, "The search is too long.")
+		return f, app.Invalid("q", "The search must be 200 characters or fewer.")
 	}
 	if f.Agency != "" && len(scope) > 0 && !slices.Contains(scope, f.Agency) {
 		return f, app.Errorf(app.ENOTFOUND, "Agency not found.")
@@ -162,8 +162,15 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	status := fiber.StatusOK
 	if pg.Filter, err = h.peopleFilter(c, cycle, scope); err != nil {
-		return err
+		if app.ErrorCode(err) != app.EINVALID {
+			return err
+		}
+		// A filter that cannot be used: the form comes back with the
+		// message beside it, and no list, which would not match the form.
+		pg.Errors, status = formErrors(err), fiber.StatusUnprocessableEntity
+		return h.renderPeople(c, pg, cycle, scope, status)
 	}
 	pg.Query = template.URL(filterQuery(pg.Filter)) // #nosec G203 -- filterQuery escapes every value with url.QueryEscape
 	pg.Pager = newPager(c, "/hr/people", pg.Query)
@@ -172,6 +179,12 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 		return err
 	}
 	pg.Pager.setTotal(pg.Total)
+	return h.renderPeople(c, pg, cycle, scope, status)
+}
+
+// renderPeople fills the filter form's choices and renders the people page.
+func (h *Handler) renderPeople(c *fiber.Ctx, pg peoplePage, cycle *app.Cycle, scope []string, status int) error {
+	var err error
 	if pg.Agencies, err = h.Dashboard.Agencies(c.UserContext(), cycle.ID, scope); err != nil {
 		return err
 	}
@@ -179,7 +192,7 @@ func (h *Handler) hrPeople(c *fiber.Ctx) error {
 		pg.AgencyList = append(pg.AgencyList, a)
 	}
 	slices.Sort(pg.AgencyList)
-	return h.render(c, fiber.StatusOK, "hr_people", pg)
+	return h.render(c, status, "hr_people", pg)
 }
 
 // filterQuery writes the filters back as a query string.

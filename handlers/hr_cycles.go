@@ -16,7 +16,6 @@ type cyclesPage struct {
 	Versions map[int64]*app.PolicyVersion
 	Latest   []*app.PolicyVersion
 	Form     cycleForm
-	Error    string
 }
 
 type cycleForm struct {
@@ -74,9 +73,6 @@ func (h *Handler) cycleOpen(c *fiber.Ctx) error {
 	if _, ok := pg.Versions[cy.PolicyVersionID]; !ok {
 		cy.PolicyVersionID = 0
 	}
-	if len(cy.Name) > 100 {
-		return h.cycleFormError(c, pg, app.Errorf(app.EINVALID, "The name is too long."))
-	}
 	if err := h.Cycles.CreateCycle(c.UserContext(), cy); err != nil {
 		return h.cycleFormError(c, pg, err)
 	}
@@ -87,7 +83,8 @@ func (h *Handler) cycleOpen(c *fiber.Ctx) error {
 func (h *Handler) cycleFormError(c *fiber.Ctx, pg *cyclesPage, err error) error {
 	switch app.ErrorCode(err) {
 	case app.EINVALID, app.ECONFLICT:
-		pg.Error = app.ErrorMessage(err)
+		// A conflict (a cycle already open that year) is about the dates.
+		pg.Errors = formErrorsAt(err, "opens_on")
 		return h.render(c, fiber.StatusUnprocessableEntity, "hr_cycles", pg)
 	}
 	return err
@@ -115,11 +112,23 @@ func (h *Handler) cycleVersion(c *fiber.Ctx) error {
 	vid, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	actor := currentUser(c).ID
 	if err := h.Cycles.SetCycleVersion(c.UserContext(), id, vid, &actor); err != nil {
-		if app.ErrorCode(err) == app.EINVALID {
-			h.setFlash(c, app.ErrorMessage(err))
-			return c.Redirect("/hr/cycles", fiber.StatusSeeOther)
+		if code := app.ErrorCode(err); code != app.EINVALID && code != app.ECONFLICT {
+			return err
 		}
-		return err
+		pg, perr := h.cyclesData(c)
+		if perr != nil {
+			return perr
+		}
+		// The message sits beside the version list of the cycle's row; a
+		// cycle closed meanwhile has no list, so the message links nowhere.
+		field := ""
+		for _, cy := range pg.Cycles {
+			if cy.ID == id && cy.Open {
+				field = "version-" + strconv.FormatInt(id, 10)
+			}
+		}
+		pg.Errors = formErrorsAt(err, field)
+		return h.render(c, fiber.StatusUnprocessableEntity, "hr_cycles", pg)
 	}
 	h.setFlash(c, "The cycle now asks for the new version.")
 	return c.Redirect("/hr/cycles", fiber.StatusSeeOther)

@@ -23,7 +23,6 @@ type rosterPage struct {
 	Summary    *app.ImportSummary
 	Problems   []app.RosterProblem
 	MoreErrors int
-	Error      string
 }
 
 func (h *Handler) rosterForm(c *fiber.Ctx) error {
@@ -42,7 +41,8 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	pg := rosterPage{Page: h.page(c, "Import the roster")}
 	pg.Nav = "hr"
 	fail := func(status int, msg string) error {
-		pg.Error = msg
+		// Every problem is in the file chosen, so the summary links to it.
+		pg.Errors = formError("file", msg)
 		return h.render(c, status, "hr_roster", pg)
 	}
 	file, bad, err := readUpload(c, "file", MaxRosterBytes, "Choose a CSV file to upload.",
@@ -149,7 +149,6 @@ type addressChangesPage struct {
 	Page
 	Pending []*app.AddressChange
 	Total   int // requests waiting in all; the page shows the oldest listCap
-	Error   string
 }
 
 func (h *Handler) addressChangesData(c *fiber.Ctx) (*addressChangesPage, error) {
@@ -173,17 +172,16 @@ func (h *Handler) addressChanges(c *fiber.Ctx) error {
 // change, and the person whose address it is, cannot decide it.
 func (h *Handler) addressDecide(c *fiber.Ctx) error {
 	var ids []int64
+	badID := false
 	for _, v := range c.Request().PostArgs().PeekMulti("id") {
 		id, err := strconv.ParseInt(string(v), 10, 64)
-		if err != nil {
-			return app.Errorf(app.EINVALID, "Choose an address change from the list.")
-		}
+		badID = badID || err != nil
 		ids = append(ids, id)
 	}
 	decision := c.FormValue("decision")
 	var err error
 	switch {
-	case len(ids) == 0 || len(ids) > 10000:
+	case badID || len(ids) == 0 || len(ids) > 10000:
 		err = app.Errorf(app.EINVALID, "Choose an address change from the list.")
 	case decision != "approve" && decision != "reject":
 		err = app.Errorf(app.EINVALID, "Choose whether to approve or to refuse.")
@@ -197,7 +195,9 @@ func (h *Handler) addressDecide(c *fiber.Ctx) error {
 		if perr != nil {
 			return perr
 		}
-		pg.Error = app.ErrorMessage(err)
+		// The decisions are buttons in the list, with no input to mark:
+		// the message links to the list and is shown above it.
+		pg.Errors = formErrorsAt(err, "pending")
 		return h.render(c, fiber.StatusUnprocessableEntity, "hr_address_changes", pg)
 	default:
 		return err

@@ -12,7 +12,6 @@ import (
 type versionsPage struct {
 	Page
 	Versions []*app.PolicyVersion
-	Error    string
 }
 
 func (h *Handler) versionsIndex(c *fiber.Ctx) error {
@@ -36,8 +35,9 @@ func (h *Handler) versionPublish(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		pg := versionsPage{Page: h.page(c, "Policy versions"), Versions: vs, Error: msg}
-		pg.Nav = "hr"
+		// Every problem is about the one file chosen, so it links to that input.
+		pg := versionsPage{Page: h.page(c, "Policy versions"), Versions: vs}
+		pg.Nav, pg.Errors = "hr", formError("bundle", msg)
 		return h.render(c, status, "hr_versions", pg)
 	}
 	file, bad, err := readUpload(c, "bundle", MaxBundleBytes, "Choose a ZIP file with the new version.", "The ZIP is larger than 16 MB.")

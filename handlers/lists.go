@@ -71,7 +71,7 @@ var (
 // checkStatus refuses a status filter the list does not offer.
 func checkStatus(status string, offered []string) error {
 	if status != "" && !slices.Contains(offered, status) {
-		return app.Errorf(app.EINVALID, "Unknown status filter.")
+		return app.Invalid("status", "Unknown status filter. Choose a status from the list.")
 	}
 	return nil
 }

@@ -46,9 +46,9 @@ func (h *Handler) team(c *fiber.Ctx) error {
 	pg.Cycle = cycle
 	pg.Filter = app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Today: h.today(),
 		Department: utils.CopyString(c.Query("department")), Status: utils.CopyString(c.Query("status"))}
-	if err := checkStatus(pg.Filter.Status, teamStatuses); err != nil {
-		return err
-	}
+	// A status the list does not offer: the page comes back with the
+	// message beside the filter, and the counts, but no list.
+	pg.Errors = formErrors(checkStatus(pg.Filter.Status, teamStatuses))
 	all := pg.Filter
 	all.Department, all.Status = "", ""
 	if pg.Counts, err = h.Dashboard.Counts(ctx, all); err != nil {
@@ -63,6 +63,9 @@ func (h *Handler) team(c *fiber.Ctx) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	if pg.Errors != nil {
+		return h.render(c, fiber.StatusUnprocessableEntity, "team", pg)
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status} {
