@@ -1,10 +1,14 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math/big"
 	"slices"
+	"strings"
 )
 
 // QuestionsPerModule is how many questions each attempt draws from every
@@ -133,7 +137,52 @@ func CheckDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion) error {
 	if len(shown) == 0 {
 		return Errorf(EINVALID, "This version has no questions.")
 	}
+	// Every module with questions must be in the draw: a person who became
+	// a poster after drawing gets a new draw with the agency-use questions.
+	for _, q := range v.QuestionsFor(e) {
+		if !slices.ContainsFunc(shown, func(s ShownQuestion) bool { return v.Question(s.ID).Module == q.Module }) {
+			return Errorf(EINVALID, "This knowledge check no longer matches the guidance you must read. Start it again.")
+		}
+	}
 	return nil
+}
+
+// QuizDrafts keeps the checks in progress (see AckService).
+type QuizDrafts interface {
+	FindQuizDraft(ctx context.Context, employeeID, versionID int64) (*QuizDraft, error)
+	StartQuizDraft(ctx context.Context, d *QuizDraft) error
+}
+
+// OpenQuizDraft returns e's check in progress for v, drawing and storing a
+// new one when there is none or when the one there no longer fits what e
+// must read (their roles changed).
+func OpenQuizDraft(ctx context.Context, drafts QuizDrafts, v *PolicyVersion, e *Employee) (*QuizDraft, error) {
+	d, err := drafts.FindQuizDraft(ctx, e.ID, v.ID)
+	if err == nil && CheckDraw(v, e, d.Shown) == nil {
+		return d, nil
+	}
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return nil, err
+	}
+	shown, err := DrawQuiz(v, e, CryptoIntn)
+	if err != nil {
+		return nil, err
+	}
+	d = &QuizDraft{EmployeeID: e.ID, PolicyVersionID: v.ID, Shown: shown}
+	if err := drafts.StartQuizDraft(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// DrawID names a draw, so that a page can say which draw its answers are
+// for and a page from a replaced draw is refused.
+func DrawID(shown []ShownQuestion) string {
+	h := sha256.New()
+	for _, s := range shown {
+		h.Write([]byte(s.ID + "\x00" + strings.Join(s.Options, "\x01") + "\x00"))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // CheckAnswers refuses answers that the draw did not offer: a question not
@@ -156,8 +205,9 @@ func CheckAnswers(shown []ShownQuestion, answers map[string]string) error {
 	return nil
 }
 
-// QuestionField is the form field (and error field) of a question.
-func QuestionField(id string) string { return "q." + id }
+// QuestionField is the id of a question's fieldset on the pages, and the
+// field of its errors (the form's field name is "q." + id).
+func QuestionField(id string) string { return "q-" + id }
 
 // GradeDraw grades the answers to a drawn check. Every shown question must be
 // answered with one of the options shown for it; each unanswered question is
@@ -174,9 +224,9 @@ func GradeDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion, answers map
 		return nil, err
 	}
 	var missing []error
-	for _, s := range shown {
+	for i, s := range shown {
 		if answers[s.ID] == "" {
-			missing = append(missing, Invalid(QuestionField(s.ID), "Answer question %d.", len(missing)+1))
+			missing = append(missing, Invalid(QuestionField(s.ID), "Answer question %d.", i+1))
 		}
 	}
 	if len(missing) > 0 {
