@@ -55,6 +55,8 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	":slug": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.ModulesFor(s.visitor())[0].Slug },
 	// the verification code of Siobhán O'Brien's (1008) acknowledgment
 	":code": func(t *testing.T, s *axeSweeper) string { return s.fx.code },
+	// the first section of the visitor's knowledge check, started for them
+	"/quiz/section/:n :n": func(t *testing.T, s *axeSweeper) string { s.tp.answers(s.visitor()); return "1" },
 	// a quiz attempt of the visitor's own, made on the quiz page if they have none
 	"/quiz/attempts/:id :id": func(t *testing.T, s *axeSweeper) string { return s.quizAttempt(t) },
 	// Siobhán O'Brien (1008)

@@ -72,7 +72,7 @@ func (b *browser) answerQuiz(t *testing.T, qs []app.Question, pick func(q app.Qu
 	for _, q := range qs {
 		byID[q.ID] = q
 	}
-	b.press(t, `main a.button[href^="/quiz/section/"]`)
+	b.press(t, `main form[action="/quiz/start"] button, main a.button[href^="/quiz/"]`) // Start, or Continue
 	for range 50 {
 		if evalJS[string](t, b, `location.pathname`) == "/quiz/check" {
 			return b.press(t, `main form[action="/quiz"] button[type=submit]`)
@@ -198,9 +198,9 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 		b.axe(t, "knowledge check")
 	})
 	journeyStep(t, "the check is paged: Back keeps answers, gaps are listed before submitting", func(t *testing.T) {
-		drawn := tp.drawn(e)
-		b.press(t, `main a.button[href="/quiz/section/1"]`)
+		b.press(t, `main form[action="/quiz/start"] button`)
 		b.wantPath(t, "/quiz/section/1")
+		drawn := tp.drawn(e)
 		first := drawn[0]
 		b.wantText(t, "section 1", "Section 1 of ", tp.Version.Module(first.Module).Title, "Question 1 of "+strconv.Itoa(len(drawn)))
 		b.axe(t, "knowledge check section 1")

@@ -41,11 +41,14 @@ type quizPage struct {
 	Answered   int
 	Section    *quizSection // the section page's section
 	Unanswered []quizQuestion
+	PerModule  int    // questions drawn from each section, at most
 	Poster     bool   // also graded on the posters-only sections on their own
 	Next       string // where to carry on: the first section with a question unanswered, or the check
 }
 
-// quizDraft opens the employee's check in progress, or says why there is none.
+// quizDraft returns the employee's check in progress, or nil when none is
+// (the guidance is not read yet, the check is not started, or the draw no
+// longer fits what they must read). Only starting draws: a GET changes nothing.
 func (h *Handler) quizDraft(c *fiber.Ctx) (*app.Progress, *app.QuizDraft, error) {
 	e := currentUser(c)
 	p, err := h.progress(c, e)
@@ -55,11 +58,42 @@ func (h *Handler) quizDraft(c *fiber.Ctx) (*app.Progress, *app.QuizDraft, error)
 	if !p.GuidanceDone() {
 		return p, nil, nil
 	}
-	d, err := app.OpenQuizDraft(c.UserContext(), h.Acks, p.Version, e)
+	d, err := h.Acks.FindQuizDraft(c.UserContext(), e.ID, p.Version.ID)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return p, nil, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
+	if app.CheckDraw(p.Version, e, d.Shown) != nil {
+		return p, nil, nil
+	}
 	return p, d, nil
+}
+
+// errNoDraft answers a form posted for a check that is not in progress.
+var errNoDraft = app.Errorf(app.EINVALID, "Your knowledge check has not started, or has been started again. Start it from the knowledge check page.")
+
+// quizStart draws the check, or carries on with the one in progress: a draw
+// is replaced only once an attempt is recorded.
+func (h *Handler) quizStart(c *fiber.Ctx) error {
+	e := currentUser(c)
+	p, err := h.progress(c, e)
+	if err != nil {
+		return err
+	}
+	if !p.GuidanceDone() {
+		return app.Errorf(app.EINVALID, "Read all the guidance before taking the knowledge check.")
+	}
+	d, err := app.OpenQuizDraft(c.UserContext(), h.Acks, p.Version, e)
+	if err != nil {
+		return err
+	}
+	pg, err := h.quizData(c, "Knowledge check", p, d)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(pg.Next, fiber.StatusSeeOther)
 }
 
 // quizData lays the draw out in sections, with the answers given so far.
@@ -67,6 +101,7 @@ func (h *Handler) quizData(c *fiber.Ctx, title string, p *app.Progress, d *app.Q
 	pg := &quizPage{Page: h.page(c, title), Progress: p, PassMark: h.Config.PassMark}
 	pg.Nav = "quiz"
 	pg.Poster = currentUser(c).HasRole(app.RolePoster)
+	pg.PerModule = app.QuestionsPerModule
 	if d == nil {
 		return pg, nil
 	}
@@ -198,8 +233,11 @@ func (h *Handler) quizSectionSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if d == nil {
+	if d == nil && !p.GuidanceDone() {
 		return app.Errorf(app.EINVALID, "Read all the guidance before taking the knowledge check.")
+	}
+	if d == nil {
+		return errNoDraft
 	}
 	pg, err := h.quizData(c, "Knowledge check", p, d)
 	if err != nil {
@@ -259,8 +297,11 @@ func (h *Handler) quizSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if d == nil {
+	if d == nil && !p.GuidanceDone() {
 		return app.Errorf(app.EINVALID, "Read all the guidance before taking the knowledge check.")
+	}
+	if d == nil {
+		return errNoDraft
 	}
 	err = h.quizSave(c, d, nil)
 	var a *app.QuizAttempt

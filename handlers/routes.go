@@ -51,6 +51,7 @@ func Routes() []Route {
 		{"POST", "/guidance/:slug/read", Employee, (*Handler).guidanceRead},
 		{"GET", "/quiz", Employee, (*Handler).quizForm},
 		{"POST", "/quiz", Employee, (*Handler).quizSubmit},
+		{"POST", "/quiz/start", Employee, (*Handler).quizStart},
 		{"GET", "/quiz/section/:n", Employee, (*Handler).quizSectionForm},
 		{"POST", "/quiz/section/:n", Employee, (*Handler).quizSectionSave},
 		{"GET", "/quiz/check", Employee, (*Handler).quizCheck},

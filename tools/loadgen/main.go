@@ -222,7 +222,11 @@ func journey(base string, p person, v *app.PolicyVersion, rec *recorder) error {
 	}
 	// The check is paged: each section page shows the questions drawn for
 	// this person, and Continue saves them, up to the check page.
-	for loc := "/quiz/section/1"; strings.HasPrefix(loc, "/quiz/section/"); {
+	loc, err := step("quiz start", "POST", "/quiz/start", url.Values{}, 303)
+	if err != nil {
+		return err
+	}
+	for strings.HasPrefix(loc, "/quiz/section/") {
 		body, err := step("quiz section", "GET", loc, nil, 200)
 		if err != nil {
 			return err
