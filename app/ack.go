@@ -135,6 +135,9 @@ type AckService interface {
 	FindQuizDraft(ctx context.Context, employeeID, versionID int64) (*QuizDraft, error)
 	StartQuizDraft(ctx context.Context, d *QuizDraft) error
 	SaveQuizAnswers(ctx context.Context, d *QuizDraft, answers map[string]string) error
+	// QuestionStats says how often each question of a version was shown and
+	// answered wrongly, the highest share wrong first.
+	QuestionStats(ctx context.Context, versionID int64) ([]QuestionStat, error)
 	RecordConsent(ctx context.Context, c *ConsentRecord) error
 	// CreateAcknowledgment stores a in one transaction with its chain link.
 	// If the employee already signed this cycle's version it returns the

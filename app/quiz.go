@@ -285,3 +285,18 @@ func (v *PolicyVersion) SectionsToReread(a *QuizAttempt) []Module {
 	}
 	return out
 }
+
+// QuestionStat is how one question fared across a version's attempts.
+type QuestionStat struct {
+	QuestionID string
+	Shown      int // attempts that showed it
+	Wrong      int // of those, answered wrongly
+}
+
+// PercentWrong is the share answered wrongly, in whole percent.
+func (s QuestionStat) PercentWrong() int {
+	if s.Shown == 0 {
+		return 0
+	}
+	return s.Wrong * 100 / s.Shown
+}

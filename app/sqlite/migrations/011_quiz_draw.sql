@@ -18,3 +18,6 @@ CREATE TABLE quiz_drafts (
 	created_at        TEXT NOT NULL,
 	PRIMARY KEY (employee_id, policy_version_id)
 ) WITHOUT ROWID;
+
+-- HR's per-question statistics read a version's attempts.
+CREATE INDEX quiz_attempts_version ON quiz_attempts(policy_version_id);
