@@ -373,6 +373,22 @@ func TestJourneyWithoutJavaScript(t *testing.T) {
 		b.confirmSignIn(t, e.FullName)
 		b.readGuidance(t, tp.Version.ModulesFor(e))
 	})
+	journeyStep(t, "page through the knowledge check: an answer, Continue and Back keep it", func(t *testing.T) {
+		b.press(t, `main form[action="/quiz/start"] button`)
+		b.wantPath(t, "/quiz/section/1")
+		q := tp.drawn(e)[0]
+		b.do(t, "tick an answer", chromedp.Click(chromedp.CSS("#q-"+q.ID+"-"+q.Answer)))
+		b.press(t, `main button[value=next]`)
+		b.wantPath(t, "/quiz/section/2")
+		b.press(t, `main button[value=back]`)
+		b.wantPath(t, "/quiz/section/1")
+		if !evalJS[bool](t, b, `document.querySelector("#q-`+q.ID+`-`+q.Answer+`").checked`) {
+			b.fatalf(t, "Back lost the answer")
+		}
+		b.press(t, `main button[value=back]`)
+		b.wantPath(t, "/quiz")
+		b.wantText(t, "carry on", "You have answered 1 of", "Continue the knowledge check")
+	})
 	journeyStep(t, "pass the knowledge check", func(t *testing.T) {
 		answers := tp.answers(e)
 		b.answerQuiz(t, tp.Version.QuestionsFor(e), func(q app.Question) string { return answers["q."+q.ID] })
