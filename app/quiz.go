@@ -88,20 +88,6 @@ func DrawQuiz(v *PolicyVersion, e *Employee, intn Intn) ([]ShownQuestion, error)
 	return out, nil
 }
 
-// fullDraw shows every question e must answer, in stored order with options
-// as stored: the knowledge check before drawing was introduced.
-func fullDraw(v *PolicyVersion, e *Employee) []ShownQuestion {
-	var out []ShownQuestion
-	for _, q := range v.QuestionsFor(e) {
-		s := ShownQuestion{ID: q.ID}
-		for _, o := range q.Options {
-			s.Options = append(s.Options, o.Key)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // Question returns the question with the given id, or nil.
 func (v *PolicyVersion) Question(id string) *Question {
 	for i := range v.Questions {
@@ -253,18 +239,6 @@ func GradeDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion, answers map
 		}
 	}
 	a.Passed = a.Score*100 >= passMark*a.Total && posterScore*100 >= passMark*posterTotal
-	return a, nil
-}
-
-// GradeQuiz grades an answer to every question e must answer, shown in
-// stored order: the whole pool at once. The portal's pages use DrawQuiz and
-// GradeDraw; this is for tools and tests that record an attempt directly.
-func GradeQuiz(v *PolicyVersion, e *Employee, answers map[string]string, passMark int) (*QuizAttempt, error) {
-	a, err := GradeDraw(v, e, fullDraw(v, e), answers, passMark)
-	if err != nil {
-		return nil, err
-	}
-	a.Shown = nil // nothing was drawn: the attempt is of the old, undrawn kind
 	return a, nil
 }
 
