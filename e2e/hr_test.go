@@ -190,7 +190,9 @@ func passQuizFor(t *testing.T, tp *testPortal, c *client, number, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.get("/quiz") // draws the check for the cycle's version
+	if r := c.post("/quiz/start", form()); r.Status != 303 { // draws the check for the cycle's version
+		t.Fatalf("start the knowledge check: %d", r.Status)
+	}
 	e := tp.employee(t, number)
 	d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), e.ID,
 		int64(tp.count(t, `SELECT policy_version_id FROM quiz_drafts WHERE employee_id = ? ORDER BY created_at DESC LIMIT 1`, e.ID)))
