@@ -99,6 +99,10 @@ type QuizAttempt struct {
 	PassMark        int // percent
 	Passed          bool
 	CreatedAt       time.Time
+	// Shown is what the attempt displayed: question ids in order, each with
+	// its option keys in the order shown. Empty for attempts from before
+	// questions were drawn, which showed every question as stored.
+	Shown []ShownQuestion
 }
 
 // Percent is the attempt's score in whole percent.
@@ -125,6 +129,15 @@ type AckService interface {
 	CreateQuizAttempt(ctx context.Context, a *QuizAttempt) error
 	FindQuizAttempts(ctx context.Context, employeeID, cycleID int64) ([]*QuizAttempt, error)
 	FindQuizAttempt(ctx context.Context, id int64) (*QuizAttempt, error)
+	// FindQuizDraft returns the check in progress (ENOTFOUND if none);
+	// StartQuizDraft replaces it with a new draw; SaveQuizAnswers merges
+	// answers into it (EINVALID if its draw was replaced meanwhile).
+	FindQuizDraft(ctx context.Context, employeeID, versionID int64) (*QuizDraft, error)
+	StartQuizDraft(ctx context.Context, d *QuizDraft) error
+	SaveQuizAnswers(ctx context.Context, d *QuizDraft, answers map[string]string) error
+	// QuestionStats says how often each question of a version was shown and
+	// answered wrongly, the highest share wrong first.
+	QuestionStats(ctx context.Context, versionID int64) ([]QuestionStat, error)
 	RecordConsent(ctx context.Context, c *ConsentRecord) error
 	// CreateAcknowledgment stores a in one transaction with its chain link.
 	// If the employee already signed this cycle's version it returns the

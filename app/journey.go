@@ -24,50 +24,6 @@ func (v *PolicyVersion) QuestionsFor(e *Employee) []Question {
 	return out
 }
 
-// GradeQuiz checks a submitted knowledge check. Every question must be
-// answered with one of its own options; otherwise it returns EINVALID and
-// nothing should be recorded. The returned attempt is not yet stored.
-func GradeQuiz(v *PolicyVersion, e *Employee, answers map[string]string, passMark int) (*QuizAttempt, error) {
-	qs := v.QuestionsFor(e)
-	if len(qs) == 0 {
-		return nil, Errorf(EINVALID, "This version has no questions.")
-	}
-	a := &QuizAttempt{EmployeeID: e.ID, PolicyVersionID: v.ID, Answers: map[string]string{}, Total: len(qs), PassMark: passMark}
-	known := map[string]bool{}
-	var missing int
-	for _, q := range qs {
-		known[q.ID] = true
-		got, ok := answers[q.ID]
-		if !ok || got == "" {
-			missing++
-			continue
-		}
-		valid := false
-		for _, o := range q.Options {
-			valid = valid || o.Key == got
-		}
-		if !valid {
-			return nil, Errorf(EINVALID, "An answer was not one of the choices offered. Please answer again.")
-		}
-		a.Answers[q.ID] = got
-		if got == q.Answer {
-			a.Score++
-		} else {
-			a.Wrong = append(a.Wrong, q.ID)
-		}
-	}
-	for id := range answers {
-		if !known[id] {
-			return nil, Errorf(EINVALID, "The form named a question that is not in this knowledge check. Please answer again.")
-		}
-	}
-	if missing > 0 {
-		return nil, Errorf(EINVALID, "Please answer every question (%d not answered).", missing)
-	}
-	a.Passed = a.Score*100 >= passMark*a.Total
-	return a, nil
-}
-
 // Validate checks what the signer typed against the roster name. It reports
 // every problem at once (errors.Join of field errors), each naming its field.
 func (r *SignRequest) Validate(e *Employee) error {

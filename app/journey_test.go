@@ -12,12 +12,12 @@ func testVersion() *PolicyVersion {
 	return v
 }
 
-func TestGradeQuiz(t *testing.T) {
+func TestGradeDrawOfTheWholePool(t *testing.T) {
 	v := testVersion()
 	e := &Employee{ID: 3}
 	right := map[string]string{"q1": "a", "q2": "b", "q3": "c", "q4": "a", "q5": "b"}
 	t.Run("all right passes", func(t *testing.T) {
-		a, err := GradeQuiz(v, e, right, 80)
+		a, err := gradeAll(v, e, right, 80)
 		if err != nil || !a.Passed || a.Score != 5 || a.Total != 5 || len(a.Wrong) != 0 {
 			t.Fatalf("%+v %v", a, err)
 		}
@@ -25,26 +25,26 @@ func TestGradeQuiz(t *testing.T) {
 	t.Run("80 percent passes, below fails, wrong ones named", func(t *testing.T) {
 		one := copyMap(right)
 		one["q2"] = "a"
-		a, _ := GradeQuiz(v, e, one, 80)
+		a, _ := gradeAll(v, e, one, 80)
 		if !a.Passed || a.Percent() != 80 || len(a.Wrong) != 1 || a.Wrong[0] != "q2" {
 			t.Fatalf("%+v", a)
 		}
 		one["q3"] = "a"
-		if a, _ := GradeQuiz(v, e, one, 80); a.Passed || len(a.Wrong) != 2 {
+		if a, _ := gradeAll(v, e, one, 80); a.Passed || len(a.Wrong) != 2 {
 			t.Fatalf("%+v", a)
 		}
 	})
 	t.Run("posters get the posters' questions", func(t *testing.T) {
 		poster := &Employee{ID: 4, Roles: []Role{RolePoster}}
-		if _, err := GradeQuiz(v, poster, right, 80); ErrorCode(err) != EINVALID {
+		if _, err := gradeAll(v, poster, right, 80); ErrorCode(err) != EINVALID {
 			t.Fatal("a poster's unanswered question was not refused")
 		}
 		with := copyMap(right)
 		with["p1"] = "a"
-		if a, err := GradeQuiz(v, poster, with, 80); err != nil || a.Total != 6 {
+		if a, err := gradeAll(v, poster, with, 80); err != nil || a.Total != 6 {
 			t.Fatalf("%+v %v", a, err)
 		}
-		if _, err := GradeQuiz(v, e, with, 80); ErrorCode(err) != EINVALID {
+		if _, err := gradeAll(v, e, with, 80); ErrorCode(err) != EINVALID {
 			t.Fatal("a non-poster answering a posters' question was not refused")
 		}
 	})
@@ -57,7 +57,7 @@ func TestGradeQuiz(t *testing.T) {
 		t.Run(name+" is refused", func(t *testing.T) {
 			m := copyMap(right)
 			mutate(m)
-			if _, err := GradeQuiz(v, e, m, 80); ErrorCode(err) != EINVALID {
+			if _, err := gradeAll(v, e, m, 80); ErrorCode(err) != EINVALID {
 				t.Fatalf("err %v", err)
 			}
 		})
@@ -111,4 +111,24 @@ func TestProgressStatus(t *testing.T) {
 	if s := p.Status("2026-04-01"); s != StatusSigned || p.NextStep() != "done" {
 		t.Fatal(s)
 	}
+}
+
+// fullDraw shows every question e must answer, in stored order with options
+// as stored: the knowledge check before drawing was introduced.
+func fullDraw(v *PolicyVersion, e *Employee) []ShownQuestion {
+	var out []ShownQuestion
+	for _, q := range v.QuestionsFor(e) {
+		s := ShownQuestion{ID: q.ID}
+		for _, o := range q.Options {
+			s.Options = append(s.Options, o.Key)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// gradeAll grades answers to every question e must answer, shown as
+// stored: the whole pool as one draw.
+func gradeAll(v *PolicyVersion, e *Employee, answers map[string]string, passMark int) (*QuizAttempt, error) {
+	return GradeDraw(v, e, fullDraw(v, e), answers, passMark)
 }

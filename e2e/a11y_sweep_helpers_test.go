@@ -129,7 +129,10 @@ func axeSweepPhone(t *testing.T, s *axeSweeper) {
 		}
 	}
 	page(t, "knowledge check", b.open(t, tp.BaseURL+"/quiz"))
-	answers := tp.answers(e)
+	answers := tp.answers(e) // starts the check, as its Start button does
+	page(t, "knowledge check section", b.open(t, tp.BaseURL+"/quiz/section/1"))
+	page(t, "check your answers", b.open(t, tp.BaseURL+"/quiz/check"))
+	b.open(t, tp.BaseURL+"/quiz")
 	page(t, "passed knowledge check", b.answerQuiz(t, questions, func(q app.Question) string { return answers["q."+q.ID] }))
 	b.wantText(t, "passed", "You passed")
 	page(t, "consent notice", b.open(t, tp.BaseURL+"/sign"))

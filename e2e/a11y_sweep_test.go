@@ -63,6 +63,8 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 		}
 		return s.fx.code
 	},
+	// the first section of the visitor's knowledge check, started for them
+	"/quiz/section/:n :n": func(t *testing.T, s *axeSweeper) string { s.tp.answers(s.visitor()); return "1" },
 	// a quiz attempt of the visitor's own, made on the quiz page if they have none
 	"/quiz/attempts/:id :id": func(t *testing.T, s *axeSweeper) string { return s.quizAttempt(t) },
 	// Siobhán O'Brien (1008)
@@ -261,16 +263,23 @@ func (s *axeSweeper) quizAttempt(t *testing.T) string {
 	}
 	b.wantPath(t, "/quiz")
 	s.check(t, "/quiz (all guidance read)", 200)
+	// The check page with every question unanswered, then an attempt with
+	// every answer wrong: its result names the sections to read again.
+	b.press(t, `main form[action="/quiz/start"] button, main a.button[href^="/quiz/"]`) // Start, or Continue when the sweep began it
+	b.open(t, s.tp.BaseURL+"/quiz/check")
+	if st := b.press(t, `main form[action="/quiz"] button[type=submit]`); st != 422 {
+		b.fatalf(t, "submit an empty knowledge check: status %d, want 422", st)
+	}
+	b.wantText(t, "check with gaps", "There is a problem", "Answer question 1 (section 1).")
+	s.check(t, "/quiz/check (nothing answered, submitted)", 422)
+	b.open(t, s.tp.BaseURL+"/quiz")
 	questions := s.tp.Version.QuestionsFor(e)
-	if st := b.answerQuiz(t, questions, func(q app.Question) string {
-		if q.ID == questions[0].ID {
-			return wrongOptionOf(q)
-		}
-		return q.Answer
-	}); st != 200 {
+	if st := b.answerQuiz(t, questions, wrongOptionOf); st != 200 {
 		b.fatalf(t, "submit the knowledge check: status %d", st)
 	}
 	b.wantUnder(t, "/quiz/attempts/")
+	b.wantText(t, "failed result", "Not passed yet", "Sections to read again")
+	s.check(t, "/quiz/attempts/:id (failed)", 200)
 	s.attempt = strings.TrimPrefix(evalJS[string](t, b, `location.pathname`), "/quiz/attempts/")
 	return s.attempt
 }

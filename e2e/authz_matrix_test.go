@@ -480,6 +480,15 @@ var azTable = map[string]azExpect{
 		}
 		return azReq{path: "/quiz", form: f}
 	}},
+	"POST /quiz/start": {allow: azSignedIn, ok: []int{303}},
+	"GET /quiz/section/:n": {allow: azSignedIn, ok: []int{200}, note: "the check started first",
+		req: func(e *azEnv, who azRole) azReq { e.tp.answers(e.emp[who]); return azReq{path: "/quiz/section/1"} }},
+	"POST /quiz/section/:n": {allow: azSignedIn, ok: []int{303}, note: "saves nothing new: the draw only",
+		req: func(e *azEnv, who azRole) azReq {
+			return azReq{path: "/quiz/section/1", form: form("draw", e.tp.answers(e.emp[who])["draw"], "go", "next")}
+		}},
+	"GET /quiz/check": {allow: azSignedIn, ok: []int{200}, note: "the check started first",
+		req: func(e *azEnv, who azRole) azReq { e.tp.answers(e.emp[who]); return azReq{path: "/quiz/check"} }},
 	"GET /quiz/attempts/:id": {allow: azSignedIn, ok: []int{200}, note: "each role opens its own attempt",
 		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/quiz/attempts/" + itoa(e.attempt[who])} }},
 	"GET /sign":          {allow: azSignedIn, ok: []int{303}, note: "everyone here has signed: on to the certificate"},

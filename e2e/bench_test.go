@@ -73,11 +73,7 @@ func readyToSign(b testing.TB, tp *testPortal, n int, opts ...func(*app.Employee
 				b.Fatal(err)
 			}
 		}
-		answers := map[string]string{}
-		for _, q := range tp.Version.QuestionsFor(e) {
-			answers[q.ID] = q.Answer
-		}
-		a, err := app.GradeQuiz(tp.Version, e, answers, 80)
+		a, err := passedAttempt(tp.Version, e)
 		if err != nil {
 			b.Fatal(err)
 		}

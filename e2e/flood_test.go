@@ -17,10 +17,11 @@ import (
 // without end. Past a per-person limit the answer is a 429 page and
 // nothing is recorded: no row, no log entry.
 
-// floodWrongAnswers is a complete knowledge-check submission that fails.
+// floodWrongAnswers is a complete submission of the knowledge check drawn
+// for e that fails.
 func floodWrongAnswers(tp *testPortal, e *app.Employee) url.Values {
-	f := url.Values{}
-	for _, q := range tp.Version.QuestionsFor(e) {
+	f := url.Values{"draw": {tp.answers(e)["draw"]}}
+	for _, q := range tp.drawn(e) {
 		for _, o := range q.Options {
 			if o.Key != q.Answer {
 				f.Set("q."+q.ID, o.Key)
@@ -40,10 +41,9 @@ func TestEvidenceCannotBeFlooded(t *testing.T) {
 		readAll(t, tp, c, "1005")
 		attempts := func() int { return tp.count(t, `SELECT COUNT(*) FROM quiz_attempts WHERE employee_id = ?`, e.ID) }
 		entries := func() int { return tp.count(t, `SELECT COUNT(*) FROM log_entries`) }
-		wrong := floodWrongAnswers(tp, e)
 		for i := 0; i < app.MaxQuizAttempts; i++ {
 			c.get("/quiz")
-			if r := c.post("/quiz", wrong); r.Status != 303 || !strings.HasPrefix(r.Location, "/quiz/attempts/") {
+			if r := c.post("/quiz", floodWrongAnswers(tp, e)); r.Status != 303 || !strings.HasPrefix(r.Location, "/quiz/attempts/") {
 				t.Fatalf("attempt %d: status %d %q", i+1, r.Status, r.Location)
 			}
 		}
@@ -52,7 +52,7 @@ func TestEvidenceCannotBeFlooded(t *testing.T) {
 		}
 		rows, logged := attempts(), entries()
 		c.get("/quiz")
-		r := c.post("/quiz", wrong)
+		r := c.post("/quiz", floodWrongAnswers(tp, e))
 		if r.Status != 429 {
 			t.Fatalf("attempt %d: status %d", app.MaxQuizAttempts+1, r.Status)
 		}
@@ -67,7 +67,7 @@ func TestEvidenceCannotBeFlooded(t *testing.T) {
 				t.Fatalf("quiz page: status %d", r.Status)
 			}
 		}
-		if r := c.post("/quiz", wrong); r.Status != 303 {
+		if r := c.post("/quiz", floodWrongAnswers(tp, e)); r.Status != 303 {
 			t.Fatalf("an hour later: status %d", r.Status)
 		}
 		if attempts() != rows+1 || entries() != logged+1 {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"io/fs"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"portal/app"
 	"portal/app/content"
 	"portal/server"
 )
@@ -205,10 +207,18 @@ func passQuizFor(t *testing.T, tp *testPortal, c *client, number, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.get("/quiz")
-	f := form()
-	for _, q := range v.QuestionsFor(tp.employee(t, number)) {
-		f.Set("q."+q.ID, q.Answer)
+	if r := c.post("/quiz/start", form()); r.Status != 303 { // draws the check for the cycle's version
+		t.Fatalf("start the knowledge check: %d", r.Status)
+	}
+	e := tp.employee(t, number)
+	d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), e.ID,
+		int64(tp.count(t, `SELECT policy_version_id FROM quiz_drafts WHERE employee_id = ? ORDER BY created_at DESC LIMIT 1`, e.ID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := form("draw", app.DrawID(d.Shown))
+	for _, s := range d.Shown {
+		f.Set("q."+s.ID, v.Question(s.ID).Answer)
 	}
 	if r := c.post("/quiz", f); r.Status != 303 {
 		t.Fatalf("quiz: %d", r.Status)

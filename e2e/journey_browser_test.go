@@ -62,16 +62,40 @@ func (b *browser) readGuidance(t *testing.T, modules []app.Module) {
 	b.wantPath(t, "/quiz")
 }
 
-// answerQuiz ticks one option of each question by clicking it, then submits
-// the knowledge check and returns the status of the page it leads to.
+// answerQuiz goes from the knowledge check's start page through every
+// section of the draw, ticking the option pick names for each question shown
+// (qs must hold them) and pressing Continue, then submits on the "Check your
+// answers" page and returns the status of the page it leads to.
 func (b *browser) answerQuiz(t *testing.T, qs []app.Question, pick func(q app.Question) string) int64 {
 	t.Helper()
-	var clicks []chromedp.Action[chromedp.Void]
+	byID := map[string]app.Question{}
 	for _, q := range qs {
-		clicks = append(clicks, chromedp.Click(chromedp.CSS("#q-"+q.ID+"-"+pick(q))))
+		byID[q.ID] = q
 	}
-	b.do(t, "tick the answers", clicks...)
-	return b.press(t, `main form[action="/quiz"] button[type=submit]`)
+	b.press(t, `main form[action="/quiz/start"] button, main a.button[href^="/quiz/"]`) // Start, or Continue
+	for range 50 {
+		if evalJS[string](t, b, `location.pathname`) == "/quiz/check" {
+			return b.press(t, `main form[action="/quiz"] button[type=submit]`)
+		}
+		ids := evalJS[[]string](t, b, `[...document.querySelectorAll("main fieldset.question")].map(f => f.id.slice(2))`)
+		if len(ids) == 0 {
+			b.fatalf(t, "a section of the knowledge check shows no questions")
+		}
+		var clicks []chromedp.Action[chromedp.Void]
+		for _, id := range ids {
+			q, ok := byID[id]
+			if !ok {
+				b.fatalf(t, "the knowledge check shows %s, which is not among the questions the person must answer", id)
+			}
+			clicks = append(clicks, chromedp.Click(chromedp.CSS("#q-"+q.ID+"-"+pick(q))))
+		}
+		b.do(t, "tick the answers", clicks...)
+		if st := b.press(t, `main form[action^="/quiz/section/"] button[value=next]`); st != 200 {
+			b.fatalf(t, "Continue: status %d", st)
+		}
+	}
+	b.fatalf(t, "the knowledge check never reached the check page")
+	return 0
 }
 
 // wrongOptionOf returns a key of q that is not its answer.
@@ -174,13 +198,48 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 		b.wantText(t, "knowledge check", "Knowledge check", "You have read all the guidance")
 		b.axe(t, "knowledge check")
 	})
-	journeyStep(t, "a failed attempt names the wrong questions without their answers", func(t *testing.T) {
-		var wrong []string // every other question, from the first, is answered wrong
-		missed := map[string]bool{}
-		for i, q := range questions {
+	journeyStep(t, "the check is paged: Back keeps answers, gaps are listed before submitting", func(t *testing.T) {
+		b.press(t, `main form[action="/quiz/start"] button`)
+		b.wantPath(t, "/quiz/section/1")
+		drawn := tp.drawn(e)
+		first := drawn[0]
+		b.wantText(t, "section 1", "Section 1 of ", tp.Version.Module(first.Module).Title, "Question 1 of "+strconv.Itoa(len(drawn)))
+		b.axe(t, "knowledge check section 1")
+		b.do(t, "tick one answer", chromedp.Click(chromedp.CSS("#q-"+first.ID+"-"+first.Answer)))
+		b.press(t, `main button[value=next]`)
+		b.wantPath(t, "/quiz/section/2")
+		b.press(t, `main button[value=back]`)
+		b.wantPath(t, "/quiz/section/1")
+		if !evalJS[bool](t, b, `document.querySelector("#q-`+first.ID+`-`+first.Answer+`").checked`) {
+			b.fatalf(t, "Back lost the answer to question 1")
+		}
+		b.open(t, tp.BaseURL+"/quiz/check")
+		b.wantText(t, "check your answers", "Check your answers", "Not answered")
+		if st := b.press(t, `main form[action="/quiz"] button[type=submit]`); st != 422 {
+			b.fatalf(t, "submit with gaps: status %d, want 422", st)
+		}
+		b.wantText(t, "gaps", "There is a problem", "Answer question 2 (section ")
+		links := evalJS[[]string](t, b, `[...document.querySelectorAll("#error-summary a")].map(a => a.getAttribute("href"))`)
+		if len(links) != len(drawn)-1 || links[0] != "#q-"+drawn[1].ID {
+			b.fatalf(t, "the summary links %q, want one to each of the %d unanswered questions", links, len(drawn)-1)
+		}
+		b.axe(t, "check your answers with unanswered questions")
+		b.open(t, tp.BaseURL+"/quiz")
+	})
+	journeyStep(t, "a failed attempt names the sections to read again without the answers", func(t *testing.T) {
+		drawn := tp.drawn(e)
+		missed := map[string]bool{} // every other question, from the first, is answered wrong
+		wrongModules := map[string]bool{}
+		for i, q := range drawn {
 			if i%2 == 0 {
-				wrong = append(wrong, "Question "+strconv.Itoa(i+1))
 				missed[q.ID] = true
+				wrongModules[q.Module] = true
+			}
+		}
+		var want []string
+		for _, m := range tp.Version.Modules {
+			if wrongModules[m.Slug] {
+				want = append(want, m.Title)
 			}
 		}
 		b.answerQuiz(t, questions, func(q app.Question) string {
@@ -190,13 +249,13 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 			return q.Answer
 		})
 		b.wantUnder(t, "/quiz/attempts/")
-		b.wantText(t, "failed attempt", "Not passed yet", "Questions to look at again", "Try again")
-		named := evalJS[[]string](t, b, `[...document.querySelectorAll("ul.wrong li strong")].map(e => e.textContent.trim())`)
-		if !slices.Equal(named, wrong) {
-			b.fatalf(t, "the result names %q, want %q", named, wrong)
+		b.wantText(t, "failed attempt", "Not passed yet", "Sections to read again", "Try again")
+		named := evalJS[[]string](t, b, `[...document.querySelectorAll("ul.reread li a")].map(e => e.textContent.trim())`)
+		if !slices.Equal(named, want) {
+			b.fatalf(t, "the result names %q, want %q", named, want)
 		}
 		text := b.mainText(t)
-		for _, q := range questions {
+		for _, q := range drawn {
 			for _, o := range q.Options {
 				if missed[q.ID] && strings.Contains(text, o.Text) {
 					b.fatalf(t, "the result page shows option %s of %s (answer %s): %q", o.Key, q.ID, q.Answer, o.Text)
@@ -317,6 +376,22 @@ func TestJourneyWithoutJavaScript(t *testing.T) {
 		b.open(t, tp.signInLink(t, "1007"))
 		b.confirmSignIn(t, e.FullName)
 		b.readGuidance(t, tp.Version.ModulesFor(e))
+	})
+	journeyStep(t, "page through the knowledge check: an answer, Continue and Back keep it", func(t *testing.T) {
+		b.press(t, `main form[action="/quiz/start"] button`)
+		b.wantPath(t, "/quiz/section/1")
+		q := tp.drawn(e)[0]
+		b.do(t, "tick an answer", chromedp.Click(chromedp.CSS("#q-"+q.ID+"-"+q.Answer)))
+		b.press(t, `main button[value=next]`)
+		b.wantPath(t, "/quiz/section/2")
+		b.press(t, `main button[value=back]`)
+		b.wantPath(t, "/quiz/section/1")
+		if !evalJS[bool](t, b, `document.querySelector("#q-`+q.ID+`-`+q.Answer+`").checked`) {
+			b.fatalf(t, "Back lost the answer")
+		}
+		b.press(t, `main button[value=back]`)
+		b.wantPath(t, "/quiz")
+		b.wantText(t, "carry on", "You have answered 1 of", "Continue the knowledge check")
 	})
 	journeyStep(t, "pass the knowledge check", func(t *testing.T) {
 		answers := tp.answers(e)

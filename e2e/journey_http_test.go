@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"html/template"
 	"net/url"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 		for k, v := range tp.answers(emp) {
 			f.Set(k, v)
 		}
-		first := tp.Version.QuestionsFor(emp)[0].ID
+		first := tp.drawn(emp)[0].ID
 		f.Set("q."+first, "z")
 		c.get("/quiz")
 		r := c.post("/quiz", f)
@@ -93,14 +94,14 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 			t.Fatalf("status %d", r.Status)
 		}
 		mustContain(t, r.Body, "not one of the choices")
-		f.Set("q."+first, tp.Version.QuestionsFor(emp)[0].Answer)
+		f.Set("q."+first, tp.drawn(emp)[0].Answer)
 		f.Set("q.no-such-question", "a")
 		if r := c.post("/quiz", f); r.Status != 422 {
 			t.Fatalf("unknown question: status %d", r.Status)
 		}
 		f.Del("q.no-such-question")
 		f.Del("q." + first)
-		if r := c.post("/quiz", f); r.Status != 422 || !strings.Contains(r.Body, "answer every question") {
+		if r := c.post("/quiz", f); r.Status != 422 || !strings.Contains(r.Body, "Answer question 1 (section 1).") {
 			t.Fatalf("unanswered question: status %d", r.Status)
 		}
 		if n := attempts(); n != 0 {
@@ -108,8 +109,8 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 		}
 	})
 
-	t.Run("a failed attempt names the wrong questions without the answers", func(t *testing.T) {
-		qs := tp.Version.QuestionsFor(emp)
+	t.Run("a failed attempt names the sections to read again without the answers", func(t *testing.T) {
+		qs := tp.drawn(emp)
 		wrong := len(qs)/5 + 1
 		f := url.Values{}
 		for i, q := range qs {
@@ -124,13 +125,18 @@ func TestEmployeeJourneyOverHTTP(t *testing.T) {
 			}
 			f.Set("q."+q.ID, ans)
 		}
+		f.Set("draw", tp.answers(emp)["draw"])
 		c.get("/quiz")
 		r := c.post("/quiz", f)
 		if r.Status != 303 {
 			t.Fatalf("status %d", r.Status)
 		}
 		res := c.get(r.Location)
-		mustContain(t, res.Body, "Not passed yet", "Question 1", "Question 2", "Question 3")
+		mustContain(t, res.Body, "Not passed yet", "Sections to read again")
+		for _, q := range qs[:wrong] {
+			m := tp.Version.Module(q.Module)
+			mustContain(t, res.Body, `<a href="/guidance/`+m.Slug+`">`+template.HTMLEscapeString(m.Title)+`</a>`)
+		}
 		for _, q := range qs[:wrong] {
 			for _, o := range q.Options {
 				if o.Key == q.Answer && strings.Contains(res.Body, o.Text) {

@@ -227,11 +227,45 @@ func mustKeys(t testing.TB, cfg *server.Config) *server.Keys {
 	return k
 }
 
-// answers returns the right answers to every question the employee gets, as form values.
+// answers returns the right answers to the questions drawn for the
+// employee's knowledge check in progress (drawing it, as opening the check
+// does, if none is), as form values with the draw they answer.
 func (tp *testPortal) answers(e *app.Employee) map[string]string {
-	out := map[string]string{}
-	for _, q := range tp.Version.QuestionsFor(e) {
-		out["q."+q.ID] = q.Answer
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, e)
+	if err != nil {
+		panic("open the knowledge check of " + e.EmployeeNumber + ": " + err.Error())
+	}
+	out := map[string]string{"draw": app.DrawID(d.Shown)}
+	for _, s := range d.Shown {
+		out["q."+s.ID] = tp.Version.Question(s.ID).Answer
+	}
+	return out
+}
+
+// passedAttempt is a passing attempt at a check drawn for e, as the pages
+// draw it, graded but not stored: for tests that record evidence directly.
+func passedAttempt(v *app.PolicyVersion, e *app.Employee) (*app.QuizAttempt, error) {
+	shown, err := app.DrawQuiz(v, e, app.CryptoIntn)
+	if err != nil {
+		return nil, err
+	}
+	answers := map[string]string{}
+	for _, s := range shown {
+		answers[s.ID] = v.Question(s.ID).Answer
+	}
+	return app.GradeDraw(v, e, shown, answers, 80)
+}
+
+// drawn returns the questions of the employee's knowledge check in
+// progress, in the order drawn (drawing it if none is).
+func (tp *testPortal) drawn(e *app.Employee) []app.Question {
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, e)
+	if err != nil {
+		panic("open the knowledge check of " + e.EmployeeNumber + ": " + err.Error())
+	}
+	var out []app.Question
+	for _, s := range d.Shown {
+		out = append(out, *tp.Version.Question(s.ID))
 	}
 	return out
 }

@@ -41,11 +41,7 @@ func readySigners(t *testing.T, tp *testPortal, n int) ([]*client, []*app.Employ
 				t.Fatal(err)
 			}
 		}
-		answers := map[string]string{}
-		for _, q := range tp.Version.QuestionsFor(e) {
-			answers[q.ID] = q.Answer
-		}
-		a, err := app.GradeQuiz(tp.Version, e, answers, 80)
+		a, err := passedAttempt(tp.Version, e)
 		if err != nil {
 			t.Fatal(err)
 		}

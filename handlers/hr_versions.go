@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -79,6 +80,57 @@ type versionPage struct {
 	Changes  []content.Change
 	// Documents are the official documents published with the version.
 	Documents []documentLink
+	Stats     []questionStatRow
+	Attempts  bool // any attempt has shown a question of this version
+}
+
+// questionStatRow is one question in HR's table of how questions fare.
+type questionStatRow struct {
+	app.QuestionStat
+	Section string // the module's title
+	Excerpt string // the start of the prompt, as plain text
+}
+
+// questionStats lists every question of v, the highest share answered
+// wrongly first, then those no attempt has shown yet.
+func (h *Handler) questionStats(c *fiber.Ctx, v *app.PolicyVersion) ([]questionStatRow, bool, error) {
+	stats, err := h.Acks.QuestionStats(c.UserContext(), v.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	row := func(st app.QuestionStat) questionStatRow {
+		r := questionStatRow{QuestionStat: st}
+		if q := v.Question(st.QuestionID); q != nil {
+			if m := v.Module(q.Module); m != nil {
+				r.Section = m.Title
+			}
+			r.Excerpt = promptExcerpt(q.Prompt)
+		}
+		return r
+	}
+	var out []questionStatRow
+	seen := map[string]bool{}
+	for _, st := range stats {
+		seen[st.QuestionID] = true
+		out = append(out, row(st))
+	}
+	for _, q := range v.Questions {
+		if !seen[q.ID] {
+			out = append(out, row(app.QuestionStat{QuestionID: q.ID}))
+		}
+	}
+	return out, len(stats) > 0, nil
+}
+
+// promptExcerpt is the first line of a Markdown prompt without its emphasis
+// marks, cut at about 120 characters.
+func promptExcerpt(md string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(md), "\n")
+	line = strings.NewReplacer("**", "", "__", "", "*", "", "`", "").Replace(line)
+	if r := []rune(line); len(r) > 120 {
+		return strings.TrimSpace(string(r[:120])) + "…"
+	}
+	return line
 }
 
 // versionShow shows a version and what changed since the one before it.
@@ -109,6 +161,9 @@ func (h *Handler) versionShow(c *fiber.Ctx) error {
 			return err
 		}
 		pg.Changes = content.Diff(prev, v)
+	}
+	if pg.Stats, pg.Attempts, err = h.questionStats(c, v); err != nil {
+		return err
 	}
 	return h.render(c, fiber.StatusOK, "hr_version", pg)
 }

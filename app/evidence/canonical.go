@@ -154,7 +154,11 @@ func ConsentLeaf(c *app.ConsentRecord) Leaf {
 // employee_id, cycle_id, policy_version_id, answers (the count, then
 // answer.question and answer.option for each, by question id), wrong (the
 // count, then wrong.question for each, in order), score, total, pass_mark,
-// passed, created_at.
+// passed, created_at, and for a drawn attempt (Shown not empty) shown (the
+// count), then for each question in the order shown: shown.question and
+// shown.options (the count), then shown.option for each key in the order
+// shown. Attempts from before drawing have no shown fields, so their entries
+// are byte for byte what was logged then.
 func QuizAttemptLeaf(a *app.QuizAttempt) Leaf {
 	w := newCanon(KindQuizAttempt, a.ID)
 	w.int("employee_id", a.EmployeeID)
@@ -179,6 +183,16 @@ func QuizAttemptLeaf(a *app.QuizAttempt) Leaf {
 	w.int("pass_mark", int64(a.PassMark))
 	w.bool("passed", a.Passed)
 	w.time("created_at", a.CreatedAt)
+	if len(a.Shown) > 0 {
+		w.int("shown", int64(len(a.Shown)))
+		for _, q := range a.Shown {
+			w.str("shown.question", q.ID)
+			w.int("shown.options", int64(len(q.Options)))
+			for _, o := range q.Options {
+				w.str("shown.option", o)
+			}
+		}
+	}
 	return w.leaf(KindQuizAttempt, a.ID)
 }
 

@@ -49,6 +49,10 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 	if err != nil {
 		return err
 	}
+	shown, err := json.Marshal(append([]app.ShownQuestion{}, a.Shown...))
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
 		return err
@@ -65,9 +69,9 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 		return app.Errorf(app.ETOOMANY, "You have submitted the knowledge check %d times in the last hour. Read the guidance again, then try once more in an hour.", recent)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO quiz_attempts (employee_id, cycle_id, policy_version_id, answers, wrong,
-		score, total, pass_mark, passed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		score, total, pass_mark, passed, created_at, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.EmployeeID, a.CycleID, a.PolicyVersionID, string(answers), string(wrong), a.Score, a.Total, a.PassMark,
-		boolInt(a.Passed), formatTime(a.CreatedAt))
+		boolInt(a.Passed), formatTime(a.CreatedAt), string(shown))
 	if err != nil {
 		return fmt.Errorf("insert quiz attempt: %w", err)
 	}
@@ -83,17 +87,28 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 	if err := markStarted(ctx, tx, a.EmployeeID, a.CycleID); err != nil {
 		return err
 	}
+	// The attempt is recorded: its draft is done with, so the next visit draws anew.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ?`,
+		a.EmployeeID, a.PolicyVersionID); err != nil {
+		return fmt.Errorf("delete quiz draft: %w", err)
+	}
 	return tx.Commit()
 }
 
-const quizColumns = `id, employee_id, cycle_id, policy_version_id, answers, wrong, score, total, pass_mark, passed, created_at`
+const quizColumns = `id, employee_id, cycle_id, policy_version_id, answers, wrong, score, total, pass_mark, passed, created_at, shown`
 
 func scanQuiz(row interface{ Scan(...any) error }) (*app.QuizAttempt, error) {
 	var a app.QuizAttempt
-	var answers, wrong, created string
+	var answers, wrong, created, shown string
 	if err := row.Scan(&a.ID, &a.EmployeeID, &a.CycleID, &a.PolicyVersionID, &answers, &wrong, &a.Score, &a.Total,
-		&a.PassMark, &a.Passed, &created); err != nil {
+		&a.PassMark, &a.Passed, &created, &shown); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(shown), &a.Shown); err != nil {
+		return nil, fmt.Errorf("decode what attempt %d showed: %w", a.ID, err)
+	}
+	if len(a.Shown) == 0 {
+		a.Shown = nil // an attempt from before the draw, as QuizAttemptLeaf expects
 	}
 	if err := json.Unmarshal([]byte(answers), &a.Answers); err != nil {
 		return nil, fmt.Errorf("decode answers of attempt %d: %w", a.ID, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"portal/app"
 	"portal/app/content"
@@ -229,7 +230,25 @@ func scanCycleVersion(row interface{ Scan(...any) error }) (*app.CycleVersionCha
 
 // readLeaf reads one record and returns its leaf; ok is false when the record is missing.
 func readLeaf(ctx context.Context, q querier, kind string, id int64) (leaf evidence.Leaf, problem string, ok bool, err error) {
-	rk, known := recordKinds[kind]
+	return readLeafOf(ctx, q, recordKinds, kind, id)
+}
+
+// recordKindsAt005 reads records as the schema stood when migration 005 built
+// the log: quiz attempts had no shown column yet (011 adds it), and every
+// attempt then showed every question, which '[]' says.
+func recordKindsAt005() map[string]recordKind {
+	out := map[string]recordKind{}
+	for k, rk := range recordKinds {
+		out[k] = rk
+	}
+	rk := out[evidence.KindQuizAttempt]
+	rk.columns = strings.TrimSuffix(quizColumns, ", shown") + ", '[]'"
+	out[evidence.KindQuizAttempt] = rk
+	return out
+}
+
+func readLeafOf(ctx context.Context, q querier, kinds map[string]recordKind, kind string, id int64) (leaf evidence.Leaf, problem string, ok bool, err error) {
+	rk, known := kinds[kind]
 	if !known {
 		return evidence.Leaf{}, "", false, fmt.Errorf("unknown kind of record %q", kind)
 	}

@@ -52,9 +52,10 @@ func upgradeToLog(ctx context.Context, db *DB, tx *sql.Tx) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
+	kinds := recordKindsAt005()
 	for _, r := range refs {
 		kind := chainLogKinds[r.kind]
-		leaf, _, ok, err := readLeaf(ctx, tx, kind, r.id)
+		leaf, _, ok, err := readLeafOf(ctx, tx, kinds, kind, r.id)
 		if err != nil {
 			return err
 		}

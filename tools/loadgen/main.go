@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -151,7 +152,11 @@ func makePeople(dbPath string, key *evidence.Key, n int) ([]person, error) {
 	return out, nil
 }
 
-var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+var (
+	csrfRE     = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	drawRE     = regexp.MustCompile(`name="draw" value="([^"]+)"`)
+	questionRE = regexp.MustCompile(`<fieldset class="question" id="q-([^"]+)"`)
+)
 
 // journey runs one person's whole journey, timing each step.
 func journey(base string, p person, v *app.PolicyVersion, rec *recorder) error {
@@ -215,11 +220,39 @@ func journey(base string, p person, v *app.PolicyVersion, rec *recorder) error {
 	if _, err := step("quiz page", "GET", "/quiz", nil, 200); err != nil {
 		return err
 	}
-	answers := url.Values{}
-	for _, q := range v.QuestionsFor(p.e) {
-		answers.Set("q."+q.ID, q.Answer)
+	// The check is paged: each section page shows the questions drawn for
+	// this person, and Continue saves them, up to the check page.
+	loc, err := step("quiz start", "POST", "/quiz/start", url.Values{}, 303)
+	if err != nil {
+		return err
 	}
-	result, err := step("quiz submit", "POST", "/quiz", answers, 303)
+	for strings.HasPrefix(loc, "/quiz/section/") {
+		body, err := step("quiz section", "GET", loc, nil, 200)
+		if err != nil {
+			return err
+		}
+		f := url.Values{"go": {"next"}}
+		if m := drawRE.FindStringSubmatch(body); m != nil {
+			f.Set("draw", m[1])
+		}
+		for _, m := range questionRE.FindAllStringSubmatch(body, -1) {
+			if q := v.Question(html.UnescapeString(m[1])); q != nil {
+				f.Set("q."+q.ID, q.Answer)
+			}
+		}
+		if loc, err = step("quiz continue", "POST", loc, f, 303); err != nil {
+			return err
+		}
+	}
+	check, err := step("quiz check", "GET", "/quiz/check", nil, 200)
+	if err != nil {
+		return err
+	}
+	submit := url.Values{}
+	if m := drawRE.FindStringSubmatch(check); m != nil {
+		submit.Set("draw", m[1])
+	}
+	result, err := step("quiz submit", "POST", "/quiz", submit, 303)
 	if err != nil {
 		return err
 	}
