@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -169,6 +170,18 @@ func TestPagedKnowledgeCheckOverHTTP(t *testing.T) {
 		if err != nil || !a.Passed || app.DrawID(a.Shown) != app.DrawID(d.Shown) || a.Total != len(d.Shown) {
 			t.Fatalf("attempt %+v %v", a, err)
 		}
+		// Zoë posts for her agency: the pass page shows that part's score too.
+		posters := 0
+		for _, sq := range a.Shown {
+			if m := tp.Version.Module(tp.Version.Question(sq.ID).Module); m.Audience == app.AudiencePosters {
+				posters++
+			}
+		}
+		if posters == 0 {
+			t.Fatal("a poster's draw has no posters-only question")
+		}
+		mustContain(t, c.get(r.Location).Body, "You passed",
+			fmt.Sprintf("On the sections for agency posting, which you also pass on their own: %d of %d.", posters, posters))
 		if n := tp.count(t, `SELECT COUNT(*) FROM quiz_drafts WHERE employee_id = ?`, emp.ID); n != 0 {
 			t.Fatal("the draft outlived its attempt")
 		}
