@@ -111,7 +111,14 @@ func (c *Config) loadServer() error {
 		return err
 	}
 	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
-	c.LogFormat = env("PORTAL_LOG_FORMAT", "json")
+	defLog := "json"
+	if c.Demo {
+		defLog = "human" // someone at a terminal: short lines, the sign-in links last
+	}
+	c.LogFormat = env("PORTAL_LOG_FORMAT", defLog)
+	if c.LogFormat != "json" && c.LogFormat != "text" && c.LogFormat != "human" {
+		return fmt.Errorf("PORTAL_LOG_FORMAT: %q is not json, text or human", c.LogFormat)
+	}
 	c.PolicyVersion = env("PORTAL_POLICY_VERSION", "2026.2")
 	c.TrustedProxies, err = envPrefixes("PORTAL_TRUSTED_PROXIES")
 	return err

@@ -6,6 +6,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -125,6 +126,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "human" {
+		return slog.New(newHumanHandler(w))
+	}
 	if cfg.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
@@ -366,7 +370,9 @@ func commandSecrets(k *Keys) (*secret.Keys, error) {
 func newSenders(cfg *Config, logger *slog.Logger) (main, signIn app.Sender, dev *mail.DevSender) {
 	dev = &mail.DevSender{Logger: logger}
 	if cfg.Demo && cfg.SMTPHost == "" {
-		dev.Keep = 200
+		// The demo's messages are read at /dev/mailbox; a line for each would
+		// bury the sign-in links, so they are logged at debug level only.
+		dev.Keep, dev.Level = 200, slog.LevelDebug
 	}
 	if cfg.SMTPHost == "" {
 		return dev, dev, dev
@@ -517,8 +523,11 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The demo's sign-in links are printed once everything runs, last, so
+	// that start-up lines cannot push them off the screen.
+	var links bytes.Buffer
 	if demo {
-		if err := SeedDemo(ctx, p, cfg, stdout); err != nil {
+		if err := SeedDemo(ctx, p, cfg, &links); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
@@ -528,6 +537,7 @@ func serve(ctx context.Context, demo bool, stdout, stderr io.Writer) error {
 	}
 	return p.Serve(ctx, ln, func() {
 		logger.Info("portal listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "demo", demo)
+		_, _ = links.WriteTo(stdout)
 		fmt.Fprintf(stdout, "Portal running at %s (Ctrl-C to stop)\n", cfg.BaseURL)
 	})
 }

@@ -18,7 +18,8 @@ import (
 // only there, for the development mailbox page.
 type DevSender struct {
 	Logger *slog.Logger
-	Keep   int // how many messages to keep in memory (0: none)
+	Keep   int        // how many messages to keep in memory (0: none)
+	Level  slog.Level // the level of the "mail not sent" line (Info by default)
 
 	mu   sync.Mutex
 	kept []*app.Message // oldest first
@@ -26,7 +27,7 @@ type DevSender struct {
 
 // Send logs m and keeps a copy in memory.
 func (s *DevSender) Send(ctx context.Context, m *app.Message) error {
-	s.Logger.InfoContext(ctx, "mail not sent (no SMTP server)", "to", m.ToAddr, "kind", m.Kind, "subject", m.Subject)
+	s.Logger.Log(ctx, s.Level, "mail not sent (no SMTP server)", "to", m.ToAddr, "kind", m.Kind, "subject", m.Subject)
 	if s.Keep <= 0 {
 		return nil
 	}
