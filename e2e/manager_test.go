@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"portal/server"
 )
@@ -30,12 +31,24 @@ func checkZip(t *testing.T, body []byte) []string {
 	if !ok {
 		t.Fatal("no manifest.csv")
 	}
+	// Dated with the export, not the ZIP format's zero date of 1980.
+	if age := time.Since(mf.Modified); age < -time.Hour || age > 24*time.Hour {
+		t.Errorf("manifest.csv is dated %v", mf.Modified)
+	}
 	rc, err := mf.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := csv.NewReader(rc).ReadAll()
+	raw, err := io.ReadAll(rc)
 	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A spreadsheet program needs the byte-order mark to read UTF-8.
+	if !bytes.HasPrefix(raw, []byte("\ufeff")) {
+		t.Error("manifest.csv has no UTF-8 byte-order mark")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

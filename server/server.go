@@ -462,7 +462,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Mailbox:      dev.Messages,
 		Certs:        certs,
 		PolicyPDF:    certs,
-		Certificates: &export.Certificates{Exports: dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone},
+		Certificates: &export.Certificates{Exports: dashboard, Certs: certs, BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now},
 		Consent:      consent,
 		Markdown:     md.Markdown,
 		Ping:         db.Ping,

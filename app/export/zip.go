@@ -35,11 +35,16 @@ type Render func(w io.Writer, a *app.Acknowledgment) error
 
 // WriteZip writes a ZIP of every acknowledgment from src, each as a PDF
 // stored without compression (PDFs are compressed already), then
-// manifest.csv with each file's SHA-256. It returns how many certificates
-// it wrote. Memory holds one PDF and the manifest rows, never the archive.
-func WriteZip(ctx context.Context, w io.Writer, src Source, render Render) (int, error) {
+// manifest.csv with each file's SHA-256. Each PDF's entry is dated with its
+// signing time; the manifest's with at, the time of the export. The manifest
+// starts with a UTF-8 byte-order mark, without which spreadsheet programs
+// read it in a legacy code page and garble names such as "Siobhán". It
+// returns how many certificates it wrote. Memory holds one PDF and the
+// manifest rows, never the archive.
+func WriteZip(ctx context.Context, w io.Writer, at time.Time, src Source, render Render) (int, error) {
 	zw := zip.NewWriter(w)
 	var manifest bytes.Buffer
+	manifest.WriteString("\ufeff")
 	mw := csv.NewWriter(&manifest)
 	if err := mw.Write(ManifestHeader); err != nil {
 		return 0, err
@@ -80,7 +85,7 @@ func WriteZip(ctx context.Context, w io.Writer, src Source, render Render) (int,
 	if err := mw.Error(); err != nil {
 		return n, err
 	}
-	f, err := zw.Create(ManifestName)
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: ManifestName, Method: zip.Deflate, Modified: at.UTC()})
 	if err != nil {
 		return n, err
 	}
@@ -155,6 +160,7 @@ type Certificates struct {
 	Certs    app.CertificateRenderer
 	BaseURL  string         // for each certificate's verification link
 	Location *time.Location // for its dates
+	Now      func() time.Time // the export's time, for the manifest's date
 }
 
 // Write writes the ZIP of the certificates matching f and returns how many it holds.
@@ -162,7 +168,7 @@ func (x *Certificates) Write(ctx context.Context, w io.Writer, f app.PeopleFilte
 	src := func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
 		return x.Exports.EachCertificate(ctx, f, fn)
 	}
-	return WriteZip(ctx, w, src, func(w io.Writer, a *app.Acknowledgment) error {
+	return WriteZip(ctx, w, x.Now(), src, func(w io.Writer, a *app.Acknowledgment) error {
 		return x.Certs.RenderPDF(w, app.CertificateFor(a, x.BaseURL, x.Location))
 	})
 }

@@ -244,7 +244,7 @@ func BenchmarkExportMemory(b *testing.B) {
 			}
 		}()
 		var counter countingWriter
-		n, err := export.WriteZip(ctx, &counter, func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
+		n, err := export.WriteZip(ctx, &counter, time.Now(), func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
 			return ds.EachCertificate(ctx, app.PeopleFilter{CycleID: cycle, Today: "2026-11-21"}, fn)
 		}, func(w io.Writer, a *app.Acknowledgment) error {
 			return renderer.RenderPDF(w, app.CertificateFor(a, "https://portal.example", loc))
