@@ -24,7 +24,10 @@ func TestWriteZipDatesAndManifest(t *testing.T) {
 	var buf bytes.Buffer
 	n, err := WriteZip(context.Background(), &buf, at,
 		func(ctx context.Context, fn func(*app.Acknowledgment) error) error { return fn(ack) },
-		func(w io.Writer, a *app.Acknowledgment) error { _, err := io.WriteString(w, "%PDF-1.4 "+a.CertificateNo); return err })
+		func(w io.Writer, a *app.Acknowledgment) error {
+			_, err := io.WriteString(w, "%PDF-1.4 "+a.CertificateNo)
+			return err
+		})
 	if err != nil || n != 1 {
 		t.Fatalf("WriteZip: %d, %v", n, err)
 	}

@@ -158,8 +158,8 @@ func Slug(s string) string {
 type Certificates struct {
 	Exports  app.ExportService
 	Certs    app.CertificateRenderer
-	BaseURL  string         // for each certificate's verification link
-	Location *time.Location // for its dates
+	BaseURL  string           // for each certificate's verification link
+	Location *time.Location   // for its dates
 	Now      func() time.Time // the export's time, for the manifest's date
 }
 
