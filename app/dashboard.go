@@ -39,12 +39,18 @@ type Completion struct {
 	Overdue    int // not signed, past due
 }
 
-// Percent signed, in whole percent.
+// Percent signed, rounded to the nearest whole percent (5 of 12 is 42 %),
+// except that it says 100 only when everyone has signed and 0 only when
+// nobody has: 399 of 400 is 99 %, 1 of 400 is 1 %.
 func (c Completion) Percent() int {
-	if c.Total == 0 {
+	if c.Total <= 0 || c.Signed <= 0 {
 		return 0
 	}
-	return c.Signed * 100 / c.Total
+	if c.Signed >= c.Total {
+		return 100
+	}
+	p := (c.Signed*200 + c.Total) / (2 * c.Total) // round half up, in integers
+	return min(max(p, 1), 99)
 }
 
 // PeopleFilter selects people in a cycle for the HR lists and exports.

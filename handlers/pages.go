@@ -88,12 +88,6 @@ func templateFuncs(h *Handler) map[string]any {
 			}
 			return *p
 		},
-		"pct": func(a, b int) int {
-			if b == 0 {
-				return 0
-			}
-			return a * 100 / b
-		},
 	}
 }
 
