@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -418,4 +419,23 @@ func waitForCheck(t *testing.T, c *client) response {
 		return r.Status == 200 && !strings.Contains(r.Body, "Reload this page</a> for its result")
 	})
 	return r
+}
+
+// TestNewCycleFormSuggestsAFreeYear: the demo's cycle opened this year, so
+// the form suggests next year's name opening on its first day, never the
+// name and dates of the cycle that is open.
+func TestNewCycleFormSuggestsAFreeYear(t *testing.T) {
+	tp := startTestPortal(t)
+	c := hrClient(t, tp)
+	var opens string
+	db := readFile(t, tp.DB.Path)
+	defer db.Close()
+	if err := db.QueryRow(`SELECT opens_on FROM cycles WHERE open = 1`).Scan(&opens); err != nil {
+		t.Fatal(err)
+	}
+	year, _ := strconv.Atoi(opens[:4])
+	next := strconv.Itoa(year + 1)
+	body := c.get("/hr/cycles").Body
+	mustContain(t, body, `value="`+next+` annual acknowledgment"`, `id="opens_on" name="opens_on" type="date" value="`+next+`-01-01"`,
+		"year-month-day")
 }

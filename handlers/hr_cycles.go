@@ -3,6 +3,7 @@ package handlers
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -37,9 +38,25 @@ func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
 	for _, v := range pg.Latest {
 		pg.Versions[v.ID] = v
 	}
-	year := h.Now().In(h.Config.Location).Year()
+	// Suggest the first year from this one that has no cycle yet, so the
+	// form never offers the name and dates of a cycle that exists: this
+	// year's opening today, a later one opening on its first day.
+	now := h.Now().In(h.Config.Location)
+	year, opens := now.Year(), now
+	for taken := true; taken; {
+		taken = false
+		for _, cy := range pg.Cycles {
+			if strings.HasPrefix(cy.OpensOn, strconv.Itoa(year)+"-") {
+				taken = true
+			}
+		}
+		if taken {
+			year++
+			opens = time.Date(year, time.January, 1, 0, 0, 0, 0, h.Config.Location)
+		}
+	}
 	pg.Form = cycleForm{Name: strconv.Itoa(year) + " annual acknowledgment", NewHireDays: "30",
-		OpensOn: h.today(), DueOn: h.Now().In(h.Config.Location).AddDate(0, 0, 60).Format(app.DateLayout)}
+		OpensOn: opens.Format(app.DateLayout), DueOn: opens.AddDate(0, 0, 60).Format(app.DateLayout)}
 	if len(pg.Latest) > 0 {
 		pg.Form.VersionID = pg.Latest[0].ID
 	}
