@@ -34,12 +34,17 @@ type Cycle struct {
 	OpenedBy        *int64 // the HR user who opened it, for the audit log
 }
 
-// Status of an employee in a cycle.
+// Status of an employee in a cycle: exactly one of these, decided in this
+// order (see Assignment.Status): signed on paper, signed, exempt, overdue,
+// in progress, not started. Every view (dashboard, people list, team page,
+// exports, API) uses these and only these.
 const (
-	StatusNotStarted = "not_started"
-	StatusInProgress = "in_progress"
+	StatusPaper      = "paper" // a paper acknowledgment recorded by HR
 	StatusSigned     = "signed"
+	StatusExempt     = "exempt" // HR excused them for this cycle
 	StatusOverdue    = "overdue"
+	StatusInProgress = "in_progress" // started, not signed, not past due
+	StatusNotStarted = "not_started"
 	// StatusUnreachable is a list filter, not a status: people whose mail bounces.
 	StatusUnreachable = "unreachable"
 )
@@ -53,6 +58,10 @@ func StatusLabel(s string) string {
 		return "In progress"
 	case StatusSigned:
 		return "Signed"
+	case StatusPaper:
+		return "Signed on paper"
+	case StatusExempt:
+		return "Exempt"
 	case StatusOverdue:
 		return "Overdue"
 	case StatusUnreachable:
@@ -60,6 +69,9 @@ func StatusLabel(s string) string {
 	}
 	return s
 }
+
+// Statuses lists every status, in the order reports show them.
+var Statuses = []string{StatusSigned, StatusPaper, StatusExempt, StatusInProgress, StatusNotStarted, StatusOverdue}
 
 // CycleService finds and opens cycles.
 type CycleService interface {
