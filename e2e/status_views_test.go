@@ -45,15 +45,15 @@ type statusViews struct {
 }
 
 var (
-	figureRE    = regexp.MustCompile(`<span class="figure">(\d+)</span> <a href="/hr/people\?cycle=\d+&amp;status=([a-z_]+)`)
-	doneRE      = regexp.MustCompile(`<span class="figure">(\d+)</span> of (\d+) people`)
-	rowRE       = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
-	tagRE       = regexp.MustCompile(`<strong class="tag tag-([a-z_]+)">`)
-	totalRE     = regexp.MustCompile(`<p role="status">(\d+) (?:person|people)`)
-	dashRowRE   = regexp.MustCompile(`(?s)<tr>\s*<th scope="row"><a href="[^"]*">([^<]*)</a></th>(.*?)</tr>`)
-	numCellRE   = regexp.MustCompile(`<td class="num">(\d+)</td>`)
-	tbodyRE     = regexp.MustCompile(`(?s)<tbody>(.*?)</tbody>`)
-	nextPageRE  = regexp.MustCompile(`href="([^"]*page=\d+)"[^>]*>\s*Next`)
+	figureRE   = regexp.MustCompile(`<span class="figure">(\d+)</span> <a href="/hr/people\?cycle=\d+&amp;status=([a-z_]+)`)
+	doneRE     = regexp.MustCompile(`<span class="figure">(\d+)</span> of (\d+) people`)
+	rowRE      = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	tagRE      = regexp.MustCompile(`<strong class="tag tag-([a-z_]+)">`)
+	totalRE    = regexp.MustCompile(`<p role="status">(\d+) (?:person|people)`)
+	dashRowRE  = regexp.MustCompile(`(?s)<tr>\s*<th scope="row"><a href="[^"]*">([^<]*)</a></th>(.*?)</tr>`)
+	numCellRE  = regexp.MustCompile(`<td class="num">(\d+)</td>`)
+	tbodyRE    = regexp.MustCompile(`(?s)<tbody>(.*?)</tbody>`)
+	nextPageRE = regexp.MustCompile(`href="([^"]*page=\d+)"[^>]*>\s*Next`)
 )
 
 // rows maps each person a list page shows (by employee number) to the status
