@@ -66,7 +66,7 @@ func (s *PersonActionService) ExtendDue(ctx context.Context, x *app.DueExtension
 		return app.Errorf(app.ECONFLICT, "%s has already signed in this cycle, so the due date no longer matters.", a.name)
 	}
 	if x.NewDueOn <= a.dueOn {
-		return app.Invalid("extend_due_on", "The new due date must be later than the current one, %s.", a.dueOn)
+		return app.Invalid("extend_due_on", "The new due date must be later than the current one, %s.", longDate(a.dueOn))
 	}
 	x.OldDueOn, x.CreatedAt = a.dueOn, s.db.Now().UTC().Truncate(time.Microsecond)
 	res, err := tx.ExecContext(ctx, `INSERT INTO due_extensions (cycle_id, employee_id, old_due_on, new_due_on, reason, actor_id, created_at)
@@ -158,6 +158,15 @@ func (s *PersonActionService) exemption(ctx context.Context, x *app.Exemption, i
 	return tx.Commit()
 }
 
+// longDate writes a date (YYYY-MM-DD) as the pages do.
+func longDate(s string) string {
+	t, err := time.Parse(app.DateLayout, s)
+	if err != nil {
+		return s
+	}
+	return t.Format("January 2, 2006")
+}
+
 // resendKey is the outbox dedupe key of an invitation sent again at a
 // time: its own key, so that it is queued even though the first one was,
 // and keys of one person sort together (their prefix) for the limit.
@@ -198,7 +207,7 @@ func (s *PersonActionService) ResendInvitation(ctx context.Context, cycleID, emp
 	if last.Valid {
 		if next := parseTime(last.String).Add(app.ResendEvery); now.Before(next) {
 			return app.Errorf(app.ETOOMANY, "The invitation was already sent again to %s at %s. To avoid flooding their mailbox, it can be sent again from %s.",
-				a.email, parseTime(last.String).In(s.db.Location).Format("15:04"), next.In(s.db.Location).Format("15:04"))
+				a.email, parseTime(last.String).In(s.db.Location).Format("3:04 PM"), next.In(s.db.Location).Format("3:04 PM"))
 		}
 	}
 	stamp := formatTime(now)
