@@ -111,6 +111,11 @@ func (h *Handler) personAction(c *fiber.Ctx, field string,
 		return perr
 	}
 	pg.Form, pg.Errors = f, formErrorsAt(err, field)
+	if status == fiber.StatusConflict {
+		// About the person's state (signed, not in the cycle), not a field:
+		// the form it would link to may not even be shown any more.
+		pg.Errors = formErrors(err)
+	}
 	if pg.Form.ExemptFrom == "" {
 		pg.Form.ExemptFrom = pg.Today
 	}
