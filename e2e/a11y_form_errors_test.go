@@ -30,6 +30,10 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 			`main form[action="/hr/cycles"] button[type=submit]`, "due_on"},
 		{"roster: no file chosen", "/hr/roster", nil, `main form[action="/hr/roster"] button[type=submit]`, "file"},
 		{"versions: no file chosen", "/hr/versions", nil, `main form[action="/hr/versions"] button[type=submit]`, "bundle"},
+		{"person: an extension without a date", "/hr/people/{1005}", map[string]string{"#extend_reason": "leave"},
+			`main form[action$="/extend"] button[type=submit]`, "extend_due_on"},
+		{"person: an exemption ending before it starts", "/hr/people/{1005}", map[string]string{"#exempt_from": "2099-02-01", "#exempt_to": "2099-01-01", "#exempt_reason": "leave"},
+			`main form[action$="/exempt"] button[type=submit]`, "exempt_to"},
 	},
 	"admin": {
 		{"roles: nobody has that number", "/admin/roles", map[string]string{"#employee_number": "99999"}, `#grant-role button[type=submit]`, "employee_number"},
@@ -67,7 +71,7 @@ func axeSweepFormErrors(t *testing.T, bw *browser, tp *testPortal, fx *axeSweepF
 // 422 (or the status of a refused upload), the GOV.UK pattern, then axe.
 func axeFormError(t *testing.T, s *axeSweeper, st axeFormErrorState, size string) {
 	b := s.b
-	b.open(t, s.tp.BaseURL+st.path)
+	b.open(t, s.tp.BaseURL+strings.ReplaceAll(st.path, "{1005}", itoa(s.tp.employee(t, "1005").ID)))
 	for sel, v := range st.fill {
 		b.do(t, "fill "+sel, chromedp.SetValue(chromedp.CSS(sel), v))
 	}

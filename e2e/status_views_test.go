@@ -32,7 +32,7 @@ var statusCases = map[string]string{
 	"1010": app.StatusPaper,  // the same
 	"1009": app.StatusExempt, // overdue, then excused
 	"2004": app.StatusExempt, // started and overdue, then excused
-	"2002": app.StatusSigned, // signed, then excused: the signature wins
+	"1011": app.StatusSigned, // excused, then signed all the same: the signature wins
 }
 
 // statusViews reads the four views of one portal.
@@ -228,9 +228,12 @@ func TestStatusViewsAgree(t *testing.T) {
 		tamper(t, tp, `UPDATE assignments SET paper = 1 WHERE cycle_id = ? AND employee_id = ? AND signed_at IS NOT NULL`,
 			v.cycle, tp.employee(t, number).ID)
 	}
-	for _, number := range []string{"1009", "2004", "2002"} {
+	for _, number := range []string{"1009", "2004", "1011"} {
 		tp.exempt(t, v.hr, number, "On leave")
 	}
+	dmitri := newClient(t, tp.BaseURL)
+	dmitri.signIn(tp.signInLink(t, "1011"))
+	signAll(t, tp, dmitri, "1011")
 
 	// Everyone, as the export says, and as this test knows them to be.
 	all := v.export("cycle=" + itoa(v.cycle))
@@ -383,8 +386,25 @@ func mapsEqual[V comparable](a, b map[string]V) bool {
 	return true
 }
 
-// exempt excuses a person from the open cycle as HR would.
+// exempt excuses a person from the open cycle through HR's form.
 func (tp *testPortal) exempt(t *testing.T, hr *client, number, reason string) {
 	t.Helper()
-	tamper(t, tp, `UPDATE assignments SET exempt = 1 WHERE employee_id = ? AND cycle_id = ?`, tp.employee(t, number).ID, tp.cycleID(t))
+	today := app.Today(tp.DB.Now(), tp.Config.TimeZone)
+	r := hr.post("/hr/people/"+itoa(tp.employee(t, number).ID)+"/exempt", form("exempt_from", today, "exempt_reason", reason))
+	if r.Status != 303 {
+		t.Fatalf("exempt %s: status %d", number, r.Status)
+	}
+}
+
+// signAll walks a signed-in person through reading, the check, consent and
+// signing.
+func signAll(t *testing.T, tp *testPortal, c *client, number string) {
+	t.Helper()
+	readAll(t, tp, c, number)
+	passQuiz(t, tp, c, number)
+	consent(t, c)
+	c.get("/sign")
+	if r := c.post("/sign", form("typed_name", tp.employee(t, number).FullName, "intent", "yes")); r.Status != 303 {
+		t.Fatalf("%s signs: status %d", number, r.Status)
+	}
 }
