@@ -14,13 +14,22 @@ type Assignment struct {
 	Started    bool
 	SignedAt   *time.Time
 	AckID      *int64
+	Exempt     bool // HR excused them from this cycle
+	Paper      bool // the acknowledgment that satisfies the cycle is a paper one HR recorded
 }
 
-// Status of the assignment on a day (YYYY-MM-DD).
+// Status of the assignment on a day (YYYY-MM-DD), in the one order every
+// view uses: signed on paper, signed, exempt, overdue, in progress, not
+// started. A signature wins over an exemption (they signed anyway), and an
+// exemption over a due date (nobody chases an excused person).
 func (a *Assignment) Status(today string) string {
 	switch {
+	case a.SignedAt != nil && a.Paper:
+		return StatusPaper
 	case a.SignedAt != nil:
 		return StatusSigned
+	case a.Exempt:
+		return StatusExempt
 	case today > a.DueOn:
 		return StatusOverdue
 	case a.Started:
@@ -29,27 +38,63 @@ func (a *Assignment) Status(today string) string {
 	return StatusNotStarted
 }
 
-// Completion is the count for one agency or department (or everyone) in a cycle.
+// Completion is the count for one agency or department (or everyone) in a
+// cycle, one figure per status (Assignment.Status): Signed + Paper + Exempt
+// + InProgress + NotStarted + Overdue == Total, always.
 type Completion struct {
 	Agency     string
 	Department string
 	Total      int
-	Signed     int
-	Started    int // started, not signed
-	Overdue    int // not signed, past due
+	Signed     int // signed in the portal
+	Paper      int // signed on paper, recorded by HR
+	Exempt     int // excused from the cycle, not signed
+	InProgress int // started, not signed, not past due
+	NotStarted int // not started, not past due
+	Overdue    int // not signed, not exempt, past due
 }
 
-// Percent signed, rounded to the nearest whole percent (5 of 12 is 42 %),
-// except that it says 100 only when everyone has signed and 0 only when
-// nobody has: 399 of 400 is 99 %, 1 of 400 is 1 %.
+// Of returns the figure for one status (0 for anything else).
+func (c Completion) Of(status string) int {
+	switch status {
+	case StatusSigned:
+		return c.Signed
+	case StatusPaper:
+		return c.Paper
+	case StatusExempt:
+		return c.Exempt
+	case StatusInProgress:
+		return c.InProgress
+	case StatusNotStarted:
+		return c.NotStarted
+	case StatusOverdue:
+		return c.Overdue
+	}
+	return 0
+}
+
+// Done is how many have signed, in the portal or on paper.
+func (c Completion) Done() int { return c.Signed + c.Paper }
+
+// Due is how many must sign: everyone but the exempt people.
+func (c Completion) Due() int { return c.Total - c.Exempt }
+
+// Started is the people who started and have not signed, not past due (the
+// same as InProgress; kept for the views that say "started").
+func (c Completion) Started() int { return c.InProgress }
+
+// Percent done: signed in the portal or on paper, out of the people who must
+// sign (exempt people count on neither side). Rounded to the nearest whole
+// percent (5 of 12 is 42 %), except that it says 100 only when everyone due
+// has signed and 0 only when nobody has: 399 of 400 is 99 %, 1 of 400 is 1 %.
 func (c Completion) Percent() int {
-	if c.Total <= 0 || c.Signed <= 0 {
+	done, due := c.Done(), c.Due()
+	if due <= 0 || done <= 0 {
 		return 0
 	}
-	if c.Signed >= c.Total {
+	if done >= due {
 		return 100
 	}
-	p := (c.Signed*200 + c.Total) / (2 * c.Total) // round half up, in integers
+	p := (done*200 + due) / (2 * due) // round half up, in integers
 	return min(max(p, 1), 99)
 }
 
@@ -91,7 +136,7 @@ type DashboardService interface {
 	Completion(ctx context.Context, cycleID int64, scope []string, agency, today string) ([]Completion, Completion, error)
 	// People returns the matching people and how many there are.
 	People(ctx context.Context, f PeopleFilter) ([]*PersonStatus, int, error)
-	// Counts returns how many matching people are signed, started, overdue (Status ignored).
+	// Counts returns how many matching people are in each status (Status ignored).
 	Counts(ctx context.Context, f PeopleFilter) (Completion, error)
 	// Assignments returns every cycle assignment of one employee, newest first.
 	Assignments(ctx context.Context, employeeID int64) ([]*Assignment, error)

@@ -103,7 +103,7 @@ func TestManagerJourneyInBrowser(t *testing.T) {
 			return len(slices.DeleteFunc(slices.Clone(statuses), func(s string) bool { return s != label }))
 		}
 		want := []string{"25% signed", "1 of 4 people", strconv.Itoa(count("Overdue")) + " overdue",
-			strconv.Itoa(count("In progress")) + " started, not signed"}
+			strconv.Itoa(count("In progress")) + " in progress", strconv.Itoa(count("Not started")) + " not started"}
 		if !slices.Equal(figures, want) {
 			b.fatalf(t, "the team totals read %q, want %q (statuses %q)", figures, want, statuses)
 		}

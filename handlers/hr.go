@@ -59,12 +59,13 @@ type dashboardPage struct {
 	Scope       []string
 	NoCycle     bool
 	Unreachable int
+	Statuses    []string // every status, in the order the figures and table show them
 	// MailFault is the mail server refusing the portal, while it lasts.
 	MailFault *app.MailFault
 }
 
 func (h *Handler) hrDashboard(c *fiber.Ctx) error {
-	pg := dashboardPage{Page: h.page(c, "Completion"), Agency: utils.CopyString(c.Query("agency"))}
+	pg := dashboardPage{Page: h.page(c, "Completion"), Agency: utils.CopyString(c.Query("agency")), Statuses: app.Statuses}
 	pg.Nav = "hr"
 	var err error
 	if pg.MailFault, err = h.mailFault(c); err != nil {

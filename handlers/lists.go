@@ -64,8 +64,8 @@ func (p Pager) Href(n int) template.URL {
 
 // The status filters each list offers, in the order its form shows them.
 var (
-	hrStatuses   = []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned, app.StatusUnreachable}
-	teamStatuses = []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned}
+	hrStatuses   = []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned, app.StatusPaper, app.StatusExempt, app.StatusUnreachable}
+	teamStatuses = []string{app.StatusOverdue, app.StatusNotStarted, app.StatusInProgress, app.StatusSigned, app.StatusPaper, app.StatusExempt}
 )
 
 // checkStatus refuses a status filter the list does not offer.

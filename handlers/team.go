@@ -145,12 +145,12 @@ func (h *Handler) streamZip(c *fiber.Ctx, cycle *app.Cycle, f app.PeopleFilter, 
 	if err != nil {
 		return err
 	}
-	if counts.Signed == 0 {
+	if counts.Done() == 0 {
 		return app.Errorf(app.ENOTFOUND, "Nobody here has signed in this cycle yet, so there is nothing to export.")
 	}
 	if err := h.Audit.RecordEvent(c.UserContext(), &app.AuditEvent{ActorID: &u.ID, Action: "certificates.exported",
 		SubjectType: "cycle", SubjectID: cycle.ID, IP: h.clientIP(c),
-		Detail: fmt.Sprintf("%d certificates; %s", counts.Signed, filterQuery(f))}); err != nil {
+		Detail: fmt.Sprintf("%d certificates; %s", counts.Done(), filterQuery(f))}); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/zip")

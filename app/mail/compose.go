@@ -91,6 +91,9 @@ func (c *Composer) pleaseSign(ctx context.Context, m *app.Message, to *app.Emplo
 	if asg.SignedAt != nil || !asg.Active || !cycle.Open {
 		return "", "already signed or no longer required", nil
 	}
+	if asg.Exempt {
+		return "", "exempt from this cycle", nil
+	}
 	days := c.daysUntil(asg.DueOn)
 	data["Due"], data["Days"], data["Overdue"], data["Today"] = c.date(asg.DueOn), abs(days), days < 0, days == 0
 	switch {
@@ -119,6 +122,9 @@ func (c *Composer) escalation(ctx context.Context, m *app.Message, cycle *app.Cy
 	}
 	if asg.SignedAt != nil || !asg.Active || !about.Active {
 		return "", "already signed or no longer required", nil
+	}
+	if asg.Exempt {
+		return "", "exempt from this cycle", nil
 	}
 	data["About"], data["Due"], data["Days"] = about.FullName, c.date(asg.DueOn), abs(c.daysUntil(asg.DueOn))
 	data["Link"] = c.BaseURL + "/team"

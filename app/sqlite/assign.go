@@ -62,7 +62,7 @@ func (s *AckService) FindAssignment(ctx context.Context, cycleID, employeeID int
 }
 
 func scanAssignments(ctx context.Context, q querier, where string, args ...any) ([]*app.Assignment, error) {
-	rows, err := q.QueryContext(ctx, `SELECT cycle_id, employee_id, due_on, active, started, signed_at, ack_id
+	rows, err := q.QueryContext(ctx, `SELECT cycle_id, employee_id, due_on, active, started, signed_at, ack_id, exempt, paper
 		FROM assignments WHERE `+where+` ORDER BY cycle_id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find assignments: %w", err)
@@ -73,7 +73,7 @@ func scanAssignments(ctx context.Context, q querier, where string, args ...any) 
 		var a app.Assignment
 		var signed sql.NullString
 		var ack sql.NullInt64
-		if err := rows.Scan(&a.CycleID, &a.EmployeeID, &a.DueOn, &a.Active, &a.Started, &signed, &ack); err != nil {
+		if err := rows.Scan(&a.CycleID, &a.EmployeeID, &a.DueOn, &a.Active, &a.Started, &signed, &ack, &a.Exempt, &a.Paper); err != nil {
 			return nil, fmt.Errorf("scan assignment: %w", err)
 		}
 		if signed.Valid {
@@ -111,7 +111,7 @@ func (s *AckService) Progress(ctx context.Context, cycleID, employeeID, versionI
 	var signed, read, qCreated, cAccepted sql.NullString
 	var ack, qID, qScore, qTotal, qMark, cID sql.NullInt64
 	var cVersion, cSHA sql.NullString
-	err := s.db.read.QueryRowContext(ctx, `SELECT a.due_on, a.active, a.started, a.signed_at, a.ack_id,
+	err := s.db.read.QueryRowContext(ctx, `SELECT a.due_on, a.active, a.started, a.signed_at, a.ack_id, a.exempt, a.paper,
 		(SELECT group_concat(m.slug || ' ' || m.read_at, char(10)) FROM module_progress m WHERE m.employee_id = a.employee_id AND m.cycle_id = a.cycle_id),
 		(SELECT COUNT(*) FROM quiz_attempts x WHERE x.employee_id = a.employee_id AND x.cycle_id = a.cycle_id),
 		q.id, q.score, q.total, q.pass_mark, q.created_at, c.id, c.version, c.sha256, c.accepted_at
@@ -121,7 +121,7 @@ func (s *AckService) Progress(ctx context.Context, cycleID, employeeID, versionI
 		LEFT JOIN consents c ON c.id = (SELECT max(id) FROM consents WHERE employee_id = ? AND cycle_id = ?)
 		WHERE a.cycle_id = ? AND a.employee_id = ?`,
 		employeeID, cycleID, versionID, employeeID, cycleID, cycleID, employeeID).Scan(
-		&a.DueOn, &a.Active, &a.Started, &signed, &ack, &read, &p.Attempts,
+		&a.DueOn, &a.Active, &a.Started, &signed, &ack, &a.Exempt, &a.Paper, &read, &p.Attempts,
 		&qID, &qScore, &qTotal, &qMark, &qCreated, &cID, &cVersion, &cSHA, &cAccepted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "You have nothing to sign in this cycle.")

@@ -240,7 +240,7 @@ func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID i
 		return err
 	}
 	if kind == app.KindMaterial {
-		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL WHERE cycle_id = ? AND ack_id IS NOT NULL`, cycleID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL, paper = 0 WHERE cycle_id = ? AND ack_id IS NOT NULL`, cycleID); err != nil {
 			return fmt.Errorf("reopen assignments: %w", err)
 		}
 		// Reading progress is not evidence: the new text is read again before signing again.

@@ -34,60 +34,96 @@ func (s *DashboardService) Completion(ctx context.Context, cycleID int64, scope 
 	}
 	sc, sargs := scopeCond("agency", scope)
 	where, args = where+" AND "+sc, append(args, sargs...)
-	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(total), SUM(signed), SUM(started) FROM completion
-		WHERE `+where+` GROUP BY `+group+` HAVING SUM(total) > 0 ORDER BY `+group, args...)
+	rows, err := s.sums(ctx, group, where, args, today)
 	if err != nil {
-		return nil, app.Completion{}, fmt.Errorf("completion: %w", err)
-	}
-	defer rows.Close()
-	var out []app.Completion
-	index := map[string]int{}
-	for rows.Next() {
-		var c app.Completion
-		var key string
-		if err := rows.Scan(&key, &c.Total, &c.Signed, &c.Started); err != nil {
-			return nil, app.Completion{}, fmt.Errorf("scan completion: %w", err)
-		}
-		if agency == "" {
-			c.Agency = key
-		} else {
-			c.Agency, c.Department = agency, key
-		}
-		index[key] = len(out)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, app.Completion{}, err
 	}
-	prow, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(n) FROM pending WHERE `+where+` AND due_on < ? GROUP BY `+group, // #nosec G202 -- constant SQL fragments; every value is a bound parameter
-		append(args, today)...)
-	if err != nil {
-		return nil, app.Completion{}, fmt.Errorf("overdue counts: %w", err)
-	}
-	defer prow.Close()
-	for prow.Next() {
-		var key string
-		var n int
-		if err := prow.Scan(&key, &n); err != nil {
-			return nil, app.Completion{}, fmt.Errorf("scan overdue: %w", err)
-		}
-		if i, ok := index[key]; ok {
-			out[i].Overdue = n
-		}
-	}
-	if err := prow.Err(); err != nil {
-		return nil, app.Completion{}, err
-	}
+	out := make([]app.Completion, 0, len(rows))
 	total := app.Completion{Agency: agency}
-	for _, c := range out {
+	for _, r := range rows {
+		c := r.c
+		if agency == "" {
+			c.Agency = r.key
+		} else {
+			c.Agency, c.Department = agency, r.key
+		}
+		out = append(out, c)
 		total.Total += c.Total
 		total.Signed += c.Signed
-		total.Started += c.Started
+		total.Paper += c.Paper
+		total.Exempt += c.Exempt
+		total.InProgress += c.InProgress
+		total.NotStarted += c.NotStarted
 		total.Overdue += c.Overdue
 	}
 	return out, total, nil
 }
+
+type keyedCompletion struct {
+	key string
+	c   app.Completion
+}
+
+// sums reads the completion and pending tables grouped by group ("agency",
+// "department" or "”" for one row) under where, and works out each status's
+// figure (see migration 013): in progress is the started people less the
+// overdue ones among them, not started is whoever is left.
+func (s *DashboardService) sums(ctx context.Context, group, where string, args []any, today string) ([]keyedCompletion, error) {
+	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
+	rows, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(total), SUM(signed), SUM(paper), SUM(exempt), SUM(started)
+		FROM completion WHERE `+where+` GROUP BY `+group+` HAVING SUM(total) > 0 ORDER BY `+group, args...)
+	if err != nil {
+		return nil, fmt.Errorf("completion: %w", err)
+	}
+	defer rows.Close()
+	var out []keyedCompletion
+	started := map[string]int{}
+	index := map[string]int{}
+	for rows.Next() {
+		var r keyedCompletion
+		var n int
+		if err := rows.Scan(&r.key, &r.c.Total, &r.c.Signed, &r.c.Paper, &r.c.Exempt, &n); err != nil {
+			return nil, fmt.Errorf("scan completion: %w", err)
+		}
+		started[r.key] = n
+		index[r.key] = len(out)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	prow, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(n), SUM(started) FROM pending WHERE `+where+` AND due_on < ? GROUP BY `+group, // #nosec G202 -- constant SQL fragments; every value is a bound parameter
+		append(append([]any{}, args...), today)...)
+	if err != nil {
+		return nil, fmt.Errorf("overdue counts: %w", err)
+	}
+	defer prow.Close()
+	overdueStarted := map[string]int{}
+	for prow.Next() {
+		var key string
+		var n, st int
+		if err := prow.Scan(&key, &n, &st); err != nil {
+			return nil, fmt.Errorf("scan overdue: %w", err)
+		}
+		if i, ok := index[key]; ok {
+			out[i].c.Overdue = n
+			overdueStarted[key] = st
+		}
+	}
+	if err := prow.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		c := &out[i].c
+		c.InProgress = started[out[i].key] - overdueStarted[out[i].key]
+		c.NotStarted = c.Total - c.Signed - c.Paper - c.Exempt - c.InProgress - c.Overdue
+	}
+	return out, nil
+}
+
+// statusDone selects everyone who signed, in the portal or on paper (the
+// certificates). It is a filter of the store's own, not a status.
+const statusDone = "done"
 
 // peopleWhere builds the WHERE clause of the people list and exports, with
 // the assignment as "a".
@@ -105,15 +141,23 @@ func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
 	if f.Department != "" {
 		where, args = append(where, a+".department = ?"), append(args, f.Department)
 	}
+	// The order of Assignment.Status, in SQL: each status leaves out the
+	// ones before it.
 	switch f.Status {
-	case app.StatusSigned:
+	case statusDone:
 		where = append(where, a+".signed_at IS NOT NULL")
+	case app.StatusPaper:
+		where = append(where, a+".signed_at IS NOT NULL AND "+a+".paper <> 0")
+	case app.StatusSigned:
+		where = append(where, a+".signed_at IS NOT NULL AND "+a+".paper = 0")
+	case app.StatusExempt:
+		where = append(where, a+".signed_at IS NULL AND "+a+".exempt <> 0")
 	case app.StatusOverdue:
-		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on < ?"), append(args, f.Today)
+		where, args = append(where, a+".signed_at IS NULL AND "+a+".exempt = 0 AND "+a+".due_on < ?"), append(args, f.Today)
 	case app.StatusInProgress:
-		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on >= ? AND "+a+".started = 1"), append(args, f.Today)
+		where, args = append(where, a+".signed_at IS NULL AND "+a+".exempt = 0 AND "+a+".due_on >= ? AND "+a+".started = 1"), append(args, f.Today)
 	case app.StatusNotStarted:
-		where, args = append(where, a+".signed_at IS NULL AND "+a+".due_on >= ? AND "+a+".started = 0"), append(args, f.Today)
+		where, args = append(where, a+".signed_at IS NULL AND "+a+".exempt = 0 AND "+a+".due_on >= ? AND "+a+".started = 0"), append(args, f.Today)
 	case app.StatusUnreachable:
 		where = append(where, "EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)")
 	}
@@ -177,7 +221,7 @@ func searchCond(a, q string) (string, []any) {
 }
 
 const peopleSelect = `SELECT e.id, e.employee_number, e.full_name, e.email, a.agency, a.department, e.title,
-	COALESCE(m.full_name, ''), a.due_on, a.signed_at, COALESCE(k.verify_code, ''), a.started,
+	COALESCE(m.full_name, ''), a.due_on, a.signed_at, COALESCE(k.verify_code, ''), a.started, a.exempt, a.paper,
 	EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)
 	FROM assignments a JOIN employees e ON e.id = a.employee_id
 	LEFT JOIN employees m ON m.id = e.manager_id
@@ -186,12 +230,12 @@ const peopleSelect = `SELECT e.id, e.employee_number, e.full_name, e.email, a.ag
 func scanPerson(rows *sql.Rows, today string) (*app.PersonStatus, error) {
 	var p app.PersonStatus
 	var signed sql.NullString
-	var started bool
+	var asg app.Assignment
 	if err := rows.Scan(&p.EmployeeID, &p.EmployeeNumber, &p.FullName, &p.Email, &p.Agency, &p.Department, &p.Title,
-		&p.ManagerName, &p.DueOn, &signed, &p.VerifyCode, &started, &p.Unreachable); err != nil {
+		&p.ManagerName, &p.DueOn, &signed, &p.VerifyCode, &asg.Started, &asg.Exempt, &asg.Paper, &p.Unreachable); err != nil {
 		return nil, fmt.Errorf("scan person: %w", err)
 	}
-	asg := app.Assignment{DueOn: p.DueOn, Started: started}
+	asg.DueOn = p.DueOn
 	if signed.Valid {
 		t := parseTime(signed.String)
 		p.SignedAt, asg.SignedAt = &t, &t
@@ -220,35 +264,14 @@ func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter) (int, 
 	if f.Department != "" {
 		where, args = append(where, "department = ?"), append(args, f.Department)
 	}
-	cond := strings.Join(where, " AND ")
-	var sum, signed, started, overdue, overdueStarted int
-	if err := s.db.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(total), 0), COALESCE(SUM(signed), 0), COALESCE(SUM(started), 0)
-		FROM completion WHERE `+cond, args...).Scan(&sum, &signed, &started); err != nil {
+	rows, err := s.sums(ctx, "''", strings.Join(where, " AND "), args, f.Today)
+	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	if err := s.db.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM pending WHERE `+cond+` AND due_on < ?`,
-		append(args, f.Today)...).Scan(&overdue); err != nil {
-		return 0, err
+	if f.Status == "" {
+		return rows[0].c.Total, nil
 	}
-	switch f.Status {
-	case app.StatusSigned:
-		return signed, nil
-	case app.StatusOverdue:
-		return overdue, nil
-	case app.StatusInProgress, app.StatusNotStarted:
-		// Started-and-overdue people are counted as overdue, so look them up.
-		pw, pargs := peopleWhere(app.PeopleFilter{CycleID: f.CycleID, Scope: f.Scope, Agency: f.Agency,
-			Department: f.Department, Status: app.StatusOverdue, Today: f.Today})
-		if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments a WHERE `+pw+` AND a.started = 1`,
-			pargs...).Scan(&overdueStarted); err != nil {
-			return 0, err
-		}
-		if f.Status == app.StatusInProgress {
-			return started - overdueStarted, nil
-		}
-		return sum - signed - overdue - (started - overdueStarted), nil
-	}
-	return sum, nil
+	return rows[0].c.Of(f.Status), nil
 }
 
 // People returns one page of matching people, the earliest due first, and the count.
@@ -430,21 +453,25 @@ func (s *DashboardService) Counts(ctx context.Context, f app.PeopleFilter) (app.
 	f.Status = ""
 	where, args := peopleWhere(f)
 	var c app.Completion
-	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(a.signed_at IS NOT NULL), 0),
-		COALESCE(SUM(a.signed_at IS NULL AND a.due_on >= ? AND a.started = 1), 0),
-		COALESCE(SUM(a.signed_at IS NULL AND a.due_on < ?), 0)
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*),
+		COALESCE(SUM(a.signed_at IS NOT NULL AND a.paper = 0), 0),
+		COALESCE(SUM(a.signed_at IS NOT NULL AND a.paper <> 0), 0),
+		COALESCE(SUM(a.signed_at IS NULL AND a.exempt <> 0), 0),
+		COALESCE(SUM(a.signed_at IS NULL AND a.exempt = 0 AND a.due_on >= ? AND a.started = 1), 0),
+		COALESCE(SUM(a.signed_at IS NULL AND a.exempt = 0 AND a.due_on < ?), 0)
 		FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where,
-		append([]any{f.Today, f.Today}, args...)...).Scan(&c.Total, &c.Signed, &c.Started, &c.Overdue)
+		append([]any{f.Today, f.Today}, args...)...).Scan(&c.Total, &c.Signed, &c.Paper, &c.Exempt, &c.InProgress, &c.Overdue)
 	if err != nil {
 		return c, fmt.Errorf("count people: %w", err)
 	}
+	c.NotStarted = c.Total - c.Signed - c.Paper - c.Exempt - c.InProgress - c.Overdue
 	return c, nil
 }
 
 // EachCertificate streams the satisfying acknowledgment of every matching
 // signed person, reading them a batch at a time (see exportBatch).
 func (s *DashboardService) EachCertificate(ctx context.Context, f app.PeopleFilter, fn func(*app.Acknowledgment) error) error {
-	f.Status = app.StatusSigned
+	f.Status = statusDone
 	where, args := peopleWhereAs(f, "s") // "a" is the acknowledgment here
 	const joins = ` JOIN employees e ON e.id = a.employee_id JOIN assignments s ON s.ack_id = a.id WHERE `
 	const order = ` ORDER BY s.agency, s.department, e.full_name, e.id`

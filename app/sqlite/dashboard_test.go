@@ -15,10 +15,40 @@ import (
 // status and filter.
 func TestPeopleCountsMatchTheRows(t *testing.T) {
 	db, cycle := seedLarge(t, 3000, 2)
+	// Some of every status: exempt people (signed or not, started or not),
+	// and paper signatures.
+	if _, err := db.write.Exec(`UPDATE assignments SET exempt = 1 WHERE cycle_id = ? AND employee_id % 7 = 0`, cycle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.Exec(`UPDATE assignments SET paper = 1 WHERE cycle_id = ? AND signed_at IS NOT NULL AND employee_id % 5 = 0`, cycle); err != nil {
+		t.Fatal(err)
+	}
 	ds := NewDashboardService(db)
 	ctx := context.Background()
+	seen := map[string]bool{}
 	for _, today := range []string{"2026-10-15", "2026-11-21", "2027-01-31"} {
-		for _, status := range []string{"", app.StatusSigned, app.StatusOverdue, app.StatusInProgress, app.StatusNotStarted} {
+		// The figures add up, and the tables' figures equal the rows'.
+		_, total, err := ds.Completion(ctx, cycle, nil, "", today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted, err := ds.Counts(ctx, app.PeopleFilter{CycleID: cycle, Today: today})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total.Agency = ""
+		if total != counted {
+			t.Errorf("%s: the tables say %+v, the rows %+v", today, total, counted)
+		}
+		sum := 0
+		for _, st := range app.Statuses {
+			sum += total.Of(st)
+			seen[st] = seen[st] || total.Of(st) > 0
+		}
+		if sum != total.Total {
+			t.Errorf("%s: the statuses add up to %d of %d", today, sum, total.Total)
+		}
+		for _, status := range append([]string{""}, app.Statuses...) {
 			for _, f := range []app.PeopleFilter{
 				{}, {Agency: "Agency 3"}, {Agency: "Agency 3", Department: "Department 3"},
 				{Scope: []string{"Agency 1", "Agency 2"}}, {Query: "Person 12"},
@@ -37,6 +67,11 @@ func TestPeopleCountsMatchTheRows(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	for _, st := range app.Statuses {
+		if !seen[st] {
+			t.Errorf("nobody is %s on any day; the test wants some of every status", st)
 		}
 	}
 }
@@ -72,12 +107,14 @@ func TestCompletionTablesFollowEveryChange(t *testing.T) {
 				t.Fatalf("after %s: %s differs from the assignments in %d rows", step, what, n)
 			}
 		}
-		diff("completion", `SELECT cycle_id, agency, department, COUNT(*), SUM(signed_at IS NOT NULL),
-				SUM(started <> 0 AND signed_at IS NULL) FROM assignments WHERE active = 1 GROUP BY 1, 2, 3`,
-			`SELECT cycle_id, agency, department, total, signed, started FROM completion WHERE total <> 0 OR signed <> 0 OR started <> 0`)
-		diff("pending", `SELECT cycle_id, agency, department, due_on, COUNT(*) FROM assignments
-				WHERE active = 1 AND signed_at IS NULL GROUP BY 1, 2, 3, 4`,
-			`SELECT cycle_id, agency, department, due_on, n FROM pending`)
+		diff("completion", `SELECT cycle_id, agency, department, COUNT(*), SUM(signed_at IS NOT NULL AND paper = 0),
+				SUM(signed_at IS NOT NULL AND paper <> 0), SUM(signed_at IS NULL AND exempt <> 0),
+				SUM(started <> 0 AND signed_at IS NULL AND exempt = 0) FROM assignments WHERE active = 1 GROUP BY 1, 2, 3`,
+			`SELECT cycle_id, agency, department, total, signed, paper, exempt, started FROM completion
+				WHERE total <> 0 OR signed <> 0 OR paper <> 0 OR exempt <> 0 OR started <> 0`)
+		diff("pending", `SELECT cycle_id, agency, department, due_on, COUNT(*), SUM(started <> 0) FROM assignments
+				WHERE active = 1 AND signed_at IS NULL AND exempt = 0 GROUP BY 1, 2, 3, 4`,
+			`SELECT cycle_id, agency, department, due_on, n, started FROM pending`)
 	}
 	exec := func(q string, args ...any) {
 		t.Helper()
@@ -111,6 +148,20 @@ func TestCompletionTablesFollowEveryChange(t *testing.T) {
 	check("signed and moved at once")
 	exec(`DELETE FROM assignments WHERE employee_id = ?`, people[6].emp.ID)
 	check("a deleted assignment")
+	exec(`UPDATE assignments SET exempt = 1 WHERE employee_id IN (?, ?, ?)`, people[1].emp.ID, people[9].emp.ID, people[7].emp.ID)
+	check("exemptions (two unsigned, one signed)")
+	exec(`UPDATE assignments SET due_on = '2026-05-01' WHERE employee_id = ?`, people[1].emp.ID)
+	check("an exempt person's due date moved")
+	people[1].sign(t)
+	check("an exempt person signed anyway")
+	exec(`UPDATE assignments SET exempt = 0 WHERE employee_id = ?`, people[9].emp.ID)
+	check("an exemption ended")
+	exec(`UPDATE assignments SET signed_at = '2026-02-02T00:00:00.000000Z', paper = 1 WHERE employee_id = ?`, people[10].emp.ID)
+	check("signed on paper")
+	exec(`UPDATE assignments SET signed_at = NULL, ack_id = NULL, paper = 0 WHERE employee_id = ?`, people[10].emp.ID)
+	check("a paper signature no longer counting")
+	exec(`UPDATE assignments SET exempt = 1, active = 0 WHERE employee_id = ?`, people[11].emp.ID)
+	check("exempt and deactivated at once")
 }
 
 // TestExportsHoldNoReadConnection runs both exports on a read pool of one

@@ -20,13 +20,13 @@ func NewReminderService(db *DB) *ReminderService { return &ReminderService{db: d
 
 // pendingFrom selects the people still to sign in open cycles, with d the
 // days until their due date (negative when overdue). Addresses that bounce
-// get nothing more.
+// get nothing more, and exempt people nothing at all.
 const pendingFrom = `FROM (SELECT a.cycle_id, a.employee_id, e.email, e.full_name, e.manager_id,
 		CAST(julianday(a.due_on) - julianday(?) AS INTEGER) AS d
 	FROM assignments a
 	JOIN cycles c ON c.id = a.cycle_id AND c.open = 1 AND c.opens_on <= ?
 	JOIN employees e ON e.id = a.employee_id AND e.active = 1
-	WHERE a.active = 1 AND a.signed_at IS NULL
+	WHERE a.active = 1 AND a.signed_at IS NULL AND a.exempt = 0
 		AND NOT EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)) p`
 
 // stepExpr names the reminder step due for d days left, or NULL.
