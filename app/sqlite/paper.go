@@ -130,7 +130,7 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 // moment ago and it is not there yet.
 func signPaper(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) error {
 	sign := func() (int64, error) {
-		res, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ? WHERE cycle_id = ? AND employee_id = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ?, paper = 1 WHERE cycle_id = ? AND employee_id = ?`,
 			formatTime(a.SignedAt), a.ID, a.CycleID, a.EmployeeID)
 		if err != nil {
 			return 0, fmt.Errorf("record paper signature on assignment: %w", err)
