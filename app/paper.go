@@ -45,6 +45,19 @@ type PaperRecord struct {
 	Note           string
 }
 
+// ScanKind names the scan's type in words.
+func (p *PaperRecord) ScanKind() string {
+	switch p.ScanType {
+	case ScanPDF:
+		return "PDF"
+	case ScanPNG:
+		return "PNG image"
+	case ScanJPEG:
+		return "JPEG image"
+	}
+	return p.ScanType
+}
+
 // PaperScan is a stored scan of a paper form with its bytes.
 type PaperScan struct {
 	ID          int64

@@ -229,6 +229,7 @@ type personPage struct {
 	Today       string
 	// Unreachable is set when the mail server refused the person's address.
 	Unreachable *app.UnreachableAddress
+	Paper       paperPanel // views/partials/paper_form.html
 }
 
 // hrPersonParam finds the person named by :id within the HR user's scope.
@@ -281,6 +282,9 @@ func (h *Handler) hrPerson(c *fiber.Ctx) error {
 		pg.Attempts = append(pg.Attempts, attempts...)
 	}
 	if pg.Acks, _, err = h.Acks.FindAcknowledgments(ctx, app.AckFilter{EmployeeID: &e.ID}); err != nil {
+		return err
+	}
+	if pg.Paper, err = h.paperPanelFor(ctx, e, pg.Assignments, pg.Acks); err != nil {
 		return err
 	}
 	if pg.Messages, err = h.Outbox.FindMessagesTo(ctx, e.Email, 100); err != nil {

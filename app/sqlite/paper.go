@@ -33,6 +33,10 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 	if _, ok := app.SniffScan(r.Scan); !ok || len(r.Scan) > app.MaxScanSize {
 		return nil, app.Invalid("scan", "The file is not a PDF, PNG or JPEG scan of 10 MB or less.")
 	}
+	if r.RecordedBy == r.EmployeeID {
+		// HR attests that someone else signed: nobody vouches for themselves.
+		return nil, app.Errorf(app.ECONFLICT, "You cannot record your own paper acknowledgment: another HR user records it.")
+	}
 	signedOn, err := time.ParseInLocation(app.DateLayout, r.SignedOn, s.db.Location)
 	if err != nil {
 		return nil, app.Invalid("signed_on", "Enter the date the form was signed as YYYY-MM-DD.")
