@@ -322,3 +322,21 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// azPaperFixture records, as 1002, a paper acknowledgment of 1009 (who has
+// not signed in the demo), for the routes that show one.
+func azPaperFixture(t *testing.T, tp *testPortal) (person, ack int64) {
+	t.Helper()
+	who := tp.employee(t, "1009")
+	cycle := tp.cycleID(t)
+	ctype, ok := app.SniffScan(paperScanPDF)
+	if !ok {
+		t.Fatal("the test scan is not a PDF")
+	}
+	a, err := tp.Handler.Paper.RecordPaperAcknowledgment(t.Context(), &app.PaperAckRequest{EmployeeID: who.ID, CycleID: cycle,
+		SignedOn: tp.DB.Today(), Scan: paperScanPDF, RecordedBy: tp.employee(t, "1002").ID, IP: "127.0.0.1", UserAgent: "test"}, ctype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return who.ID, a.ID
+}
