@@ -30,6 +30,8 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 			`main form[action="/hr/cycles"] button[type=submit]`, "due_on"},
 		{"roster: no file chosen", "/hr/roster", nil, `main form[action="/hr/roster"] button[type=submit]`, "file"},
 		{"versions: no file chosen", "/hr/versions", nil, `main form[action="/hr/versions"] button[type=submit]`, "bundle"},
+		// 7 is Nguyễn Thị Lan (1007), the demo's seventh person, who has not signed
+		{"paper acknowledgment: no date, no file", "/hr/people/7/paper", nil, `main form[action$="/paper"] button[type=submit]`, "signed_on"},
 	},
 	"admin": {
 		{"roles: nobody has that number", "/admin/roles", map[string]string{"#employee_number": "99999"}, `#grant-role button[type=submit]`, "employee_number"},

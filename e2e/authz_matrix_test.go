@@ -525,14 +525,18 @@ var azTable = map[string]azExpect{
 			return azReq{path: "/hr/people/" + itoa(e.emp[azEmployee].ID) + "/reachable"}
 		}},
 	"GET /hr/people/:id/paper": {allow: azSetHR, ok: []int{200}, note: "1007 has not signed: the form",
-		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1007").ID) + "/paper"} }},
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1007").ID) + "/paper"}
+		}},
 	"POST /hr/people/:id/paper": {allow: azSetHR, ok: []int{303}, note: "1007's paper form, recorded",
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1007").ID) + "/paper",
 				form: form("signed_on", e.tp.DB.Today()), file: &azFile{"scan", "form.pdf", paperScanPDF}}
 		}},
 	"GET /hr/people/:id/paper/recorded": {allow: azSetHR, ok: []int{200},
-		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/people/" + itoa(e.paperPerson) + "/paper/recorded"} }},
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.paperPerson) + "/paper/recorded"}
+		}},
 	"GET /hr/people/:id/scans/:ack": {allow: azSetHR, ok: []int{200}, writes: azGETWrites, note: "personal data: each download is an audit event",
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/people/" + itoa(e.paperPerson) + "/scans/" + itoa(e.paperAck)}

@@ -15,6 +15,7 @@ import (
 	"image/png"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -339,4 +340,31 @@ func azPaperFixture(t *testing.T, tp *testPortal) (person, ack int64) {
 		t.Fatal(err)
 	}
 	return who.ID, a.ID
+}
+
+// axePaperFixtures holds, per portal, the paper acknowledgment the
+// accessibility sweep shows (made once, whichever role asks first).
+var axePaperFixtures = struct {
+	sync.Mutex
+	m map[*testPortal]axePaper
+}{m: map[*testPortal]axePaper{}}
+
+type axePaper struct{ person, ack int64 }
+
+// axePaperFixture is the portal's paper acknowledgment (1009's), recorded
+// when first asked for; in a portal with no open cycle none can be, and
+// the ids are of nothing (the pages say "not found").
+func axePaperFixture(t *testing.T, tp *testPortal) axePaper {
+	t.Helper()
+	axePaperFixtures.Lock()
+	defer axePaperFixtures.Unlock()
+	if p, ok := axePaperFixtures.m[tp]; ok {
+		return p
+	}
+	p := axePaper{person: tp.employee(t, "1009").ID, ack: 999999}
+	if tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`) > 0 {
+		p.person, p.ack = azPaperFixture(t, tp)
+	}
+	axePaperFixtures.m[tp] = p
+	return p
 }
