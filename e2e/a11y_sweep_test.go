@@ -137,6 +137,7 @@ var axeSweepExtras = []string{
 	"/hr/people/999999",                                               // 404
 	"/hr?agency=" + url.QueryEscape(dol),                              // one agency's departments
 	"/signin?next=" + url.QueryEscape("/hr/people"),
+	"/hr/people/{overdue-person}", // HR's forms for someone who has not signed (Zoë Côté, 1005)
 }
 
 // axeSweepExpect are words that show the sweep reached the state it means
@@ -155,6 +156,9 @@ var axeSweepExpect = map[string]string{
 
 	// the manager (1004) has signed in the demo: their own confirmation page
 	"manager /certificates/:code/confirmation": "Acknowledgment signed",
+
+	// HR's forms on a person who has not signed
+	"HR /hr/people/{overdue-person}": "Extend the due date",
 
 	// a code of the wrong shape is a form error (422) beside the field
 	"anonymous /verify?code=" + url.QueryEscape("not a code"): "Enter the code as printed on the certificate",
@@ -427,7 +431,9 @@ func (s *axeSweeper) sweep(t *testing.T, cycleOpen bool) {
 			continue
 		}
 		t.Run(x, func(t *testing.T) {
-			s.visit(t, x, strings.ReplaceAll(x, "{used-token}", s.fx.usedToken), nil)
+			address := strings.ReplaceAll(x, "{used-token}", s.fx.usedToken)
+			address = strings.ReplaceAll(address, "{overdue-person}", itoa(s.tp.employee(t, "1005").ID))
+			s.visit(t, x, address, nil)
 		})
 	}
 }

@@ -300,6 +300,13 @@ func TestObjectAuthorization(t *testing.T) {
 			{"1010", "/hr/roster", 403},   // everyone-wide actions need an unscoped HR user
 			{"1002", person("3003"), 200}, // the unscoped HR user does
 		})
+		for _, action := range []string{"/extend", "/exempt", "/exempt/end", "/resend"} {
+			r := s.post(person("3003")+action, form("extend_due_on", "2099-01-01", "extend_reason", "x", "exempt_from", "2099-01-01",
+				"exempt_reason", "x", "end_reason", "x"))
+			if r.Status != 404 {
+				t.Errorf("1010 POST %s on someone outside the scope: status %d, want 404", action, r.Status)
+			}
+		}
 		if body := s.get("/hr/people").Body; strings.Contains(body, "Zoë Côté") || !strings.Contains(body, "Ryan Caron") {
 			t.Error("the people list leaves the scope")
 		}
@@ -541,6 +548,22 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/people/" + itoa(e.paperPerson) + "/scans/" + itoa(e.paperAck)}
 		}},
+	"POST /hr/people/:id/extend": {allow: azSetHR, ok: []int{303}, note: "1006, overdue, gets two more weeks",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.emp[azAnon].ID) + "/extend", form: form("extend_due_on", e.day(14), "extend_reason", "leave")}
+		}},
+	"POST /hr/people/:id/exempt": {allow: azSetHR, ok: []int{303}, note: "1007, not signed, is excused",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1007").ID) + "/exempt", form: form("exempt_from", e.day(0), "exempt_reason", "leave")}
+		}},
+	"POST /hr/people/:id/exempt/end": {allow: azSetHR, ok: []int{303}, note: "1009 was excused when the portal was prepared",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1009").ID) + "/exempt/end", form: form("end_reason", "back")}
+		}},
+	"POST /hr/people/:id/resend": {allow: azSetHR, ok: []int{303}, note: "1012 has not signed",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1012").ID) + "/resend"}
+		}},
 	"GET /hr/export.csv":  {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
 	"GET /hr/export.xlsx": {allow: azSetHR, ok: []int{200}, writes: azGETWrites},
 	"GET /hr/roster":      {allow: azSetHR, ok: []int{200}},
@@ -623,7 +646,7 @@ type azEnv struct {
 	// addressChange is a change of 1011's address that 1010 (another HR
 	// user) uploaded, waiting for a second person.
 	addressChange int64
-	// paperPerson (1009) has a paper acknowledgment, paperAck, that 1002 recorded.
+	// paperPerson (1011) has a paper acknowledgment, paperAck, that 1002 recorded.
 	paperPerson, paperAck int64
 }
 
@@ -687,9 +710,18 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	}
 	e.addressChange = int64(tp.count(t, `SELECT id FROM address_changes WHERE action = 'request'`))
 	e.paperPerson, e.paperAck = azPaperFixture(t, tp)
+	// 1009 is excused, so that there is an exemption to end.
+	if r := hr.post("/hr/people/"+itoa(tp.employee(t, "1009").ID)+"/exempt", form("exempt_from", e.day(0), "exempt_reason", "leave")); r.Status != 303 {
+		t.Fatalf("exempt 1009: status %d", r.Status)
+	}
 	e.counter = readFile(t, tp.DB.Path)
 	t.Cleanup(func() { e.counter.Close() }) // runs before the portal's own clean-up closes the database
 	return e
+}
+
+// day is the date days from today in the portal's calendar (YYYY-MM-DD).
+func (e *azEnv) day(days int) string {
+	return e.tp.DB.Now().In(e.tp.Config.TimeZone).AddDate(0, 0, days).Format(app.DateLayout)
 }
 
 // token is a fresh one-time sign-in token for the role (1006 for anonymous).

@@ -117,7 +117,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		b.press(t, `header nav a[href="/hr"]`)
 		b.wantPath(t, "/hr")
 		active := tp.count(t, `SELECT COUNT(*) FROM employees WHERE active = 1`)
-		b.wantText(t, "dashboard", "Completion", "signed", "of "+strconv.Itoa(active)+" people", "overdue", "Completion by agency")
+		b.wantText(t, "dashboard", "Completion", "signed", "of "+strconv.Itoa(active)+" people", "Overdue", "In progress", "Completion by agency")
 		b.checkChart(t, "dashboard", "Share signed by agency")
 		b.axe(t, "HR dashboard")
 		if st := b.pressJS(t, "the Department of Labor row", jsByText("main table tbody th a", "Department of Labor")); st != 200 {

@@ -324,11 +324,11 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// azPaperFixture records, as 1002, a paper acknowledgment of 1009 (who has
+// azPaperFixture records, as 1002, a paper acknowledgment of 1011 (who has
 // not signed in the demo), for the routes that show one.
 func azPaperFixture(t *testing.T, tp *testPortal) (person, ack int64) {
 	t.Helper()
-	who := tp.employee(t, "1009")
+	who := tp.employee(t, "1011")
 	cycle := tp.cycleID(t)
 	ctype, ok := app.SniffScan(paperScanPDF)
 	if !ok {
@@ -351,7 +351,7 @@ var axePaperFixtures = struct {
 
 type axePaper struct{ person, ack int64 }
 
-// axePaperFixture is the portal's paper acknowledgment (1009's), recorded
+// axePaperFixture is the portal's paper acknowledgment (1011's), recorded
 // when first asked for; in a portal with no open cycle none can be, and
 // the ids are of nothing (the pages say "not found").
 func axePaperFixture(t *testing.T, tp *testPortal) axePaper {
@@ -361,7 +361,7 @@ func axePaperFixture(t *testing.T, tp *testPortal) axePaper {
 	if p, ok := axePaperFixtures.m[tp]; ok {
 		return p
 	}
-	p := axePaper{person: tp.employee(t, "1009").ID, ack: 999999}
+	p := axePaper{person: tp.employee(t, "1011").ID, ack: 999999}
 	if tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`) > 0 {
 		p.person, p.ack = azPaperFixture(t, tp)
 	}

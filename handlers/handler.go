@@ -94,6 +94,9 @@ type Handler struct {
 	// right now but will recover by itself (a full disk): such errors are
 	// answered 503 "try again in a moment", not "Internal error".
 	Unavailable func(err error) bool
+
+	// PersonActions are HR's extensions, exemptions and resent invitations.
+	PersonActions app.PersonActionService
 }
 
 // NewApp builds the Fiber application. It parses every template first and

@@ -230,6 +230,7 @@ type personPage struct {
 	// Unreachable is set when the mail server refused the person's address.
 	Unreachable *app.UnreachableAddress
 	Paper       paperPanel // views/partials/paper_form.html
+	personActions
 }
 
 // hrPersonParam finds the person named by :id within the HR user's scope.
@@ -254,58 +255,71 @@ func (h *Handler) hrPersonParam(c *fiber.Ctx) (*app.Employee, error) {
 
 // hrPerson answers "did this person sign, and what exactly?".
 func (h *Handler) hrPerson(c *fiber.Ctx) error {
-	ctx := c.UserContext()
 	e, err := h.hrPersonParam(c)
 	if err != nil {
 		return err
 	}
-	pg := personPage{Page: h.page(c, e.FullName), Person: e, Cycles: map[int64]*app.Cycle{}, Today: h.today()}
+	pg, err := h.personData(c, e)
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "hr_person", pg)
+}
+
+// personData reads everything the person page shows.
+func (h *Handler) personData(c *fiber.Ctx, e *app.Employee) (*personPage, error) {
+	ctx := c.UserContext()
+	var err error
+	pg := &personPage{Page: h.page(c, e.FullName), Person: e, Cycles: map[int64]*app.Cycle{}, Today: h.today()}
 	pg.Nav = "hr"
 	if e.ManagerID != nil {
 		if pg.Manager, err = h.Employees.FindEmployeeByID(ctx, *e.ManagerID); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if pg.Assignments, err = h.Dashboard.Assignments(ctx, e.ID); err != nil {
-		return err
+		return nil, err
 	}
 	cycles, err := h.Cycles.FindCycles(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, cy := range cycles {
 		pg.Cycles[cy.ID] = cy
 		attempts, err := h.Acks.FindQuizAttempts(ctx, e.ID, cy.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pg.Attempts = append(pg.Attempts, attempts...)
 	}
 	if pg.Acks, _, err = h.Acks.FindAcknowledgments(ctx, app.AckFilter{EmployeeID: &e.ID}); err != nil {
-		return err
+		return nil, err
 	}
 	if pg.Paper, err = h.paperPanelFor(ctx, e, pg.Assignments, pg.Acks); err != nil {
-		return err
+		return nil, err
 	}
 	if pg.Messages, err = h.Outbox.FindMessagesTo(ctx, e.Email, 100); err != nil {
-		return err
+		return nil, err
 	}
 	if pg.Events, pg.EventsTotal, err = h.Audit.FindEvents(ctx, "employee", e.ID, listCap); err != nil {
-		return err
+		return nil, err
 	}
 	if pg.History, pg.HistoryAll, err = h.Identity.History(ctx, e.ID, listCap); err != nil {
-		return err
+		return nil, err
 	}
 	if pg.Addresses, err = h.Identity.AddressChanges(ctx, e.ID); err != nil {
-		return err
+		return nil, err
 	}
 	if pg.Unreachable, err = h.Outbox.Unreachable(ctx, e.Email); app.ErrorCode(err) == app.ENOTFOUND {
 		err = nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return h.render(c, fiber.StatusOK, "hr_person", pg)
+	if err := h.loadPersonActions(c, pg); err != nil {
+		return nil, err
+	}
+	return pg, nil
 }
 
 // hrPersonRetryAddress clears the person's "unreachable" mark ("Try this

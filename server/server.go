@@ -478,6 +478,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Logger:        logger,
 		Now:           db.Now,
 	}
+	h.PersonActions = sqlite.NewPersonActionService(db)
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.

@@ -18,6 +18,12 @@ import (
 const dueExpr = `CASE WHEN e.hire_date > c.opens_on AND date(e.hire_date, '+' || c.new_hire_days || ' days') > c.due_on
 	THEN date(e.hire_date, '+' || c.new_hire_days || ' days') ELSE c.due_on END`
 
+// dueOrExtendedExpr is dueExpr, or the date HR extended it to if later
+// (migration 013's due_extensions, which only ever move a date later): a
+// roster change recomputing the due date must not undo an extension.
+const dueOrExtendedExpr = `MAX(` + dueExpr + `, COALESCE((SELECT MAX(x.new_due_on) FROM due_extensions x
+	WHERE x.employee_id = e.id AND x.cycle_id = c.id), ''))`
+
 // syncAssignments makes the assignments of open cycles match the roster for
 // the employees selected by where (an SQL condition on e), inserting missing
 // rows and updating those whose agency, department, due date or activity
@@ -26,7 +32,7 @@ const dueExpr = `CASE WHEN e.hire_date > c.opens_on AND date(e.hire_date, '+' ||
 func syncAssignments(ctx context.Context, tx *sql.Tx, cycleCond, where string, args ...any) error {
 	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active)
-		SELECT c.id, e.id, e.agency, e.department, `+dueExpr+`, e.active
+		SELECT c.id, e.id, e.agency, e.department, `+dueOrExtendedExpr+`, e.active
 		FROM cycles c JOIN employees e ON `+where+`
 		WHERE c.open = 1 AND `+cycleCond+` AND (e.active = 1 OR EXISTS (
 			SELECT 1 FROM assignments x WHERE x.cycle_id = c.id AND x.employee_id = e.id))
