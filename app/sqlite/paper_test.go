@@ -142,6 +142,31 @@ func TestPaperAcknowledgmentRefusals(t *testing.T) {
 			t.Errorf("rows %s, then %s", before, after)
 		}
 	})
+	t.Run("someone deactivated on the roster", func(t *testing.T) {
+		f := newFixture(t)
+		hr := f.hrUser(t)
+		if _, err := f.db.write.Exec(`UPDATE employees SET active = 0 WHERE id = ?`, f.emp.ID); err != nil {
+			t.Fatal(err)
+		}
+		before := evidenceCounts(t, f.db)
+		if _, err := f.recordPaper(t, hr.ID, f.db.Today()); app.ErrorCode(err) != app.ECONFLICT || !strings.Contains(app.ErrorMessage(err), "deactivated") {
+			t.Fatalf("paper for someone deactivated: %v", err)
+		}
+		if after := evidenceCounts(t, f.db); after != before {
+			t.Errorf("rows %s, then %s", before, after)
+		}
+	})
+	t.Run("HR for themselves", func(t *testing.T) {
+		f := newFixture(t)
+		before := evidenceCounts(t, f.db)
+		_, err := f.recordPaper(t, f.emp.ID, f.db.Today())
+		if app.ErrorCode(err) != app.ECONFLICT || !strings.Contains(app.ErrorMessage(err), "your own") {
+			t.Fatalf("own paper acknowledgment: %v", err)
+		}
+		if after := evidenceCounts(t, f.db); after != before {
+			t.Errorf("rows %s, then %s", before, after)
+		}
+	})
 	t.Run("a portal signature after a paper one is the existing one", func(t *testing.T) {
 		f := newFixture(t)
 		hr := f.hrUser(t)
