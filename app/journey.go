@@ -57,19 +57,18 @@ type Progress struct {
 	Passed       *QuizAttempt // the latest passing attempt, if any
 	Consented    *ConsentRecord
 	Ack          *Acknowledgment
+	Exempt       bool // HR excused them from this cycle
+	Paper        bool // the acknowledgment that satisfies the cycle is a paper one
 }
 
-// Status returns the employee's status on the given day (YYYY-MM-DD).
+// Status returns the employee's status on the given day (YYYY-MM-DD): the
+// one order of Assignment.Status.
 func (p *Progress) Status(today string) string {
-	switch {
-	case p.Ack != nil:
-		return StatusSigned
-	case today > p.DueOn:
-		return StatusOverdue
-	case p.ModulesRead > 0 || p.Attempts > 0:
-		return StatusInProgress
+	a := Assignment{DueOn: p.DueOn, Started: p.ModulesRead > 0 || p.Attempts > 0, Exempt: p.Exempt, Paper: p.Paper}
+	if p.Ack != nil {
+		a.SignedAt = &p.Ack.SignedAt
 	}
-	return StatusNotStarted
+	return a.Status(today)
 }
 
 // GuidanceDone reports whether every required module has been read.
@@ -108,7 +107,7 @@ func LoadProgress(ctx context.Context, cycles CycleService, policies PolicyServi
 	}
 	asg := d.Assignment
 	p := &Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn, Read: d.Read, Attempts: d.Attempts,
-		Passed: d.Passed, Consented: d.Consent}
+		Passed: d.Passed, Consented: d.Consent, Exempt: asg.Exempt, Paper: asg.Paper}
 	for _, m := range v.ModulesFor(e) {
 		p.ModulesTotal++
 		if _, ok := p.Read[m.Slug]; ok {

@@ -131,6 +131,10 @@ func TestHRExemptsAndEndsAnExemption(t *testing.T) {
 		p.refused("1005", "/exempt", []string{"exempt_from", p.day(0), "exempt_reason", "again"}, 409, "", "already exempt")
 		p.refused("1005", "/resend", nil, 409, "", "is exempt")
 		p.refused("1005", "/exempt/end", []string{"end_reason", ""}, 422, "end_reason", "Enter the reason")
+		// Zoë's own page says so too.
+		zc := newClient(t, tp.BaseURL)
+		zc.signIn(tp.signInLink(t, "1005"))
+		mustContain(t, zc.get("/").Body, "Exempt", "HR has excused you from this cycle")
 		// Exempt people get nothing from a reminder pass.
 		zoe, jose := tp.employee(t, "1005"), tp.employee(t, "1006")
 		about := func(id int64) int {

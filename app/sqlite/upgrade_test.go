@@ -379,6 +379,17 @@ func TestUpgradeFromBeforeTheEvidenceLog(t *testing.T) {
 		}
 	})
 
+	t.Run("the status counts are recounted into migration 013's columns", func(t *testing.T) {
+		checkCountTables(t, db, "the upgrade")
+		var total, signed, paper, exempt int
+		if err := db.read.QueryRow(`SELECT SUM(total), SUM(signed), SUM(paper), SUM(exempt) FROM completion`).Scan(&total, &signed, &paper, &exempt); err != nil {
+			t.Fatal(err)
+		}
+		if total != len(people) || signed != 1 || paper != 0 || exempt != 0 {
+			t.Fatalf("after the upgrade: %d people, %d signed, %d on paper, %d exempt; want 3, 1, 0, 0", total, signed, paper, exempt)
+		}
+	})
+
 	t.Run("the secrets the old version kept are gone", func(t *testing.T) {
 		if n := count(t, `SELECT COUNT(*) FROM settings WHERE key = 'secret'`); n != 0 {
 			t.Error("the old CSRF secret is still in settings")
