@@ -248,6 +248,12 @@ func TestPaperAcknowledgment(t *testing.T) {
 		}
 	})
 
+	t.Run("Zoë's own home page says she signed on paper", func(t *testing.T) {
+		c := newClient(t, tp.BaseURL)
+		c.signIn(tp.signInLink(t, "1005"))
+		mustContain(t, c.get("/").Body, "You signed the paper form on "+mustDate(t, signedOn).Format("January 2, 2006"), "/certificates/"+code)
+	})
+
 	t.Run("the certificate and the verify page say it was recorded from a paper form", func(t *testing.T) {
 		statement := "Recorded from a paper form signed on " + mustDate(t, signedOn).Format("January 2, 2006") + "; recorded by Hannah Roy on "
 		cert := hr.get("/certificates/" + code)
