@@ -55,6 +55,9 @@ type Acknowledgment struct {
 	PolicyTitle     string
 	CycleName       string
 	Superseded      bool // a logged material version change of its cycle came after its version
+	// Paper is set for an acknowledgment HR recorded from a signed paper
+	// form (AuthMethod is AuthPaper); nil for one signed in the portal.
+	Paper *PaperRecord
 }
 
 // SignRequest is what the employee submits on the sign page, plus the

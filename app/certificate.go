@@ -24,6 +24,36 @@ type Certificate struct {
 	Location       *time.Location
 	Comment        string // the signer's optional comment
 	LogIndex       int64  // the acknowledgment's entry in the evidence log; -1 if none
+	// Paper is set when HR recorded the acknowledgment from a signed paper
+	// form: the certificate says so, by whom and when, with the scan's hash.
+	Paper *PaperRecord
+}
+
+// PaperSignedOnText is the paper form's date in words, e.g. "February 9, 2026".
+func (c *Certificate) PaperSignedOnText() string {
+	if c.Paper == nil {
+		return ""
+	}
+	d, err := time.Parse(DateLayout, c.Paper.SignedOn)
+	if err != nil {
+		return c.Paper.SignedOn
+	}
+	return d.Format("January 2, 2006")
+}
+
+// PaperStatement is the sentence a certificate of a paper acknowledgment
+// carries: from a paper form signed on what day, recorded by whom and when
+// (in the certificate's time zone). Empty for one signed in the portal.
+func (c *Certificate) PaperStatement() string {
+	if c.Paper == nil {
+		return ""
+	}
+	at := c.Paper.RecordedAt.UTC()
+	if c.Location != nil {
+		at = at.In(c.Location)
+	}
+	return "Recorded from a paper form signed on " + c.PaperSignedOnText() + "; recorded by " + c.Paper.RecordedByName +
+		" on " + at.Format("January 2, 2006 at 3:04 PM MST") + "."
 }
 
 // SignedAtLocal returns the signing time in the certificate's time zone.
@@ -46,6 +76,6 @@ func CertificateFor(a *Acknowledgment, baseURL string, loc *time.Location) *Cert
 		Number: a.CertificateNo, VerifyCode: a.VerifyCode, VerifyURL: baseURL + "/verify/" + a.VerifyCode,
 		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
 		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
-		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment, LogIndex: a.LogIndex,
+		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment, LogIndex: a.LogIndex, Paper: a.Paper,
 	}
 }

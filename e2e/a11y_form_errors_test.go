@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -30,6 +31,8 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 			`main form[action="/hr/cycles"] button[type=submit]`, "due_on"},
 		{"roster: no file chosen", "/hr/roster", nil, `main form[action="/hr/roster"] button[type=submit]`, "file"},
 		{"versions: no file chosen", "/hr/versions", nil, `main form[action="/hr/versions"] button[type=submit]`, "bundle"},
+		// Nguyễn Thị Lan (1007) has not signed
+		{"paper acknowledgment: no date, no file", "/hr/people/{1007}/paper", nil, `main form[action$="/paper"] button[type=submit]`, "signed_on"},
 		{"person: an extension without a date", "/hr/people/{1005}", map[string]string{"#extend_reason": "leave"},
 			`main form[action$="/extend"] button[type=submit]`, "extend_due_on"},
 		{"person: an exemption ending before it starts", "/hr/people/{1005}", map[string]string{"#exempt_from": "2099-02-01", "#exempt_to": "2099-01-01", "#exempt_reason": "leave"},
@@ -67,11 +70,16 @@ func axeSweepFormErrors(t *testing.T, bw *browser, tp *testPortal, fx *axeSweepF
 	return out
 }
 
+var axeFormErrorPersonRE = regexp.MustCompile(`\{[0-9]+\}`)
+
 // axeFormError sends one form with bad input and checks what comes back:
 // 422 (or the status of a refused upload), the GOV.UK pattern, then axe.
 func axeFormError(t *testing.T, s *axeSweeper, st axeFormErrorState, size string) {
 	b := s.b
-	b.open(t, s.tp.BaseURL+strings.ReplaceAll(st.path, "{1005}", itoa(s.tp.employee(t, "1005").ID)))
+	// {1005} in a path is the id of the person with that employee number.
+	b.open(t, s.tp.BaseURL+axeFormErrorPersonRE.ReplaceAllStringFunc(st.path, func(m string) string {
+		return itoa(s.tp.employee(t, m[1:len(m)-1]).ID)
+	}))
 	for sel, v := range st.fill {
 		b.do(t, "fill "+sel, chromedp.SetValue(chromedp.CSS(sel), v))
 	}

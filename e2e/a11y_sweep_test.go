@@ -78,6 +78,12 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	// the official document of the version publishDocsFixture publishes
 	"/policy/:code/documents/:name :code": func(t *testing.T, s *axeSweeper) string { return docsFixtureCode },
 	"/policy/:code/documents/:name :name": func(t *testing.T, s *axeSweeper) string { return "official-policy.pdf" },
+	// Nguyễn Thị Lan (1007), who has not signed: the form itself
+	"/hr/people/:id/paper :id": func(t *testing.T, s *axeSweeper) string { return itoa(s.tp.employee(t, "1007").ID) },
+	// the person with a paper acknowledgment, and its id (axePaperFixture)
+	"/hr/people/:id/paper/recorded :id": func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).person) },
+	"/hr/people/:id/scans/:ack :id":     func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).person) },
+	"/hr/people/:id/scans/:ack :ack":    func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).ack) },
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -97,6 +103,8 @@ var axeSweepDownloads = map[string]string{
 	"/policy.pdf":                   "application/pdf",
 	"/policy/:code/pdf":             "application/pdf",
 	"/policy/:code/documents/:name": "application/pdf",
+	// the scan of a paper form (a PDF in the fixture)
+	"/hr/people/:id/scans/:ack": "application/pdf",
 }
 
 // axeSweepDocuments are the GET routes that answer machines, not people

@@ -531,6 +531,23 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/people/" + itoa(e.emp[azEmployee].ID) + "/reachable"}
 		}},
+	"GET /hr/people/:id/paper": {allow: azSetHR, ok: []int{200}, note: "1007 has not signed: the form",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1007").ID) + "/paper"}
+		}},
+	"POST /hr/people/:id/paper": {allow: azSetHR, ok: []int{303}, note: "1007's paper form, recorded",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.tp.employee(e.t, "1007").ID) + "/paper",
+				form: form("signed_on", e.tp.DB.Today()), file: &azFile{"scan", "form.pdf", paperScanPDF}}
+		}},
+	"GET /hr/people/:id/paper/recorded": {allow: azSetHR, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.paperPerson) + "/paper/recorded"}
+		}},
+	"GET /hr/people/:id/scans/:ack": {allow: azSetHR, ok: []int{200}, writes: azGETWrites, note: "personal data: each download is an audit event",
+		req: func(e *azEnv, _ azRole) azReq {
+			return azReq{path: "/hr/people/" + itoa(e.paperPerson) + "/scans/" + itoa(e.paperAck)}
+		}},
 	"POST /hr/people/:id/extend": {allow: azSetHR, ok: []int{303}, note: "1006, overdue, gets two more weeks",
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/people/" + itoa(e.emp[azAnon].ID) + "/extend", form: form("extend_due_on", e.day(14), "extend_reason", "leave")}
@@ -629,6 +646,8 @@ type azEnv struct {
 	// addressChange is a change of 1011's address that 1010 (another HR
 	// user) uploaded, waiting for a second person.
 	addressChange int64
+	// paperPerson (1011) has a paper acknowledgment, paperAck, that 1002 recorded.
+	paperPerson, paperAck int64
 }
 
 var azApplyRE = regexp.MustCompile(`/hr/roster/(\d+)/apply`)
@@ -690,6 +709,7 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 		t.Fatalf("%d address changes requested", n)
 	}
 	e.addressChange = int64(tp.count(t, `SELECT id FROM address_changes WHERE action = 'request'`))
+	e.paperPerson, e.paperAck = azPaperFixture(t, tp)
 	// 1009 is excused, so that there is an exemption to end.
 	if r := hr.post("/hr/people/"+itoa(tp.employee(t, "1009").ID)+"/exempt", form("exempt_from", e.day(0), "exempt_reason", "leave")); r.Status != 303 {
 		t.Fatalf("exempt 1009: status %d", r.Status)

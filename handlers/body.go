@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime/multipart"
+	"regexp"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -44,6 +45,29 @@ const (
 var uploadRoutes = map[string]string{
 	"/hr/roster":   "The file is larger than 20 MB. Split it, or import it with the import-roster command.",
 	"/hr/versions": "The ZIP is larger than 16 MB.",
+}
+
+// The scan of a paper form (POST /hr/people/:id/paper) is an upload too,
+// with a lower limit of its own: the 10 MB the scan may have, and room for
+// the form's other fields. A scan a little over 10 MB fits in the body and
+// gets the form back with its own message beside the field.
+var paperUploadPath = regexp.MustCompile(`^/hr/people/[0-9]+/paper/?$`)
+
+// PaperBodyLimit is the largest body of a paper acknowledgment.
+const PaperBodyLimit = app.MaxScanSize + 256<<10
+
+const paperTooLarge = "The scan is larger than 10 MB. Scan the form again at a lower resolution, or in black and white, and choose it again."
+
+// uploadRoute returns what to say of a body too large for the upload route
+// at path, and the route's limit.
+func uploadRoute(path string) (tooLarge string, limit int, ok bool) {
+	if msg, ok := uploadRoutes[path]; ok {
+		return msg, UploadBodyLimit, true
+	}
+	if paperUploadPath.MatchString(path) {
+		return paperTooLarge, PaperBodyLimit, true
+	}
+	return "", 0, false
 }
 
 const localUpload = "upload_body" // set while an upload's body waits for readUploadBody
@@ -96,7 +120,7 @@ func (h *Handler) takeBody(c *fiber.Ctx) error {
 	}
 	limit, upload := BodyLimit, h.uploadCandidate(c)
 	if upload {
-		limit = UploadBodyLimit
+		_, limit, _ = uploadRoute(c.Path())
 	}
 	if req.Header.ContentLength() > limit {
 		return tooLarge(c, upload)
@@ -122,7 +146,7 @@ func (h *Handler) takeBody(c *fiber.Ctx) error {
 // multipart POST to an upload route. Whether its sender may send one is
 // decided once the session is known.
 func (h *Handler) uploadCandidate(c *fiber.Ctx) bool {
-	_, ok := uploadRoutes[c.Path()]
+	_, _, ok := uploadRoute(c.Path())
 	return ok && c.Method() == fiber.MethodPost && len(c.Request().Header.MultipartFormBoundary()) > 0
 }
 
@@ -131,7 +155,8 @@ func (h *Handler) uploadCandidate(c *fiber.Ctx) bool {
 // with the general ones.
 func tooLarge(c *fiber.Ctx, upload bool) error {
 	if upload {
-		return app.Errorf(app.ETOOLARGE, "%s", uploadRoutes[c.Path()])
+		msg, _, _ := uploadRoute(c.Path())
+		return app.Errorf(app.ETOOLARGE, "%s", msg)
 	}
 	return errBodyTooLarge
 }
@@ -148,7 +173,8 @@ func (h *Handler) readUploadBody(c *fiber.Ctx) error {
 	c.Locals(localUpload, nil)
 	limit, upload := BodyLimit, false
 	if u := currentUser(c); u != nil && (u.HasRole(app.RoleHR) || u.HasRole(app.RoleAdmin)) {
-		limit, upload = UploadBodyLimit, true
+		_, limit, _ = uploadRoute(c.Path())
+		upload = true
 	}
 	req := c.Request()
 	if req.Header.ContentLength() > limit {

@@ -229,6 +229,7 @@ type personPage struct {
 	Today       string
 	// Unreachable is set when the mail server refused the person's address.
 	Unreachable *app.UnreachableAddress
+	Paper       paperPanel // views/partials/paper_form.html
 	personActions
 }
 
@@ -292,6 +293,9 @@ func (h *Handler) personData(c *fiber.Ctx, e *app.Employee) (*personPage, error)
 		pg.Attempts = append(pg.Attempts, attempts...)
 	}
 	if pg.Acks, _, err = h.Acks.FindAcknowledgments(ctx, app.AckFilter{EmployeeID: &e.ID}); err != nil {
+		return nil, err
+	}
+	if pg.Paper, err = h.paperPanelFor(ctx, e, pg.Assignments, pg.Acks); err != nil {
 		return nil, err
 	}
 	if pg.Messages, err = h.Outbox.FindMessagesTo(ctx, e.Email, 100); err != nil {

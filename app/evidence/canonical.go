@@ -108,7 +108,12 @@ func FormatTime(t time.Time) string { return t.UTC().Truncate(time.Microsecond).
 // policy_version_id, policy_sha256, typed_name, consent_id,
 // consent_version, consent_sha256, intent_text, comment, signed_at, ip,
 // user_agent, auth_method, sign_in_identity, quiz_attempt_id,
-// certificate_no, verify_code.
+// certificate_no, verify_code; and for a paper acknowledgment (Paper set)
+// paper.signed_on, paper.recorded_at, paper.recorded_by,
+// paper.recorded_by_name, paper.scan_id, paper.scan_sha256, paper.scan_type,
+// paper.note. A paper one has no consent and no attempt, written as 0.
+// Acknowledgments signed in the portal have no paper fields, so their
+// entries are byte for byte what was logged before paper ones existed.
 func AcknowledgmentLeaf(a *app.Acknowledgment) Leaf {
 	w := newCanon(KindAcknowledgment, a.ID)
 	w.int("employee_id", a.EmployeeID)
@@ -133,6 +138,16 @@ func AcknowledgmentLeaf(a *app.Acknowledgment) Leaf {
 	w.int("quiz_attempt_id", a.QuizAttemptID)
 	w.str("certificate_no", a.CertificateNo)
 	w.str("verify_code", a.VerifyCode)
+	if p := a.Paper; p != nil {
+		w.str("paper.signed_on", p.SignedOn)
+		w.time("paper.recorded_at", p.RecordedAt)
+		w.int("paper.recorded_by", p.RecordedBy)
+		w.str("paper.recorded_by_name", p.RecordedByName)
+		w.int("paper.scan_id", p.ScanID)
+		w.str("paper.scan_sha256", p.ScanSHA256)
+		w.str("paper.scan_type", p.ScanType)
+		w.str("paper.note", p.Note)
+	}
 	return w.leaf(KindAcknowledgment, a.ID)
 }
 

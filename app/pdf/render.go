@@ -197,7 +197,13 @@ func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	}
 	p.centered(y+1, p.fit(version, regular, 11, textW), regular, 11, ink)
 	y += 11
-	p.centered(y, p.fit("Signed on "+signedAt(c), regular, 12, textW), regular, 12, ink)
+	if c.Paper != nil {
+		// A paper form carries a date, not a time.
+		p.centered(y, p.fit("Signed on paper on "+c.PaperSignedOnText(), regular, 12, textW), regular, 12, ink)
+		y = p.paper(c, y)
+	} else {
+		p.centered(y, p.fit("Signed on "+signedAt(c), regular, 12, textW), regular, 12, ink)
+	}
 
 	if comment := clean(c.Comment, 2000); comment != "" {
 		y += 10
@@ -235,7 +241,11 @@ func (p *page) details(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	}
 	row("Certificate number", []string{p.fit(oneLine(c.Number, 60), regular, 9.5, valueW)})
 	row("Verification code", []string{p.fit(oneLine(c.VerifyCode, 60), regular, 9.5, valueW)})
-	row("Signed (UTC)", []string{c.SignedAt.UTC().Format("2006-01-02 15:04:05") + " UTC"})
+	if c.Paper != nil {
+		row("Form signed", []string{p.fit(oneLine(c.Paper.SignedOn, 20)+" (paper form)", regular, 9.5, valueW)})
+	} else {
+		row("Signed (UTC)", []string{c.SignedAt.UTC().Format("2006-01-02 15:04:05") + " UTC"})
+	}
 	// The version is printed above; the log entry is where anyone can prove
 	// that this record is the one signed.
 	if c.LogIndex >= 0 {
@@ -271,6 +281,30 @@ func (p *page) details(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 		y += 3.8
 	}
 	return nil
+}
+
+// paper writes, below the signing date, where the certificate of a paper
+// acknowledgment comes from: the form, who recorded it and when, and the
+// SHA-256 of its scan (the scan itself is kept by HR, never printed).
+// It returns the last line's y.
+func (p *page) paper(c *app.Certificate, y float64) float64 {
+	y += 10
+	p.text(30, y, "Recorded from a paper form", bold, 10, ink)
+	for _, line := range p.wrap(oneLine(c.PaperStatement(), 600), regular, 10, 155, 3) {
+		y += 4.8
+		p.text(30, y, line, regular, 10, ink)
+	}
+	y += 6
+	p.text(30, y, "Scan of the form, SHA-256", regular, 8.5, muted)
+	hash := oneLine(c.Paper.ScanSHA256, 128)
+	if isHex(hash) {
+		hash = hash[:len(hash)/2] + " " + hash[len(hash)/2:]
+	}
+	for _, line := range p.wrap(hash, regular, 8.5, 155, 2) {
+		y += 4.2
+		p.text(30, y, line, regular, 8.5, ink)
+	}
+	return y
 }
 
 // wrapURL breaks a URL into at most maxLines lines no wider than maxW: after

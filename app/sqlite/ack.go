@@ -297,7 +297,8 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 const ackSelect = `SELECT a.id, a.employee_id, a.employee_number, a.full_name, a.agency, a.department, a.cycle_id,
 	a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id, a.consent_version, a.consent_sha256, a.intent_text,
 	a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method, a.sign_in_identity, a.quiz_attempt_id, a.certificate_no,
-	a.verify_code, COALESCE(l.idx, -1), p.code, p.title, y.name,
+	a.verify_code, a.paper_scan_id, a.paper_signed_on, a.paper_recorded_at, a.paper_recorded_by, a.paper_recorded_by_name,
+	a.paper_scan_sha256, a.paper_scan_type, a.paper_note, COALESCE(l.idx, -1), p.code, p.title, y.name,
 	EXISTS (SELECT 1 FROM cycle_versions v WHERE v.cycle_id = a.cycle_id AND v.material = 1 AND v.to_version_id > a.policy_version_id)
 	FROM acknowledgments a
 	JOIN policy_versions p ON p.id = a.policy_version_id

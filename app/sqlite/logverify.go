@@ -18,8 +18,9 @@ import (
 // tree rebuilt from those hashes, every seal (with the key), every signed
 // checkpoint (the one given and those stored); then that no evidence row is
 // missing from the log, that the roster as stored is what its logged
-// changes add up to, and that the official documents are the ones their
-// versions list (checkDocuments).
+// changes add up to, that the official documents are the ones their
+// versions list (checkDocuments), and that the scans of paper forms are the
+// ones their acknowledgments name (checkPaperScans).
 func (db *DB) VerifyLog(ctx context.Context, opts evidence.VerifyOptions) (*evidence.Report, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -55,6 +56,11 @@ func (db *DB) VerifyLog(ctx context.Context, opts evidence.VerifyOptions) (*evid
 	}
 	if rep.Problem == nil {
 		if rep.Problem, err = checkDocuments(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if rep.Problem == nil {
+		if rep.Problem, err = checkPaperScans(ctx, tx); err != nil {
 			return nil, err
 		}
 	}

@@ -26,7 +26,7 @@ type recordKind struct {
 // recordKinds maps every kind of log entry to its table. A new kind of
 // evidence is a new entry here and a leaf function in package evidence.
 var recordKinds = map[string]recordKind{
-	evidence.KindAcknowledgment: {"acknowledgments", ackColumns, func(row interface{ Scan(...any) error }) (int64, evidence.Leaf, string, error) {
+	evidence.KindAcknowledgment: {"acknowledgments", ackColumns + ", " + ackPaperColumns, func(row interface{ Scan(...any) error }) (int64, evidence.Leaf, string, error) {
 		a, err := scanAckRecord(row)
 		if err != nil {
 			return 0, evidence.Leaf{}, "", err
@@ -93,18 +93,37 @@ const ackColumns = `id, employee_id, employee_number, full_name, agency, departm
 	policy_sha256, typed_name, consent_id, consent_version, consent_sha256, intent_text, comment, signed_at, ip,
 	user_agent, auth_method, sign_in_identity, quiz_attempt_id, certificate_no, verify_code`
 
+// ackPaperColumns are what makes an acknowledgment a paper one (014), in
+// the order scanAckRecord reads them after ackColumns.
+const ackPaperColumns = `paper_scan_id, paper_signed_on, paper_recorded_at, paper_recorded_by, paper_recorded_by_name,
+	paper_scan_sha256, paper_scan_type, paper_note`
+
+// ackPaperColumnsAt005 stand for ackPaperColumns where the table has no
+// paper columns yet: no acknowledgment was a paper one then.
+const ackPaperColumnsAt005 = `NULL, '', '', NULL, '', '', '', ''`
+
+// scanAckRecord reads ackColumns and ackPaperColumns, then after. A paper
+// acknowledgment has no consent and no attempt (NULL), read as 0.
 func scanAckRecord(row interface{ Scan(...any) error }, after ...any) (*app.Acknowledgment, error) {
 	var a app.Acknowledgment
-	var signed string
+	var p app.PaperRecord
+	var signed, recordedAt string
+	var consent, attempt, scan, recordedBy sql.NullInt64
 	dest := append([]any{&a.ID, &a.EmployeeID, &a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept,
-		&a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &a.ConsentID, &a.ConsentVersion, &a.ConsentSHA256,
-		&a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod, &a.SignInIdentity, &a.QuizAttemptID,
-		&a.CertificateNo, &a.VerifyCode}, after...)
+		&a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &consent, &a.ConsentVersion, &a.ConsentSHA256,
+		&a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod, &a.SignInIdentity, &attempt,
+		&a.CertificateNo, &a.VerifyCode,
+		&scan, &p.SignedOn, &recordedAt, &recordedBy, &p.RecordedByName, &p.ScanSHA256, &p.ScanType, &p.Note}, after...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	a.ConsentID, a.QuizAttemptID = consent.Int64, attempt.Int64
 	a.SignedAt = parseTime(signed)
 	a.LogIndex = -1
+	if scan.Valid {
+		p.ScanID, p.RecordedBy, p.RecordedAt = scan.Int64, recordedBy.Int64, parseTime(recordedAt)
+		a.Paper = &p
+	}
 	return &a, nil
 }
 
@@ -235,7 +254,8 @@ func readLeaf(ctx context.Context, q querier, kind string, id int64) (leaf evide
 
 // recordKindsAt005 reads records as the schema stood when migration 005 built
 // the log: quiz attempts had no shown column yet (011 adds it), and every
-// attempt then showed every question, which '[]' says.
+// attempt then showed every question, which '[]' says; acknowledgments had
+// no paper columns (014 adds them), and none was a paper one.
 func recordKindsAt005() map[string]recordKind {
 	out := map[string]recordKind{}
 	for k, rk := range recordKinds {
@@ -244,6 +264,9 @@ func recordKindsAt005() map[string]recordKind {
 	rk := out[evidence.KindQuizAttempt]
 	rk.columns = strings.TrimSuffix(quizColumns, ", shown") + ", '[]'"
 	out[evidence.KindQuizAttempt] = rk
+	rk = out[evidence.KindAcknowledgment]
+	rk.columns = ackColumns + ", " + ackPaperColumnsAt005 // 014 adds them
+	out[evidence.KindAcknowledgment] = rk
 	return out
 }
 
