@@ -71,7 +71,11 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 				file, verb, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged)
 			if sum.Invitations > 0 {
 				// Queued with the roster change; the server's mail worker sends them.
-				fmt.Fprintf(stdout, "%d invitations queued for the people added or reactivated; the portal is sending them now\n", sum.Invitations)
+				noun := "invitations"
+				if sum.Invitations == 1 {
+					noun = "invitation"
+				}
+				fmt.Fprintf(stdout, "%d %s queued for the people added or reactivated; the portal is sending them now\n", sum.Invitations, noun)
 			}
 			return nil
 		}
