@@ -78,6 +78,8 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	// the official document of the version publishDocsFixture publishes
 	"/policy/:code/documents/:name :code": func(t *testing.T, s *axeSweeper) string { return docsFixtureCode },
 	"/policy/:code/documents/:name :name": func(t *testing.T, s *axeSweeper) string { return "official-policy.pdf" },
+	// a roster file the visitor previewed: one person added, one changed, one deactivated
+	"/hr/roster/:id :id": func(t *testing.T, s *axeSweeper) string { return previewUploadFor(t, s.tp, s.visitor()) },
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -97,6 +99,7 @@ var axeSweepDownloads = map[string]string{
 	"/policy.pdf":                   "application/pdf",
 	"/policy/:code/pdf":             "application/pdf",
 	"/policy/:code/documents/:name": "application/pdf",
+	"/hr/roster/template.csv":       "text/csv",
 }
 
 // axeSweepDocuments are the GET routes that answer machines, not people

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"portal/app"
+	"portal/app/roster"
 	"portal/server"
 )
 
@@ -271,4 +273,38 @@ func TestImportRosterCommandInvitesNewPeople(t *testing.T) {
 	if n := tp.count(t, q); n != 2 {
 		t.Errorf("%d invitations after the reminder pass, want 2", n)
 	}
+}
+
+// previewUploadFor saves, as the HR user e would by uploading it, a full
+// roster that adds one person, changes one and deactivates one, and
+// returns the upload's id: a preview with every kind of row for the
+// accessibility sweep.
+func previewUploadFor(t *testing.T, tp *testPortal, e *app.Employee) string {
+	t.Helper()
+	ctx := context.Background()
+	var keep []string
+	for _, p := range tp.employees(t, `active = 1`) {
+		if p.EmployeeNumber != "3005" {
+			keep = append(keep, p.EmployeeNumber)
+		}
+	}
+	content := append(tp.rosterFile(t, keep, map[string]map[string]string{"1006": {"department": bhr}}), newHires(9600, 1)...)
+	rs := tp.Handler.Roster
+	existing, err := rs.ActiveManagers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, probs, err := roster.ParseRows(bytes.NewReader(content), existing)
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("sweep roster: %v %+v", err, probs)
+	}
+	sum, err := rs.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: true, DryRun: true, FromWeb: true})
+	if err != nil || len(sum.Problems) > 0 || sum.Deactivated != 1 {
+		t.Fatalf("sweep roster dry run: %v %+v", err, sum)
+	}
+	up := &app.RosterUpload{SHA256: "sweep", Filename: "full-roster.csv", Content: content, DeactivateMissing: true, UploadedBy: e.ID, Summary: sum}
+	if err := rs.SaveUpload(ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	return itoa(up.ID)
 }
