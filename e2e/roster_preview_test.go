@@ -282,13 +282,24 @@ func TestImportRosterCommandInvitesNewPeople(t *testing.T) {
 func previewUploadFor(t *testing.T, tp *testPortal, e *app.Employee) string {
 	t.Helper()
 	ctx := context.Background()
+	// Whatever the portal's roster (the sweep's bare portal has a smaller
+	// one): the first active person is the new hire's manager, the second
+	// changes department and the last, who manages nobody, is left out.
 	var keep []string
+	var leaf string
 	for _, p := range tp.employees(t, `active = 1`) {
-		if p.EmployeeNumber != "3005" {
-			keep = append(keep, p.EmployeeNumber)
+		if !p.IsManager {
+			leaf = p.EmployeeNumber
 		}
+		keep = append(keep, p.EmployeeNumber)
 	}
-	content := append(tp.rosterFile(t, keep, map[string]map[string]string{"1006": {"department": bhr}}), newHires(9600, 1)...)
+	keep = slices.DeleteFunc(keep, func(n string) bool { return n == leaf })
+	if len(keep) < 2 || keep[0] == leaf {
+		t.Fatalf("sweep roster: too few people (%v)", keep)
+	}
+	boss := tp.employee(t, keep[0])
+	content := append(tp.rosterFile(t, keep, map[string]map[string]string{keep[1]: {"department": "Sweep Department"}}),
+		fmt.Sprintf("9600,New Hire 9600,hire9600@new.example,%s,%s,Clerk,%s,,,\n", boss.Agency, boss.Department, boss.EmployeeNumber)...)
 	rs := tp.Handler.Roster
 	existing, err := rs.ActiveManagers(ctx)
 	if err != nil {
