@@ -69,6 +69,9 @@ type ImportSummary struct {
 	// People lists what a dry run would do to each person (added, changed,
 	// reactivated, deactivated), for the preview; nil after a real import.
 	People []*RosterPreviewRow `json:"-"`
+	// PreviewSHA256 is a digest of People: applying a previewed file
+	// checks that it would still do what its preview showed.
+	PreviewSHA256 string
 }
 
 // Changed reports whether the import changes anything.

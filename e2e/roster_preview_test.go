@@ -199,6 +199,35 @@ func TestRosterPreviewByPerson(t *testing.T) {
 	})
 }
 
+func TestRosterPreviewIsWhatIsApplied(t *testing.T) {
+	tp := startTestPortal(t)
+	hr := hrClient(t, tp)
+	// Hannah previews a move of José; before she applies it, another file
+	// gives him a new title: hers, which holds his old title, would now
+	// take that title back, which its preview does not show.
+	first := previewRoster(t, hr, "move.csv", tp.rosterFile(t, []string{"1006"}, map[string]map[string]string{"1006": {"department": bhr}}))
+	mustContain(t, pageText(first), "Department: "+oit+" → changes to "+bhr)
+	applyRoster(t, hr, previewRoster(t, hr, "title.csv", tp.rosterFile(t, []string{"1006"}, map[string]map[string]string{"1006": {"title": "Lead Developer"}})))
+	before := tp.identityState(t)
+	m := applyRE.FindStringSubmatch(first)
+	r := hr.post(m[1], form("sha256", m[2]))
+	if r.Status != 409 || !strings.Contains(r.Body, "The roster changed since this preview") {
+		t.Fatalf("stale preview applied: %d", r.Status)
+	}
+	if tp.identityState(t) != before || tp.employee(t, "1006").Department != oit {
+		t.Error("a stale preview changed the roster")
+	}
+	// Uploaded again, its preview shows what it does now, and applies.
+	again := previewRoster(t, hr, "move.csv", tp.rosterFile(t, []string{"1006"}, map[string]map[string]string{"1006": {"department": bhr}}))
+	if text := pageText(again); !strings.Contains(text, "Department: "+oit+" → changes to "+bhr) || strings.Contains(text, "Title:") {
+		t.Errorf("the new preview: %s", text)
+	}
+	mustContain(t, applyRoster(t, hr, again), "Roster imported: 0 added, 1 updated")
+	if e := tp.employee(t, "1006"); e.Department != bhr || e.Title != "Lead Developer" {
+		t.Errorf("after applying the new preview: %s, %s", e.Department, e.Title)
+	}
+}
+
 func TestRosterTemplate(t *testing.T) {
 	tp := startTestPortal(t)
 	hr := hrClient(t, tp)

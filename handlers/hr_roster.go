@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -136,6 +137,21 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 	}
 	if len(probs) > 0 {
 		return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
+	}
+	// What is applied is what the preview showed, person by person: if
+	// the roster changed since (another upload, an address approved), the
+	// file would now do something else, and HR sees that first.
+	if up.Summary != nil {
+		now, err := h.Roster.ImportRoster(ctx, slices.Clone(rows), app.ImportOptions{DeactivateMissing: up.DeactivateMissing, DryRun: true, FromWeb: true})
+		if err != nil {
+			return err
+		}
+		if len(now.Problems) > 0 {
+			return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
+		}
+		if now.PreviewSHA256 != up.Summary.PreviewSHA256 {
+			return app.Errorf(app.ECONFLICT, "The roster changed since this preview, so the file would now change other things than the preview shows. Nothing was imported. Upload the file again to see what it would change now.")
+		}
 	}
 	sum, err := h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: up.DeactivateMissing, ActorID: &actor,
 		Source: "roster upload " + up.Filename, FromWeb: true})

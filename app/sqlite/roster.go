@@ -157,6 +157,9 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	sum := pl.sum
 	if opts.DryRun && len(sum.Problems) == 0 {
 		sum.People = pl.preview()
+		if sum.PreviewSHA256, err = previewDigest(sum.People); err != nil {
+			return nil, err
+		}
 	}
 	if len(sum.Problems) > 0 || opts.DryRun || !sum.Changed() {
 		return sum, nil

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -60,6 +62,16 @@ func (pl *importPlan) preview() []*app.RosterPreviewRow {
 			cmp.Compare(a.EmployeeNumber, b.EmployeeNumber))
 	})
 	return out
+}
+
+// previewDigest is the SHA-256 of a preview's rows, in order.
+func previewDigest(rows []*app.RosterPreviewRow) (string, error) {
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return "", fmt.Errorf("digest preview: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // shown is a person's changes as the preview shows them: without the
