@@ -63,6 +63,15 @@ type ImportSummary struct {
 	// roster's: a web upload leaves those roles as they are.
 	RolesIgnored int
 	Problems     []RosterProblem // conflicts only the database can see; when any, nothing changed
+	// Invitations counts the invitations queued with the import, one to
+	// each person it added or reactivated while a cycle is open.
+	Invitations int
+	// People lists what a dry run would do to each person (added, changed,
+	// reactivated, deactivated), for the preview; nil after a real import.
+	People []*RosterPreviewRow `json:"-"`
+	// PreviewSHA256 is a digest of People: applying a previewed file
+	// checks that it would still do what its preview showed.
+	PreviewSHA256 string
 }
 
 // Changed reports whether the import changes anything.
@@ -80,6 +89,53 @@ type RosterUpload struct {
 	UploadedBy        int64
 	CreatedAt         time.Time
 	AppliedAt         *time.Time
+	// Summary is the dry run's summary, worked out once when the file was
+	// previewed and kept with it (its People too, saved row by row).
+	Summary *ImportSummary
+}
+
+// The kinds of change a roster upload makes to one person.
+const (
+	RosterAdded       = "added"
+	RosterChanged     = "changed"
+	RosterReactivated = "reactivated"
+	RosterDeactivated = "deactivated"
+)
+
+// RosterKinds lists the kinds of change in the order the preview offers them.
+var RosterKinds = []string{RosterAdded, RosterChanged, RosterReactivated, RosterDeactivated}
+
+// RosterPreviewRow is what an upload would do to one person.
+type RosterPreviewRow struct {
+	Kind           string
+	EmployeeNumber string
+	FullName       string
+	Agency         string
+	Department     string
+	// Changes are the fields as the preview shows them: for a new person
+	// every field with a value (Old empty), for a changed or reactivated one
+	// each field that changes; a manager is named "Name (number)". The
+	// active field is not listed: Kind says it.
+	Changes []FieldChange
+	// NewEmail is an address that waits for a second person's approval
+	// (web uploads); OldEmail is the address kept until then.
+	NewEmail, OldEmail string
+}
+
+// RosterPreviewFilter selects rows of a saved upload's preview.
+type RosterPreviewFilter struct {
+	UploadID int64
+	Kind     string // "" for every kind
+	Query    string // part of the name or the employee number, ignoring case and accents
+	Offset   int
+	Limit    int
+}
+
+// RosterPreview is one page of a saved upload's preview.
+type RosterPreview struct {
+	Rows   []*RosterPreviewRow
+	Total  int            // rows matching the filter
+	Counts map[string]int // people by kind, whatever the filter
 }
 
 // RosterService applies roster files.
@@ -94,4 +150,7 @@ type RosterService interface {
 	// one stopped half way leaves whole batches and applying the same rows
 	// again finishes it.
 	ImportRoster(ctx context.Context, rows []RosterRow, opts ImportOptions) (*ImportSummary, error)
+	// FindPreview returns a page of the changes a saved upload would make,
+	// as its dry run worked them out when it was saved.
+	FindPreview(ctx context.Context, f RosterPreviewFilter) (*RosterPreview, error)
 }

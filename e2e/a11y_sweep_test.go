@@ -84,6 +84,8 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	"/hr/people/:id/paper/recorded :id": func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).person) },
 	"/hr/people/:id/scans/:ack :id":     func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).person) },
 	"/hr/people/:id/scans/:ack :ack":    func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).ack) },
+	// a roster file the visitor previewed: one person added, one changed, one deactivated
+	"/hr/roster/:id :id": func(t *testing.T, s *axeSweeper) string { return previewUploadFor(t, s.tp, s.visitor()) },
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -105,6 +107,7 @@ var axeSweepDownloads = map[string]string{
 	"/policy/:code/documents/:name": "application/pdf",
 	// the scan of a paper form (a PDF in the fixture)
 	"/hr/people/:id/scans/:ack": "application/pdf",
+	"/hr/roster/template.csv":   "text/csv",
 }
 
 // axeSweepDocuments are the GET routes that answer machines, not people

@@ -270,6 +270,12 @@ func TestObjectAuthorization(t *testing.T) {
 		if r := other.post(m[1], form("sha256", m[2])); r.Status != 404 {
 			t.Errorf("another HR user applied the upload: %d", r.Status)
 		}
+		if r := other.get(strings.TrimSuffix(m[1], "/apply")); r.Status != 404 || strings.Contains(r.Body, "Chidi") {
+			t.Errorf("another HR user sees the preview: %d", r.Status)
+		}
+		if r := hr.get(strings.TrimSuffix(m[1], "/apply")); r.Status != 200 || !strings.Contains(r.Body, "Okafor, Chidi") {
+			t.Errorf("the uploader's own preview: %d", r.Status)
+		}
 		if r := hr.post(m[1], form("sha256", strings.Repeat("0", 64))); r.Status != 404 {
 			t.Errorf("a wrong hash applied the upload: %d", r.Status)
 		}
@@ -575,6 +581,9 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, _ azRole) azReq {
 			return azReq{path: "/hr/roster/" + itoa(e.upload) + "/apply", form: form("sha256", e.uploadSHA)}
 		}},
+	"GET /hr/roster/template.csv": {allow: azSetHR, ok: []int{200}},
+	"GET /hr/roster/:id": {allow: azSetHR, ok: []int{200}, note: "1002's own upload's preview",
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/hr/roster/" + itoa(e.upload) + "?kind=added"} }},
 	"GET /hr/address-changes": {allow: azSetHR | azSetAdmin, ok: []int{200}},
 	"POST /hr/address-changes": {allow: azSetHR | azSetAdmin, ok: []int{303, 422},
 		note: "the first allowed user approves 1011's change, which 1010 uploaded (303); the next finds it decided (422)",

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,10 +24,21 @@ type rosterPage struct {
 	Summary    *app.ImportSummary
 	Problems   []app.RosterProblem
 	MoreErrors int
+	// Columns describe the file's columns beside the upload form.
+	Columns []roster.ColumnInfo
+	// The preview of a saved upload (hr_roster_preview.go).
+	PreviewPath string
+	Cycle       *app.Cycle // the open cycle, whose invitations applying sends; nil if none
+	Kinds       []string
+	Counts      map[string]int
+	Filter      app.RosterPreviewFilter
+	Matching    int
+	People      []previewPerson
+	Pager       Pager
 }
 
 func (h *Handler) rosterForm(c *fiber.Ctx) error {
-	pg := rosterPage{Page: h.page(c, "Import the roster")}
+	pg := rosterPage{Page: h.page(c, "Import the roster"), Columns: roster.Columns()}
 	pg.Nav = "hr"
 	return h.render(c, fiber.StatusOK, "hr_roster", pg)
 }
@@ -38,7 +50,7 @@ const maxShownProblems = 500
 // Nothing changes until the HR user confirms.
 func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	pg := rosterPage{Page: h.page(c, "Import the roster")}
+	pg := rosterPage{Page: h.page(c, "Import the roster"), Columns: roster.Columns()}
 	pg.Nav = "hr"
 	fail := func(status int, msg string) error {
 		// Every problem is in the file chosen, so the summary links to it.
@@ -87,11 +99,12 @@ func (h *Handler) rosterPreview(c *fiber.Ctx) error {
 	sum := sha256.Sum256(content)
 	actor := currentUser(c).ID
 	pg.Upload = &app.RosterUpload{SHA256: hex.EncodeToString(sum[:]), Filename: utils.CopyString(file.Name),
-		Content: content, DeactivateMissing: deactivate, UploadedBy: actor}
+		Content: content, DeactivateMissing: deactivate, UploadedBy: actor, Summary: pg.Summary}
 	if err := h.Roster.SaveUpload(ctx, pg.Upload); err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, "hr_roster", pg)
+	pg.Title = "Preview of " + pg.Upload.Filename
+	return h.showPreview(c, &pg)
 }
 
 // rosterApply applies a previewed file. The file is checked again against
@@ -125,6 +138,21 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 	if len(probs) > 0 {
 		return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
 	}
+	// What is applied is what the preview showed, person by person: if
+	// the roster changed since (another upload, an address approved), the
+	// file would now do something else, and HR sees that first.
+	if up.Summary != nil {
+		now, err := h.Roster.ImportRoster(ctx, slices.Clone(rows), app.ImportOptions{DeactivateMissing: up.DeactivateMissing, DryRun: true, FromWeb: true})
+		if err != nil {
+			return err
+		}
+		if len(now.Problems) > 0 {
+			return app.Errorf(app.ECONFLICT, "The roster changed since the preview and the file now has problems. Upload it again to see them.")
+		}
+		if now.PreviewSHA256 != up.Summary.PreviewSHA256 {
+			return app.Errorf(app.ECONFLICT, "The roster changed since this preview, so the file would now change other things than the preview shows. Nothing was imported. Upload the file again to see what it would change now.")
+		}
+	}
 	sum, err := h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: up.DeactivateMissing, ActorID: &actor,
 		Source: "roster upload " + up.Filename, FromWeb: true})
 	if err != nil {
@@ -140,6 +168,19 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 		strconv.Itoa(sum.Reactivated) + " reactivated, " + strconv.Itoa(sum.Deactivated) + " deactivated, " + strconv.Itoa(sum.Unchanged) + " unchanged."
 	if sum.AddressChanges > 0 {
 		msg += " " + strconv.Itoa(sum.AddressChanges) + " new e-mail addresses wait for a second person's approval."
+	}
+	switch {
+	case sum.Invitations == 1:
+		msg += " 1 invitation is being sent now."
+	case sum.Invitations > 1:
+		msg += " " + strconv.Itoa(sum.Invitations) + " invitations are being sent now."
+	case sum.Added+sum.Reactivated > 0:
+		if _, err := h.Cycles.CurrentCycle(ctx); app.ErrorCode(err) == app.ENOTFOUND {
+			msg += " No cycle is open, so nobody was invited yet: new people are invited when a cycle opens."
+		}
+	}
+	if sum.Invitations > 0 {
+		h.KickMail()
 	}
 	h.setFlash(c, msg)
 	return c.Redirect("/hr/roster", fiber.StatusSeeOther)

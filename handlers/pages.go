@@ -80,8 +80,9 @@ func templateFuncs(h *Handler) map[string]any {
 			}
 			return out
 		},
-		"add":        func(a, b int) int { return a + b },
-		"fieldLabel": fieldLabel,
+		"add":             func(a, b int) int { return a + b },
+		"fieldLabel":      fieldLabel,
+		"rosterKindLabel": rosterKindLabel,
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

@@ -96,6 +96,8 @@ func Routes() []Route {
 		{"GET", "/hr/roster", HRAllAgencies, (*Handler).rosterForm},
 		{"POST", "/hr/roster", HRAllAgencies, (*Handler).rosterPreview},
 		{"POST", "/hr/roster/:id/apply", HRAllAgencies, (*Handler).rosterApply},
+		{"GET", "/hr/roster/template.csv", HRAllAgencies, (*Handler).rosterTemplate},
+		{"GET", "/hr/roster/:id", HRAllAgencies, (*Handler).rosterPreviewPage}, // the uploader only: checked in the handler
 		{"GET", "/hr/address-changes", HRAllAgenciesOrAdmin, (*Handler).addressChanges},
 		{"POST", "/hr/address-changes", HRAllAgenciesOrAdmin, (*Handler).addressDecide},
 		{"GET", "/hr/cycles", HR, (*Handler).cyclesIndex},

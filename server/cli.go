@@ -69,6 +69,14 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "%s %s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged\n",
 				file, verb, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged)
+			if sum.Invitations > 0 {
+				// Queued with the roster change; the server's mail worker sends them.
+				noun := "invitations"
+				if sum.Invitations == 1 {
+					noun = "invitation"
+				}
+				fmt.Fprintf(stdout, "%d %s queued for the people added or reactivated; the portal is sending them now\n", sum.Invitations, noun)
+			}
 			return nil
 		}
 	}

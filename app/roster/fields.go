@@ -66,7 +66,11 @@ func (p *parser) record(fields []string, line int) {
 		}
 		switch c {
 		case colEmployeeNumber:
-			r.EmployeeNumber = v
+			if msg := exampleProblem(v); msg != "" {
+				p.problem(i, c, msg)
+			} else {
+				r.EmployeeNumber = v
+			}
 		case colFullName:
 			r.FullName = v
 		case colEmail:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -154,6 +155,12 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		return nil, err
 	}
 	sum := pl.sum
+	if opts.DryRun && len(sum.Problems) == 0 {
+		sum.People = pl.preview()
+		if sum.PreviewSHA256, err = previewDigest(sum.People); err != nil {
+			return nil, err
+		}
+	}
 	if len(sum.Problems) > 0 || opts.DryRun || !sum.Changed() {
 		return sum, nil
 	}
@@ -411,13 +418,26 @@ func (s *RosterService) SaveUpload(ctx context.Context, u *app.RosterUpload) err
 	if _, err := tx.ExecContext(ctx, `DELETE FROM roster_uploads WHERE created_at < ?`, formatTime(now.Add(-24*time.Hour))); err != nil {
 		return fmt.Errorf("prune uploads: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO roster_uploads (sha256, filename, content, deactivate_missing, uploaded_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, u.SHA256, u.Filename, u.Content, boolInt(u.DeactivateMissing), u.UploadedBy, formatTime(now))
+	var summary any // NULL without a preview
+	if u.Summary != nil {
+		b, err := json.Marshal(u.Summary)
+		if err != nil {
+			return fmt.Errorf("encode upload summary: %w", err)
+		}
+		summary = string(b)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO roster_uploads (sha256, filename, content, deactivate_missing, uploaded_by, created_at, summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, u.SHA256, u.Filename, u.Content, boolInt(u.DeactivateMissing), u.UploadedBy, formatTime(now), summary)
 	if err != nil {
 		return fmt.Errorf("save upload: %w", err)
 	}
 	if u.ID, err = res.LastInsertId(); err != nil {
 		return err
+	}
+	if u.Summary != nil {
+		if err := savePreview(ctx, tx, u.ID, u.Summary.People); err != nil {
+			return err
+		}
 	}
 	u.CreatedAt = now
 	return tx.Commit()
@@ -427,9 +447,9 @@ func (s *RosterService) SaveUpload(ctx context.Context, u *app.RosterUpload) err
 func (s *RosterService) FindUpload(ctx context.Context, id int64) (*app.RosterUpload, error) {
 	var u app.RosterUpload
 	var created string
-	var applied sql.NullString
-	err := s.db.read.QueryRowContext(ctx, `SELECT id, sha256, filename, content, deactivate_missing, uploaded_by, created_at, applied_at
-		FROM roster_uploads WHERE id = ?`, id).Scan(&u.ID, &u.SHA256, &u.Filename, &u.Content, &u.DeactivateMissing, &u.UploadedBy, &created, &applied)
+	var applied, summary sql.NullString
+	err := s.db.read.QueryRowContext(ctx, `SELECT id, sha256, filename, content, deactivate_missing, uploaded_by, created_at, applied_at, summary
+		FROM roster_uploads WHERE id = ?`, id).Scan(&u.ID, &u.SHA256, &u.Filename, &u.Content, &u.DeactivateMissing, &u.UploadedBy, &created, &applied, &summary)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "Upload not found. Uploads are kept for a day; upload the file again.")
 	}
@@ -440,6 +460,12 @@ func (s *RosterService) FindUpload(ctx context.Context, id int64) (*app.RosterUp
 	if applied.Valid {
 		t := parseTime(applied.String)
 		u.AppliedAt = &t
+	}
+	if summary.Valid {
+		u.Summary = &app.ImportSummary{}
+		if err := json.Unmarshal([]byte(summary.String), u.Summary); err != nil {
+			return nil, fmt.Errorf("decode upload summary: %w", err)
+		}
 	}
 	return &u, nil
 }

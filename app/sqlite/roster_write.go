@@ -195,6 +195,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 	ch := &changeWriter{db: w.db, ctx: ctx, tx: tx, at: w.at, actor: w.opts.ActorID, source: w.opts.Source}
 	now := formatTime(w.at)
 	touched := make([]any, 0, len(batch))
+	var invite []any // the people added or reactivated: invited at once
 	// Addresses may move between people of the batch: park the changing
 	// ones first so the UNIQUE index never sees two owners mid-way.
 	for _, it := range batch {
@@ -252,6 +253,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 			}
 			added[p.row.EmployeeNumber] = newID
 			touched = append(touched, newID)
+			invite = append(invite, newID)
 			if _, err := ch.record(newID, p.row.EmployeeNumber, p.changes); err != nil {
 				return err
 			}
@@ -266,6 +268,9 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 			return fmt.Errorf("line %d: update %s: %w", p.row.Line, p.row.EmployeeNumber, err)
 		}
 		touched = append(touched, p.st.id)
+		if !p.st.active() {
+			invite = append(invite, p.st.id)
+		}
 		if p.st.f[app.FieldManager] != p.row.ManagerNumber {
 			managers = append(managers, p)
 		}
@@ -320,11 +325,18 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 			return err
 		}
 	}
+	if len(invite) > 0 {
+		n, err := queueInvitations(ctx, tx, w.at, app.Today(w.at, w.db.Location), invite)
+		if err != nil {
+			return err
+		}
+		w.sum.Invitations += n
+	}
 	if last {
 		sum := w.sum
 		if err := w.db.appendAudit(ctx, tx, &app.AuditEvent{At: ch.at, ActorID: w.opts.ActorID, Action: "roster.imported",
-			SubjectType: "roster", Detail: fmt.Sprintf("%s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged, %d addresses awaiting approval",
-				w.opts.Source, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged, sum.AddressChanges)}); err != nil {
+			SubjectType: "roster", Detail: fmt.Sprintf("%s: %d rows, %d added, %d updated, %d reactivated, %d deactivated, %d unchanged, %d addresses awaiting approval, %d invitations queued",
+				w.opts.Source, sum.Rows, sum.Added, sum.Updated, sum.Reactivated, sum.Deactivated, sum.Unchanged, sum.AddressChanges, sum.Invitations)}); err != nil {
 			return err
 		}
 	}
