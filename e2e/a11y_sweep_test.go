@@ -78,6 +78,15 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	// the official document of the version publishDocsFixture publishes
 	"/policy/:code/documents/:name :code": func(t *testing.T, s *axeSweeper) string { return docsFixtureCode },
 	"/policy/:code/documents/:name :name": func(t *testing.T, s *axeSweeper) string { return "official-policy.pdf" },
+	// the newest cycle: the pages confirming a close or a version move and
+	// the due date form (once it is closed, and with no cycle, their errors)
+	"/hr/cycles/:id/close :id":   axeSweepNewestCycle,
+	"/hr/cycles/:id/version :id": axeSweepNewestCycle,
+	"/hr/cycles/:id/due :id":     axeSweepNewestCycle,
+}
+
+func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {
+	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MAX(id), 0) FROM cycles`)))
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -496,6 +505,11 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 			}
 		}
 		hr.b.open(t, tp.BaseURL+"/hr/cycles")
+		// Closing is confirmed on a page of its own that says what it does.
+		if st := hr.b.press(t, `main a[href$="/close"]`); st != 200 {
+			hr.b.fatalf(t, "the page confirming the close: status %d", st)
+		}
+		hr.b.wantText(t, "close confirmation", "have not signed", "stay as evidence")
 		if st := hr.b.press(t, `main form[action$="/close"] button[type=submit]`); st != 200 {
 			hr.b.fatalf(t, "close the cycle: status %d", st)
 		}
