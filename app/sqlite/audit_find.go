@@ -109,8 +109,17 @@ func (s *AuditService) FindAuditEvents(ctx context.Context, f app.AuditFilter) (
 	if limit <= 0 {
 		limit = 50
 	}
-	out, err := s.events(ctx, ` WHERE `+where+` ORDER BY v.at DESC, v.id DESC LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	out, err := s.events(ctx, auditPage(where), append(args, limit, f.Offset)...)
 	return out, total, err
+}
+
+// auditPage picks a page of events by where (then LIMIT and OFFSET) and
+// names them. The page is chosen first on the events alone, so that only
+// its rows are named, whatever sort a filter needs (an HR user's agencies
+// gather events through two indexes and sort them).
+func auditPage(where string) string {
+	return ` WHERE v.id IN (SELECT v.id FROM audit_events v WHERE ` + where + ` ORDER BY v.at DESC, v.id DESC LIMIT ? OFFSET ?)
+		ORDER BY v.at DESC, v.id DESC`
 }
 
 // auditBatch is how many events an export reads in one query.
@@ -127,13 +136,13 @@ func (s *AuditService) EachAuditEvent(ctx context.Context, f app.AuditFilter, fn
 	}
 	var last *app.AuditEvent
 	for {
-		tail, targs := ` WHERE `+where, append([]any{}, args...)
+		cond, targs := where, append([]any{}, args...)
 		if last != nil {
-			tail += ` AND (v.at < ? OR (v.at = ? AND v.id < ?))`
+			cond += ` AND (v.at < ? OR (v.at = ? AND v.id < ?))`
 			at := formatTime(last.At)
 			targs = append(targs, at, at, last.ID)
 		}
-		batch, err := s.events(ctx, tail+` ORDER BY v.at DESC, v.id DESC LIMIT ?`, append(targs, auditBatch)...)
+		batch, err := s.events(ctx, auditPage(cond), append(targs, auditBatch, 0)...)
 		if err != nil {
 			return err
 		}
