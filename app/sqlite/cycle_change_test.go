@@ -148,7 +148,7 @@ func TestCycleDueDateMoves(t *testing.T) {
 	ctx := context.Background()
 	cs := NewCycleService(f.db)
 	regular := f.emp
-	lateHire := f.addPerson(t, "2", "Ana Ruiz", "2026-02-15")  // due 2026-03-17
+	lateHire := f.addPerson(t, "2", "Ana Ruiz", "2026-02-15")   // due 2026-03-17
 	earlyHire := f.addPerson(t, "3", "Brian Roy", "2026-01-10") // hire + 30 is before the cycle's date: due 2026-03-01
 	extended := f.addPerson(t, "4", "Chloé Martin", "")
 	extendedSooner := f.addPerson(t, "5", "Dmitri Volkov", "")
@@ -210,7 +210,7 @@ func TestCycleDueDateMoves(t *testing.T) {
 	before, cycleBefore := state(), f.cycle.ID
 	for _, c := range []struct {
 		name, due, reason, field string
-		code                 string
+		code                     string
 	}{
 		{"no date", "", "r", "due_on", app.EINVALID},
 		{"not a date", "31/03/2026", "r", "due_on", app.EINVALID},
