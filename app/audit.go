@@ -40,6 +40,11 @@ type AuditFilter struct {
 	Limit    int
 }
 
+// AuditCountLimit is how far the audit log counts the events a filter
+// selects: 200 pages. Older events are reached by narrowing the dates, and
+// the CSV export holds every one.
+const AuditCountLimit = 10_000
+
 // MaxPeopleMatched is how many people an actor or person filter may match;
 // past it the filter asks for more of the name.
 const MaxPeopleMatched = 100
@@ -81,7 +86,9 @@ type AuditService interface {
 	// ListEvents returns a page of all events, newest first, and the total.
 	ListEvents(ctx context.Context, offset, limit int) ([]*AuditEvent, int, error)
 	// FindAuditEvents returns the page of events f selects, newest first
-	// (by time, then by order written), and how many it selects in all. An
+	// (by time, then by order written), and how many it selects, counted
+	// up to AuditCountLimit+1 (counting a million rows takes most of a
+	// second; past the limit the page says "more than"). An
 	// actor or person filter matching more than MaxPeopleMatched people is
 	// EINVALID, naming its field.
 	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)

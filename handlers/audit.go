@@ -30,6 +30,9 @@ type auditPage struct {
 	// only events about their people and their own actions, and the check
 	// of every record is not theirs to ask for.
 	Scoped bool
+	// More is set when more events match than the log counts
+	// (app.AuditCountLimit): the pages reach that many.
+	More bool
 }
 
 // auditForm is the audit log's filter form as typed.
@@ -140,6 +143,9 @@ func (h *Handler) auditIndex(c *fiber.Ctx) error {
 		return err
 	}
 	pg.Events = events
+	if total > app.AuditCountLimit {
+		pg.More, total = true, app.AuditCountLimit
+	}
 	pg.Pager.setTotal(total)
 	return h.render(c, fiber.StatusOK, "hr_audit", pg)
 }

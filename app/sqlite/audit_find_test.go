@@ -191,6 +191,26 @@ func TestAuditLogOrderFiltersAndScope(t *testing.T) {
 	})
 }
 
+// TestAuditLogCountStopsAtTheLimit: past app.AuditCountLimit events the
+// count says "more" instead of reading every index entry; below it, it is
+// exact.
+func TestAuditLogCountStopsAtTheLimit(t *testing.T) {
+	db, _ := seedLarge(t, 50, 1)
+	seedAuditEvents(t, db, app.AuditCountLimit+100, time.Date(2026, 10, 15, 12, 0, 0, 0, time.UTC), 50)
+	s := NewAuditService(db)
+	ctx := context.Background()
+	events, total, err := s.FindAuditEvents(ctx, app.AuditFilter{Limit: 50, Offset: app.AuditCountLimit - 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != app.AuditCountLimit+1 || len(events) != 50 {
+		t.Errorf("all events: total %d, last page %d rows", total, len(events))
+	}
+	if _, total, err = s.FindAuditEvents(ctx, app.AuditFilter{Action: "roster.imported"}); err != nil || total != 101 {
+		t.Errorf("roster imports: %d (%v), want 101", total, err)
+	}
+}
+
 // TestAuditLogUsesIndexes checks the plan of the list for each filter: an
 // index gives the rows in order (no sort of every match), never a scan of
 // the whole table. Plans are checked rather than timed (the benchmark
