@@ -421,6 +421,12 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		if st := b.press(t, `main form[action="/hr/cycles/`+strconv.Itoa(demoCycle)+`/version"] button[type=submit]`); st != 200 {
 			b.fatalf(t, "use this version: status %d", st)
 		}
+		// The move is confirmed on a page that says what it does.
+		b.wantText(t, "confirm the move", "people who signed will have to sign again", "in progress will start over")
+		b.axe(t, "confirm the move to 2099.1")
+		if st := b.press(t, `main form[method="post"][action="/hr/cycles/`+strconv.Itoa(demoCycle)+`/version"] button[type=submit]`); st != 200 {
+			b.fatalf(t, "move the cycle: status %d", st)
+		}
 		b.wantFlash(t, "cycle moved", "The cycle now asks for the new version.")
 		b.wantText(t, "cycles", "2099.1 (material)")
 		b.axe(t, "cycles after moving to 2099.1")
