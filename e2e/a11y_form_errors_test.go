@@ -30,6 +30,11 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 			`main form[action="/hr/cycles"] button[type=submit]`, "due_on"},
 		{"roster: no file chosen", "/hr/roster", nil, `main form[action="/hr/roster"] button[type=submit]`, "file"},
 		{"versions: no file chosen", "/hr/versions", nil, `main form[action="/hr/versions"] button[type=submit]`, "bundle"},
+		{"audit log: the end date before the start", "/hr/audit", map[string]string{"#from": "2026-03-10", "#to": "2026-03-01"},
+			`main form[action="/hr/audit"] button[type=submit]`, "to"},
+		// the demo's cycle, the first
+		{"cycle due date: no reason", "/hr/cycles/1/due", map[string]string{"#due_on": "2099-06-30"},
+			`main form[action="/hr/cycles/1/due"] button[type=submit]`, "reason"},
 	},
 	"admin": {
 		{"roles: nobody has that number", "/admin/roles", map[string]string{"#employee_number": "99999"}, `#grant-role button[type=submit]`, "employee_number"},

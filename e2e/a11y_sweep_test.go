@@ -102,6 +102,7 @@ var axeSweepDownloads = map[string]string{
 	"/hr/certificates.zip":    "application/zip",
 	"/hr/export.csv":          "text/csv",
 	"/hr/export.xlsx":         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"/hr/audit.csv":           "text/csv",
 	// the policy text and its official documents
 	"/policy.pdf":                   "application/pdf",
 	"/policy/:code/pdf":             "application/pdf",

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,7 +171,7 @@ func (h *Handler) auditCSV(c *fiber.Ctx) error {
 	}
 	defer slot.done()
 	u := currentUser(c)
-	if !h.ExportLimit.Allow("audit:" + fmt.Sprint(u.ID)) {
+	if !h.ExportLimit.Allow("audit:" + strconv.FormatInt(u.ID, 10)) {
 		return app.Errorf(app.ETOOMANY, "You have made several exports in the last few minutes. Please wait a few minutes and try again.")
 	}
 	// Checked before the export is recorded: a person filter matching too
