@@ -17,7 +17,37 @@ type AuditEvent struct {
 	Detail      string
 	IP          string
 	ActorName   string // joined from the roster, for display
+	// SubjectName and SubjectNumber name what the event is about, for
+	// display: a person's name and employee number, a cycle's name, a
+	// policy version's code (joined from their tables).
+	SubjectName   string
+	SubjectNumber string
 }
+
+// AuditFilter selects events of the audit log. Every field may be empty.
+type AuditFilter struct {
+	Action string    // one kind of event (an action code)
+	Actor  string    // who did it: an employee number, an e-mail address or part of a name
+	Person string    // whom it is about, the same way
+	Since  time.Time // events at or after (zero: no bound)
+	Before time.Time // events before (zero: no bound)
+	// Scope limits the events to those about people of these agencies, and
+	// the viewer's own actions (ViewerID): what an HR user limited to some
+	// agencies may see. Empty: every event.
+	Scope    []string
+	ViewerID int64
+	Offset   int
+	Limit    int
+}
+
+// AuditCountLimit is how far the audit log counts the events a filter
+// selects: 200 pages. Older events are reached by narrowing the dates, and
+// the CSV export holds every one.
+const AuditCountLimit = 10_000
+
+// MaxPeopleMatched is how many people an actor or person filter may match;
+// past it the filter asks for more of the name.
+const MaxPeopleMatched = 100
 
 // EvidenceCheck is one check of every evidence record: a background job
 // queued by someone (or by the portal each day), run, and its result kept.
@@ -55,6 +85,17 @@ type AuditService interface {
 	FindEvents(ctx context.Context, subjectType string, subjectID int64, limit int) ([]*AuditEvent, int, error)
 	// ListEvents returns a page of all events, newest first, and the total.
 	ListEvents(ctx context.Context, offset, limit int) ([]*AuditEvent, int, error)
+	// FindAuditEvents returns the page of events f selects, newest first
+	// (by time, then by order written), and how many it selects, counted
+	// up to AuditCountLimit+1 (counting a million rows takes most of a
+	// second; past the limit the page says "more than"). An
+	// actor or person filter matching more than MaxPeopleMatched people is
+	// EINVALID, naming its field.
+	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+	// EachAuditEvent calls fn with every event f selects, newest first,
+	// reading them in short queries (an export of a million events must
+	// not hold the database); f's Offset and Limit are ignored.
+	EachAuditEvent(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error
 	// VerifyEvidence re-hashes every evidence record and checks the log,
 	// its seals and its signed checkpoints, and the chain kept from before it.
 	VerifyEvidence(ctx context.Context) (*EvidenceCheck, error)

@@ -84,7 +84,33 @@ type CycleService interface {
 	// SetCycleVersion moves an open cycle to a newer version; a material one
 	// means everyone signs again.
 	SetCycleVersion(ctx context.Context, cycleID, versionID int64, actor *int64) error
+	// CloseImpact counts what closing an open cycle does, for the page that
+	// asks HR to confirm it.
+	CloseImpact(ctx context.Context, cycleID int64) (*CycleImpact, error)
+	// VersionImpact counts what SetCycleVersion would do, with the same
+	// checks (and errors) and the same conditions as the change itself.
+	VersionImpact(ctx context.Context, cycleID, versionID int64) (*CycleImpact, error)
+	// SetCycleDueDate moves an open cycle's due date, with an audit event
+	// saying why. Everyone due on the old date is due on the new one (new
+	// hires never before their own date); a later date someone was given
+	// on their own stays. It returns how many people's due dates moved.
+	SetCycleDueDate(ctx context.Context, cycleID int64, dueOn, reason string, actor *int64) (int, error)
 }
+
+// CycleImpact is what a change to a cycle does, counted before it is made.
+type CycleImpact struct {
+	// Closing.
+	Unsigned   int // people asked to sign who have not: they are reminded no more
+	Signatures int // signed acknowledgments of the cycle, which stay as evidence
+	// Moving to another version.
+	VersionCode string
+	Material    bool // a material change since the cycle's version: signatures no longer count
+	Resign      int  // people who signed and will have to sign again
+	Restart     int  // people who have started reading, not signed, who start again
+}
+
+// MaxReasonLength bounds a reason typed for the audit log.
+const MaxReasonLength = 500
 
 // Validate checks a cycle before it is stored. It reports every problem
 // at once, each naming its form field, so the form can show them together.

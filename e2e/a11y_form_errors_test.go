@@ -33,10 +33,15 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 		{"versions: no file chosen", "/hr/versions", nil, `main form[action="/hr/versions"] button[type=submit]`, "bundle"},
 		// Nguyễn Thị Lan (1007) has not signed
 		{"paper acknowledgment: no date, no file", "/hr/people/{1007}/paper", nil, `main form[action$="/paper"] button[type=submit]`, "signed_on"},
-		{"person: an extension without a date", "/hr/people/{1005}", map[string]string{"#extend_reason": "leave"},
+		{"person: an extension without a date", "/hr/people/{1007}", map[string]string{"#extend_reason": "leave"},
 			`main form[action$="/extend"] button[type=submit]`, "extend_due_on"},
-		{"person: an exemption ending before it starts", "/hr/people/{1005}", map[string]string{"#exempt_from": "2099-02-01", "#exempt_to": "2099-01-01", "#exempt_reason": "leave"},
+		{"person: an exemption ending before it starts", "/hr/people/{1007}", map[string]string{"#exempt_from": "2099-02-01", "#exempt_to": "2099-01-01", "#exempt_reason": "leave"},
 			`main form[action$="/exempt"] button[type=submit]`, "exempt_to"},
+		{"audit log: the end date before the start", "/hr/audit", map[string]string{"#from": "2026-03-10", "#to": "2026-03-01"},
+			`main form[action="/hr/audit"] button[type=submit]`, "to"},
+		// the demo's cycle, the first
+		{"cycle due date: no reason", "/hr/cycles/1/due", map[string]string{"#due_on": "2099-06-30"},
+			`main form[action="/hr/cycles/1/due"] button[type=submit]`, "reason"},
 	},
 	"admin": {
 		{"roles: nobody has that number", "/admin/roles", map[string]string{"#employee_number": "99999"}, `#grant-role button[type=submit]`, "employee_number"},

@@ -86,6 +86,15 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	"/hr/people/:id/scans/:ack :ack":    func(t *testing.T, s *axeSweeper) string { return itoa(axePaperFixture(t, s.tp).ack) },
 	// a roster file the visitor previewed: one person added, one changed, one deactivated
 	"/hr/roster/:id :id": func(t *testing.T, s *axeSweeper) string { return previewUploadFor(t, s.tp, s.visitor()) },
+	// the newest cycle: the pages confirming a close or a version move and
+	// the due date form (once it is closed, and with no cycle, their errors)
+	"/hr/cycles/:id/close :id":   axeSweepNewestCycle,
+	"/hr/cycles/:id/version :id": axeSweepNewestCycle,
+	"/hr/cycles/:id/due :id":     axeSweepNewestCycle,
+}
+
+func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {
+	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MAX(id), 0) FROM cycles`)))
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -101,6 +110,7 @@ var axeSweepDownloads = map[string]string{
 	"/hr/certificates.zip":    "application/zip",
 	"/hr/export.csv":          "text/csv",
 	"/hr/export.xlsx":         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"/hr/audit.csv":           "text/csv",
 	// the policy text and its official documents
 	"/policy.pdf":                   "application/pdf",
 	"/policy/:code/pdf":             "application/pdf",
@@ -513,6 +523,11 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 			}
 		}
 		hr.b.open(t, tp.BaseURL+"/hr/cycles")
+		// Closing is confirmed on a page of its own that says what it does.
+		if st := hr.b.press(t, `main a[href$="/close"]`); st != 200 {
+			hr.b.fatalf(t, "the page confirming the close: status %d", st)
+		}
+		hr.b.wantText(t, "close confirmation", "have not signed", "stay as evidence")
 		if st := hr.b.press(t, `main form[action$="/close"] button[type=submit]`); st != 200 {
 			hr.b.fatalf(t, "close the cycle: status %d", st)
 		}

@@ -19,7 +19,7 @@ func TestAuditPageChecksInTheBackground(t *testing.T) {
 	if n := tp.count(t, `SELECT COUNT(*) FROM evidence_checks`); n != 0 {
 		t.Fatalf("a page view queued %d checks", n)
 	}
-	mustContain(t, c.get("/hr/audit").Body, "No check has finished yet.", "Check every record now")
+	mustContain(t, c.get("/hr/audit").Body, "No check has finished yet.", "Check again")
 
 	addr := tp.employee(t, "1007").Email
 	tamper(t, tp, `UPDATE employees SET email = 'attacker@mailbox.example' WHERE employee_number = '1007'`)
@@ -27,14 +27,14 @@ func TestAuditPageChecksInTheBackground(t *testing.T) {
 		t.Fatalf("check every record: %d", r.Status)
 	}
 	r := waitForCheck(t, c)
-	mustContain(t, r.Body, "Some evidence is not as it was recorded", "employee 1007&#39;s email", "attacker@mailbox.example",
-		"asked for by Hannah Roy", "Check every record now")
+	mustContain(t, r.Body, "some records are not as they were written", "employee 1007&#39;s email", "attacker@mailbox.example",
+		"Asked for by Hannah Roy", "Check again")
 
 	tamper(t, tp, `UPDATE employees SET email = ? WHERE employee_number = '1007'`, addr)
 	if r := c.post("/hr/audit/check", form()); r.Status != 303 {
 		t.Fatalf("check every record again: %d", r.Status)
 	}
-	mustContain(t, waitForCheck(t, c).Body, "Every record is as it was recorded")
+	mustContain(t, waitForCheck(t, c).Body, "nothing has been changed or removed since it was written")
 	if n := tp.count(t, `SELECT COUNT(*) FROM evidence_checks WHERE finished_at IS NOT NULL AND requested_by IS NOT NULL`); n != 2 {
 		t.Errorf("%d checks asked for and finished, want 2", n)
 	}

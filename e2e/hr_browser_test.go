@@ -240,7 +240,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 	journeyStep(t, "the audit log checks every evidence record", func(t *testing.T) {
 		b.press(t, `nav.subnav a[href="/hr/audit"]`)
 		b.wantPath(t, "/hr/audit")
-		b.wantText(t, "audit", "Audit log", "policy.published", "roster.imported", "cycle.opened")
+		b.wantText(t, "audit", "Audit log", "published policy version", "imported the roster", "opened cycle")
 		b.axe(t, "audit log")
 		if st := b.press(t, `main form[action="/hr/audit/check"] button[type=submit]`); st != 200 {
 			b.fatalf(t, "check every record: status %d", st)
@@ -255,7 +255,7 @@ func TestHRJourneyInBrowser(t *testing.T) {
 			b.press(t, `main a[href="/hr/audit"]`)
 			return false
 		})
-		b.wantText(t, "audit verified", "Every record is as it was recorded", "records checked", "asked for by")
+		b.wantText(t, "audit verified", "nothing has been changed or removed since it was written", "records were compared", "Asked for by")
 		b.axe(t, "audit log, evidence checked")
 	})
 
@@ -420,6 +420,12 @@ func TestHRJourneyInBrowser(t *testing.T) {
 		b.do(t, "pick 2099.1", chromedp.SetValue(chromedp.CSS(sel), v))
 		if st := b.press(t, `main form[action="/hr/cycles/`+strconv.Itoa(demoCycle)+`/version"] button[type=submit]`); st != 200 {
 			b.fatalf(t, "use this version: status %d", st)
+		}
+		// The move is confirmed on a page that says what it does.
+		b.wantText(t, "confirm the move", "people who signed will have to sign again", "in progress will start over")
+		b.axe(t, "confirm the move to 2099.1")
+		if st := b.press(t, `main form[method="post"][action="/hr/cycles/`+strconv.Itoa(demoCycle)+`/version"] button[type=submit]`); st != 200 {
+			b.fatalf(t, "move the cycle: status %d", st)
 		}
 		b.wantFlash(t, "cycle moved", "The cycle now asks for the new version.")
 		b.wantText(t, "cycles", "2099.1 (material)")

@@ -196,7 +196,7 @@ func TestCyclesAndVersions(t *testing.T) {
 			t.Fatalf("check every record: %d", r.Status)
 		}
 		r := waitForCheck(t, c)
-		mustContain(t, r.Body, "Every record is as it was recorded", "asked for by Hannah Roy", "policy.published")
+		mustContain(t, r.Body, "nothing has been changed or removed since it was written", "Asked for by Hannah Roy", "Hannah Roy published policy version")
 	})
 }
 

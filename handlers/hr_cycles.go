@@ -129,23 +129,7 @@ func (h *Handler) cycleVersion(c *fiber.Ctx) error {
 	vid, _ := strconv.ParseInt(c.FormValue("version"), 10, 64)
 	actor := currentUser(c).ID
 	if err := h.Cycles.SetCycleVersion(c.UserContext(), id, vid, &actor); err != nil {
-		if code := app.ErrorCode(err); code != app.EINVALID && code != app.ECONFLICT {
-			return err
-		}
-		pg, perr := h.cyclesData(c)
-		if perr != nil {
-			return perr
-		}
-		// The message sits beside the version list of the cycle's row; a
-		// cycle closed meanwhile has no list, so the message links nowhere.
-		field := ""
-		for _, cy := range pg.Cycles {
-			if cy.ID == id && cy.Open {
-				field = "version-" + strconv.FormatInt(id, 10)
-			}
-		}
-		pg.Errors = formErrorsAt(err, field)
-		return h.render(c, fiber.StatusUnprocessableEntity, "hr_cycles", pg)
+		return h.cycleVersionError(c, id, err)
 	}
 	h.setFlash(c, "The cycle now asks for the new version.")
 	return c.Redirect("/hr/cycles", fiber.StatusSeeOther)

@@ -104,11 +104,16 @@ func Routes() []Route {
 		{"POST", "/hr/cycles", HRAllAgencies, (*Handler).cycleOpen},
 		{"POST", "/hr/cycles/:id/close", HRAllAgencies, (*Handler).cycleClose},
 		{"POST", "/hr/cycles/:id/version", HRAllAgencies, (*Handler).cycleVersion},
+		{"GET", "/hr/cycles/:id/close", HRAllAgencies, (*Handler).cycleCloseConfirm},
+		{"GET", "/hr/cycles/:id/version", HRAllAgencies, (*Handler).cycleVersionConfirm},
+		{"GET", "/hr/cycles/:id/due", HRAllAgencies, (*Handler).cycleDueForm},
+		{"POST", "/hr/cycles/:id/due", HRAllAgencies, (*Handler).cycleDueSet},
 		{"GET", "/hr/versions", HROrAdmin, (*Handler).versionsIndex},
 		{"POST", "/hr/versions", HRAllAgenciesOrAdmin, (*Handler).versionPublish},
 		{"GET", "/hr/versions/:id", HROrAdmin, (*Handler).versionShow},
-		{"GET", "/hr/audit", HRAllAgenciesOrAdmin, (*Handler).auditIndex},
+		{"GET", "/hr/audit", HROrAdmin, (*Handler).auditIndex}, // an HR user limited to some agencies sees their people's events: filtered in the handler
 		{"POST", "/hr/audit/check", HRAllAgenciesOrAdmin, (*Handler).auditCheck},
+		{"GET", "/hr/audit.csv", HROrAdmin, (*Handler).auditCSV}, // the same filters and scope as /hr/audit
 		{"GET", "/admin/roles", Admin, (*Handler).rolesIndex},
 		{"POST", "/admin/roles", Admin, (*Handler).rolesSet},
 		{"GET", "/admin/witnesses", Admin, (*Handler).witnessesIndex},

@@ -49,9 +49,6 @@ func (s *AuditService) RecordEvent(ctx context.Context, e *app.AuditEvent) error
 	return tx.Commit()
 }
 
-const eventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_type, v.subject_id, v.detail, v.ip,
-	COALESCE(e.full_name, '') FROM audit_events v LEFT JOIN employees e ON e.id = v.actor_id`
-
 // FindEvents returns the newest events about one subject and their number.
 func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subjectID int64, limit int) ([]*app.AuditEvent, int, error) {
 	var total int
@@ -59,7 +56,7 @@ func (s *AuditService) FindEvents(ctx context.Context, subjectType string, subje
 		subjectType, subjectID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
-	out, err := s.events(ctx, ` WHERE v.subject_type = ? AND v.subject_id = ? ORDER BY v.id DESC LIMIT ?`, subjectType, subjectID, limit)
+	out, err := s.events(ctx, ` WHERE v.subject_type = ? AND v.subject_id = ? ORDER BY v.at DESC, v.id DESC LIMIT ?`, subjectType, subjectID, limit)
 	return out, total, err
 }
 
@@ -69,29 +66,23 @@ func (s *AuditService) ListEvents(ctx context.Context, offset, limit int) ([]*ap
 	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
-	out, err := s.events(ctx, ` ORDER BY v.id DESC LIMIT ? OFFSET ?`, limit, offset)
+	out, err := s.events(ctx, ` ORDER BY v.at DESC, v.id DESC LIMIT ? OFFSET ?`, limit, offset)
 	return out, total, err
 }
 
 func (s *AuditService) events(ctx context.Context, tail string, args ...any) ([]*app.AuditEvent, error) {
-	rows, err := s.db.read.QueryContext(ctx, eventSelect+tail, args...)
+	rows, err := s.db.read.QueryContext(ctx, auditEventSelect+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find audit events: %w", err)
 	}
 	defer rows.Close()
 	var out []*app.AuditEvent
 	for rows.Next() {
-		var e app.AuditEvent
-		var at string
-		var actor sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &actor, &e.Action, &e.SubjectType, &e.SubjectID, &e.Detail, &e.IP, &e.ActorName); err != nil {
-			return nil, fmt.Errorf("scan audit event: %w", err)
+		e, err := scanAuditEvent(rows)
+		if err != nil {
+			return nil, err
 		}
-		e.At = parseTime(at)
-		if actor.Valid {
-			e.ActorID = &actor.Int64
-		}
-		out = append(out, &e)
+		out = append(out, e)
 	}
 	return out, rows.Err()
 }

@@ -196,37 +196,11 @@ func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID i
 		return err
 	}
 	defer tx.Rollback()
-	var current int64
-	var open bool
-	err = tx.QueryRowContext(ctx, `SELECT policy_version_id, open FROM cycles WHERE id = ?`, cycleID).Scan(&current, &open)
-	if errors.Is(err, sql.ErrNoRows) {
-		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
-	}
+	mv, err := findVersionMove(ctx, tx, cycleID, versionID)
 	if err != nil {
-		return fmt.Errorf("read cycle: %w", err)
+		return err
 	}
-	if !open {
-		return app.Errorf(app.ECONFLICT, "That cycle is closed.")
-	}
-	if versionID <= current { // ids follow publication order
-		return app.Errorf(app.EINVALID, "Choose a version published after the one the cycle uses now.")
-	}
-	// Signatures stand only if every version since the current one is minor.
-	var code sql.NullString
-	var materials int
-	err = tx.QueryRowContext(ctx, `SELECT (SELECT code FROM policy_versions WHERE id = ?),
-		(SELECT COUNT(*) FROM policy_versions WHERE id > ? AND id <= ? AND kind = 'material')`,
-		versionID, current, versionID).Scan(&code, &materials)
-	if err != nil {
-		return fmt.Errorf("read versions: %w", err)
-	}
-	if !code.Valid {
-		return app.Errorf(app.ENOTFOUND, "Policy version not found.")
-	}
-	kind := app.KindMinor
-	if materials > 0 {
-		kind = app.KindMaterial
-	}
+	current, code, kind := mv.from, mv.code, mv.kind
 	if _, err := tx.ExecContext(ctx, `UPDATE cycles SET policy_version_id = ? WHERE id = ?`, versionID, cycleID); err != nil {
 		return fmt.Errorf("set cycle version: %w", err)
 	}
@@ -240,16 +214,16 @@ func (s *CycleService) SetCycleVersion(ctx context.Context, cycleID, versionID i
 		return err
 	}
 	if kind == app.KindMaterial {
-		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL, paper = 0 WHERE cycle_id = ? AND ack_id IS NOT NULL`, cycleID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = NULL, ack_id = NULL, paper = 0 WHERE `+resignCond, cycleID); err != nil {
 			return fmt.Errorf("reopen assignments: %w", err)
 		}
 		// Reading progress is not evidence: the new text is read again before signing again.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM module_progress WHERE cycle_id = ?`, cycleID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM module_progress WHERE `+restartCond, cycleID); err != nil {
 			return fmt.Errorf("reset reading progress: %w", err)
 		}
 	}
 	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: s.db.Now().UTC(), ActorID: actor, Action: "cycle.version_changed",
-		SubjectType: "cycle", SubjectID: cycleID, Detail: fmt.Sprintf("now %s (%s)", code.String, kind)}); err != nil {
+		SubjectType: "cycle", SubjectID: cycleID, Detail: fmt.Sprintf("now %s (%s)", code, kind)}); err != nil {
 		return err
 	}
 	return tx.Commit()
