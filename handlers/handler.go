@@ -65,6 +65,7 @@ type Handler struct {
 	Identity  app.IdentityService
 	Log       app.EvidenceLog
 	Witnesses app.WitnessService
+	Team      app.TeamService // the team page's progress and reminders
 	Messages  MessageBuilder
 	// Mailbox returns the messages the development mailbox shows (demo
 	// only); they are kept in memory, never in the database.

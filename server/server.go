@@ -458,6 +458,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Outbox:       outbox,
 		Identity:     sqlite.NewIdentityService(db),
 		Witnesses:    sqlite.NewWitnessService(db),
+		Team:         sqlite.NewTeamService(db),
 		Messages:     &mail.SignInLinks{Sealer: secrets},
 		Mailbox:      dev.Messages,
 		Certs:        certs,
