@@ -256,6 +256,29 @@ func TestObjectAuthorization(t *testing.T) {
 		}
 	})
 
+	t.Run("a manager reminds only people of their own tree", func(t *testing.T) {
+		remind := func(n string) string { return "/team/people/" + itoa(tp.employee(t, n).ID) + "/remind" }
+		before := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'`)
+		for _, c := range []struct{ who, number string }{
+			{"1004", "2003"}, // another manager's report
+			{"2001", "1006"}, // the other way round
+			{"1004", "1001"}, // their own manager: a manager reaches down, not up
+			{"1004", "1009"}, // a peer's report
+			{"1002", "1006"}, // HR reaches their own tree only from the team page
+		} {
+			cl := as(c.who)
+			cl.get("/team")
+			if r := cl.post(remind(c.number), nil); r.Status != 404 {
+				t.Errorf("%s reminds %s: status %d, want 404", c.who, c.number, r.Status)
+			}
+		}
+		if tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'`) != before {
+			t.Error("a refused reminder was queued")
+		}
+		// HR-only pages stay HR's: a manager does not reach their people there.
+		check(t, []cell{{"1004", "/hr/people/" + itoa(tp.employee(t, "1006").ID), 403}, {"1004", "/hr/people", 403}})
+	})
+
 	t.Run("a roster upload is applied only by who previewed it", func(t *testing.T) {
 		hr := as("1002")
 		hr.get("/hr/roster")
@@ -582,7 +605,32 @@ var azTable = map[string]azExpect{
 		}},
 	"GET /dev/mailbox": {allow: azEveryone, ok: []int{200}, devOnly: true},
 	"GET /healthz":     {allow: azEveryone, ok: []int{200}},
+	"POST /team/people/:id/remind": {allow: azSetManager | azSetHR, ok: []int{303},
+		note: "each reminds an overdue person of their own tree: 1004 José Núñez (1006), 1002 Dmitri Volkov (1011)",
+		req: func(e *azEnv, who azRole) azReq {
+			n := "1006"
+			if who == azHR {
+				n = "1011"
+			}
+			return azReq{path: "/team/people/" + itoa(e.tp.employee(e.t, n).ID) + "/remind"}
+		}},
+	"GET /team/remind-overdue": {allow: azSetManager | azSetHR, ok: []int{200}, note: "the confirmation page: sends nothing"},
+	"POST /team/remind-overdue": {allow: azSetManager | azSetHR, ok: []int{303}, note: "with the number the confirmation page states",
+		req: func(e *azEnv, who azRole) azReq {
+			count := "0"
+			if who == azManager || who == azHR {
+				m := azRemindCountRE.FindStringSubmatch(e.client(who).get("/team/remind-overdue").Body)
+				if m == nil {
+					e.t.Fatalf("%s: no count on the confirmation page", who)
+				}
+				count = m[1]
+			}
+			return azReq{path: "/team/remind-overdue", form: form("count", count)}
+		}},
 }
+
+// azRemindCountRE finds the number the "Remind everyone overdue" page states.
+var azRemindCountRE = regexp.MustCompile(`name="count" value="(\d+)"`)
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {
 	return func(e *azEnv, who azRole) azReq {
