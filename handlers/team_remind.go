@@ -190,7 +190,11 @@ func (h *Handler) teamRemind(c *fiber.Ctx) error {
 	}
 	h.KickMail()
 	h.setFlash(c, "A reminder to "+e.FullName+" is on its way, saying that you asked for it.")
-	return c.Redirect("/team?"+back.Encode(), fiber.StatusSeeOther)
+	to := "/team"
+	if q := back.Encode(); q != "" {
+		to += "?" + q
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
 // remindOverduePage is the confirmation before reminding everyone overdue.
@@ -215,6 +219,9 @@ func (h *Handler) remindOverdueData(c *fiber.Ctx) (*remindOverduePage, error) {
 	pg := &remindOverduePage{Page: h.page(c, "Remind everyone overdue")}
 	pg.Nav = "team"
 	cycle, err := h.Cycles.CurrentCycle(c.UserContext())
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return pg, nil // no cycle open: the page says so
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +242,9 @@ func (h *Handler) teamRemindOverdue(c *fiber.Ctx) error {
 	pg, err := h.remindOverdueData(c)
 	if err != nil {
 		return err
+	}
+	if pg.Cycle == nil {
+		return app.Errorf(app.ENOTFOUND, "No acknowledgment cycle is open, so there is nobody to remind.")
 	}
 	if c.FormValue("count") != strconv.Itoa(pg.Overdue) {
 		pg.Errors = formError("", "The number of people to remind has changed since the page was shown. Check the new number, then send.")
