@@ -88,6 +88,8 @@ type TeamService interface {
 	// Progress returns the progress of each of people (ids) in the cycle,
 	// checked against versionID's knowledge check, in one query.
 	Progress(ctx context.Context, cycleID, versionID int64, people []int64) (map[int64]*MemberProgress, error)
+	// Departments lists the departments of the people under the manager in the cycle.
+	Departments(ctx context.Context, cycleID, managerID int64) ([]string, error)
 	// Quota says how many reminders the manager has asked for today and may still.
 	Quota(ctx context.Context, r TeamReminder) (ReminderQuota, error)
 	// OverdueToRemind counts the overdue people of the manager's tree who

@@ -94,10 +94,32 @@ func (s *TeamService) Progress(ctx context.Context, cycleID, versionID int64, pe
 	return out, rows.Err()
 }
 
+// Departments lists the departments of the people under the manager in the
+// cycle, in one walk of the tree (the filter's choices).
+func (s *TeamService) Departments(ctx context.Context, cycleID, managerID int64) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, treeCTE+`SELECT DISTINCT a.department FROM assignments a
+		WHERE a.cycle_id = ? AND a.active = 1 AND a.employee_id IN (SELECT id FROM tree) ORDER BY a.department`, managerID, cycleID)
+	if err != nil {
+		return nil, fmt.Errorf("team departments: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("scan team department: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // sentBy counts the reminders the manager asked for since the day began.
 func sentBy(ctx context.Context, q querier, r app.TeamReminder) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE about_id = ? AND kind = 'reminder' AND created_at >= ?`,
+	// Through outbox_manager_reminders (migration 018): the partial index's
+	// condition is repeated so that SQLite may use it.
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE about_id = ? AND kind = 'reminder' AND about_id IS NOT NULL AND created_at >= ?`,
 		r.ManagerID, formatTime(r.DayStart)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count reminders sent: %w", err)
