@@ -129,6 +129,8 @@ var axeSweepExtras = []string{
 	"/hr/people/999999",                                               // 404
 	"/hr?agency=" + url.QueryEscape(dol),                              // one agency's departments
 	"/signin?next=" + url.QueryEscape("/hr/people"),
+	"/team?sort=-status", // sorted: aria-sort on a header
+	"/team?sort=bogus",   // 422: an order the page does not offer
 }
 
 // axeSweepExpect are words that show the sweep reached the state it means

@@ -226,7 +226,7 @@ func (s *TeamService) RemindOne(ctx context.Context, r app.TeamReminder, employe
 			return app.Errorf(app.ECONFLICT, "%s was already reminded today, at %s. One reminder a day is the limit; try again tomorrow.",
 				name, parseTime(last.String).In(r.DayStart.Location()).Format("3:04 PM"))
 		}
-		return app.Errorf(app.ECONFLICT, "%s has nothing to sign in this cycle, so no reminder was sent.", name)
+		return app.Errorf(app.ECONFLICT, "%s has nothing to sign in this cycle (exempt, or no longer on the roster), so no reminder was sent.", name)
 	}
 	sent, err := sentBy(ctx, tx, r)
 	if err != nil {
