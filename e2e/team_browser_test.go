@@ -82,10 +82,10 @@ func TestTeamPageOnAPhoneInBrowser(t *testing.T) {
 
 	journeyStep(t, "Send a reminder to one person, then it is refused the same day", func(t *testing.T) {
 		b.open(t, tp.BaseURL+"/team")
-		sel := `#person-` + itoa(zoe.ID) + ` form button[type=submit]`
+		sel := `tr:has(> th#person-` + itoa(zoe.ID) + `) form button[type=submit]`
 		// A copy of the form, to send it again once the page no longer offers it.
 		b.do(t, "keep a copy of the form", chromedp.Evaluate[chromedp.Void](`(() => {
-  const f = document.querySelector("#person-`+itoa(zoe.ID)+` form").cloneNode(true);
+  const f = document.getElementById("person-`+itoa(zoe.ID)+`").closest("tr").querySelector("form").cloneNode(true);
   f.id = "again";
   sessionStorage.setItem("again", f.outerHTML) })()`))
 		if st := b.press(t, sel); st != 200 {

@@ -17,7 +17,7 @@ import (
 
 // teamRow is one row of the team table as a person reads it.
 type teamRowText struct {
-	ID       string // the employee id, from the row's id
+	ID       string // the employee id, from the id of the row's heading
 	Name     string
 	Cells    []string // the text of each cell after the name
 	AriaSort map[string]string
@@ -60,14 +60,15 @@ func teamTable(t *testing.T, body string) ([]teamRowText, map[string]string) {
 			label := strings.TrimSpace(strings.SplitN(text(n), "(", 2)[0])
 			sorts[label] = attr(n, "aria-sort")
 		}
-		if n.Type == html.ElementNode && n.Data == "tr" && strings.HasPrefix(attr(n, "id"), "person-") {
-			r := teamRowText{ID: strings.TrimPrefix(attr(n, "id"), "person-")}
+		if n.Type == html.ElementNode && n.Data == "tr" && n.Parent != nil && n.Parent.Data == "tbody" {
+			r := teamRowText{}
 			for c := n.FirstChild; c != nil; c = c.NextSibling {
 				if c.Type != html.ElementNode {
 					continue
 				}
 				s := strings.Join(strings.Fields(text(c)), " ")
 				if c.Data == "th" {
+					r.ID = strings.TrimPrefix(attr(c, "id"), "person-") // the row's heading is the error summary's target
 					r.Name = strings.TrimSpace(strings.Split(s, "|")[0])
 				} else {
 					r.Cells = append(r.Cells, s)
