@@ -109,7 +109,8 @@ type PeopleFilter struct {
 	ManagerID  *int64 // only people under this manager, directly or indirectly
 	Today      string
 	Offset     int
-	Limit      int // 0 means all (exports)
+	Limit      int    // 0 means all (exports)
+	Sort       string // the order of People: one of SortKeys, "" for the due date
 }
 
 // PersonStatus is one row of the HR people list.

@@ -151,6 +151,8 @@ var axeSweepExtras = []string{
 	"/hr?agency=" + url.QueryEscape(dol),                              // one agency's departments
 	"/signin?next=" + url.QueryEscape("/hr/people"),
 	"/hr/people/{overdue-person}", // HR's forms for someone who has not signed (Zoë Côté, 1005)
+	"/team?sort=-status",          // sorted: aria-sort on a header
+	"/team?sort=bogus",            // 422: an order the page does not offer
 }
 
 // axeSweepExpect are words that show the sweep reached the state it means

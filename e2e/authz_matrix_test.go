@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,6 +255,29 @@ func TestObjectAuthorization(t *testing.T) {
 				}
 			}
 		}
+	})
+
+	t.Run("a manager reminds only people of their own tree", func(t *testing.T) {
+		remind := func(n string) string { return "/team/people/" + itoa(tp.employee(t, n).ID) + "/remind" }
+		before := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'`)
+		for _, c := range []struct{ who, number string }{
+			{"1004", "2003"}, // another manager's report
+			{"2001", "1006"}, // the other way round
+			{"1004", "1001"}, // their own manager: a manager reaches down, not up
+			{"1004", "1009"}, // a peer's report
+			{"1002", "1006"}, // HR reaches their own tree only from the team page
+		} {
+			cl := as(c.who)
+			cl.get("/team")
+			if r := cl.post(remind(c.number), nil); r.Status != 404 {
+				t.Errorf("%s reminds %s: status %d, want 404", c.who, c.number, r.Status)
+			}
+		}
+		if tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'`) != before {
+			t.Error("a refused reminder was queued")
+		}
+		// HR-only pages stay HR's: a manager does not reach their people there.
+		check(t, []cell{{"1004", "/hr/people/" + itoa(tp.employee(t, "1006").ID), 403}, {"1004", "/hr/people", 403}})
 	})
 
 	t.Run("a roster upload is applied only by who previewed it", func(t *testing.T) {
@@ -652,6 +676,28 @@ var azTable = map[string]azExpect{
 		}},
 	"GET /dev/mailbox": {allow: azEveryone, ok: []int{200}, devOnly: true},
 	"GET /healthz":     {allow: azEveryone, ok: []int{200}},
+	"POST /team/people/:id/remind": {allow: azSetManager | azSetHR, ok: []int{303},
+		note: "each reminds an overdue person of their own tree: 1004 José Núñez (1006), 1002 Dmitri Volkov (1011)",
+		req: func(e *azEnv, who azRole) azReq {
+			n := "1006"
+			if who == azHR {
+				n = "1011"
+			}
+			return azReq{path: "/team/people/" + itoa(e.tp.employee(e.t, n).ID) + "/remind"}
+		}},
+	"GET /team/remind-overdue": {allow: azSetManager | azSetHR, ok: []int{200}, note: "the confirmation page: sends nothing"},
+	"POST /team/remind-overdue": {allow: azSetManager | azSetHR, ok: []int{303}, note: "with the number the confirmation page states",
+		req: func(e *azEnv, who azRole) azReq {
+			// The number the page would state, asked of the portal (signing
+			// in for each request would meet the sign-in limit).
+			now, tz := e.tp.DB.Now(), e.tp.Config.TimeZone
+			n, err := e.tp.Handler.Team.OverdueToRemind(e.t.Context(), app.TeamReminder{ManagerID: e.emp[who].ID, CycleID: e.cycle,
+				Now: now, DayStart: app.DayStart(now, tz), Today: app.Today(now, tz)})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return azReq{path: "/team/remind-overdue", form: form("count", strconv.Itoa(n))}
+		}},
 }
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {

@@ -66,6 +66,7 @@ type Handler struct {
 	Log       app.EvidenceLog
 	Witnesses app.WitnessService
 	Paper     app.PaperService // paper acknowledgments and their scans
+	Team      app.TeamService  // the team page's progress and reminders
 	Messages  MessageBuilder
 	// Mailbox returns the messages the development mailbox shows (demo
 	// only); they are kept in memory, never in the database.

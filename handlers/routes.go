@@ -122,6 +122,9 @@ func Routes() []Route {
 		{"POST", "/admin/scopes", Admin, (*Handler).scopesSet},
 		{"GET", "/dev/mailbox", DevOnly, (*Handler).devMailbox},
 		{"GET", "/healthz", Public, (*Handler).healthz},
+		{"POST", "/team/people/:id/remind", Manager, (*Handler).teamRemind}, // people of the manager's own tree only: checked in the store
+		{"GET", "/team/remind-overdue", Manager, (*Handler).teamRemindOverdueForm},
+		{"POST", "/team/remind-overdue", Manager, (*Handler).teamRemindOverdue},
 	}
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -23,64 +24,96 @@ type teamPage struct {
 	Departments []string
 	Counts      app.Completion
 	People      []*app.PersonStatus
+	Rows        []teamRow
+	Columns     map[string]teamColumn // the sortable columns' headers, by sort key
+	Sorts       []sortChoice
 	Total       int
 	Pager       Pager
-	Query       template.URL // the filters, already escaped, for paging and download links
+	Query       template.URL // the filters and the sort, already escaped, for paging links
+	Back        string       // the same, unescaped, for the reminder forms to come back to
 	Statuses    []string
+	Quota       app.ReminderQuota
+	Overdue     int // overdue people a "Remind everyone overdue" would reach now
 }
 
 // team shows a manager everyone under them, directly or indirectly.
 func (h *Handler) team(c *fiber.Ctx) error {
+	q := url.Values{}
+	for _, k := range []string{"department", "status", "sort", "page"} {
+		if v := c.Query(k); v != "" {
+			q.Set(k, utils.CopyString(v))
+		}
+	}
+	pg, err := h.teamData(c, q)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if pg.Errors != nil {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return h.render(c, status, "team", pg)
+}
+
+// teamData fills the team page for the filters, sort and page in q (the
+// query string, or where a reminder form came from).
+func (h *Handler) teamData(c *fiber.Ctx, q url.Values) (*teamPage, error) {
 	ctx := c.UserContext()
 	u := currentUser(c)
-	pg := teamPage{Page: h.page(c, "Your team"),
-		Statuses: teamStatuses}
+	pg := &teamPage{Page: h.page(c, "Your team"),
+		Statuses: teamStatuses, Sorts: sortChoices}
 	pg.Nav = "team"
 	cycle, err := h.Cycles.CurrentCycle(ctx)
 	if err != nil {
 		if app.ErrorCode(err) == app.ENOTFOUND {
-			return h.render(c, fiber.StatusOK, "team", pg)
+			return pg, nil
 		}
-		return err
+		return nil, err
 	}
 	pg.Cycle = cycle
 	pg.Filter = app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Today: h.today(),
-		Department: utils.CopyString(c.Query("department")), Status: utils.CopyString(c.Query("status"))}
-	// A status the list does not offer: the page comes back with the
-	// message beside the filter, and the counts, but no list.
-	pg.Errors = formErrors(checkStatus(pg.Filter.Status, teamStatuses))
+		Department: q.Get("department"), Status: q.Get("status"), Sort: q.Get("sort")}
+	// A status or an order the page does not offer: the page comes back
+	// with the message beside the filter, and the counts, but no list.
+	pg.Errors = formErrors(errors.Join(checkStatus(pg.Filter.Status, teamStatuses), checkSort(pg.Filter.Sort)))
 	all := pg.Filter
-	all.Department, all.Status = "", ""
+	all.Department, all.Status, all.Sort = "", "", ""
 	if pg.Counts, err = h.Dashboard.Counts(ctx, all); err != nil {
-		return err
+		return nil, err
 	}
-	seen := map[string]bool{}
-	if err := h.Exports.EachPerson(ctx, all, func(p *app.PersonStatus) error {
-		if !seen[p.Department] {
-			seen[p.Department] = true
-			pg.Departments = append(pg.Departments, p.Department)
-		}
-		return nil
-	}); err != nil {
-		return err
+	// One walk of the tree (an export of everyone would walk it for every
+	// batch of 500: dozens of times for a big team).
+	if pg.Departments, err = h.Team.Departments(ctx, cycle.ID, u.ID); err != nil {
+		return nil, err
 	}
 	if pg.Errors != nil {
-		return h.render(c, fiber.StatusUnprocessableEntity, "team", pg)
+		return pg, nil
 	}
-	q := url.Values{}
-	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status} {
+	pg.Columns = teamColumns(pg.Filter)
+	query := url.Values{}
+	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status, "sort": pg.Filter.Sort} {
 		if v != "" {
-			q.Set(k, v)
+			query.Set(k, v)
 		}
 	}
-	pg.Query = template.URL(q.Encode()) // #nosec G203 -- url.Values.Encode has escaped every value
+	pg.Query = template.URL(query.Encode()) // #nosec G203 -- url.Values.Encode has escaped every value
 	pg.Pager = newPager(c, "/team", pg.Query)
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n >= 1 && n <= 1_000_000 {
+		pg.Pager.PageNo = n
+	}
+	if pg.Pager.PageNo > 1 {
+		query.Set("page", strconv.Itoa(pg.Pager.PageNo))
+	}
+	pg.Back = query.Encode()
 	pg.Filter.Offset, pg.Filter.Limit = pg.Pager.Offset(), pg.Pager.Limit()
 	if pg.People, pg.Total, err = h.Dashboard.People(ctx, pg.Filter); err != nil {
-		return err
+		return nil, err
 	}
 	pg.Pager.setTotal(pg.Total)
-	return h.render(c, fiber.StatusOK, "team", pg)
+	if err := h.teamProgress(c, pg); err != nil {
+		return nil, err
+	}
+	return pg, nil
 }
 
 // teamZip exports the signed certificates of the manager's tree (or one

@@ -459,6 +459,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Identity:     sqlite.NewIdentityService(db),
 		Witnesses:    sqlite.NewWitnessService(db),
 		Paper:        sqlite.NewPaperService(db),
+		Team:         sqlite.NewTeamService(db),
 		Messages:     &mail.SignInLinks{Sealer: secrets},
 		Mailbox:      dev.Messages,
 		Certs:        certs,

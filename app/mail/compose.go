@@ -96,15 +96,26 @@ func (c *Composer) pleaseSign(ctx context.Context, m *app.Message, to *app.Emplo
 	}
 	days := c.daysUntil(asg.DueOn)
 	data["Due"], data["Days"], data["Overdue"], data["Today"] = c.date(asg.DueOn), abs(days), days < 0, days == 0
+	// A reminder a manager asked for from the team page names them: the
+	// person knows who is waiting, and whom to ask about it.
+	from := ""
+	if m.Kind == app.MailReminder && m.AboutID != nil {
+		asker, err := c.Employees.FindEmployeeByID(ctx, *m.AboutID)
+		if err != nil {
+			return "", "", err
+		}
+		data["AskedBy"] = asker.FullName
+		from = " (from " + asker.FullName + ")"
+	}
 	switch {
 	case m.Kind != app.MailReminder:
 		return "Please sign: " + cycle.Name, "", nil
 	case days < 0:
-		return "Overdue: " + cycle.Name, "", nil
+		return "Overdue: " + cycle.Name + from, "", nil
 	case days == 0:
-		return "Due today: " + cycle.Name, "", nil
+		return "Due today: " + cycle.Name + from, "", nil
 	}
-	return "Reminder: " + cycle.Name + " is due " + c.date(asg.DueOn), "", nil
+	return "Reminder: " + cycle.Name + " is due " + c.date(asg.DueOn) + from, "", nil
 }
 
 // escalation fills the manager's message about someone overdue.

@@ -274,7 +274,7 @@ func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter) (int, 
 	return rows[0].c.Of(f.Status), nil
 }
 
-// People returns one page of matching people, the earliest due first, and the count.
+// People returns one page of matching people in f.Sort's order (the earliest due first by default), and the count.
 func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*app.PersonStatus, int, error) {
 	where, args := peopleWhere(f)
 	total, err := s.count(ctx, f)
@@ -285,10 +285,9 @@ func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*a
 	if limit <= 0 {
 		limit = -1
 	}
-	// Due date, then employee: the order of the assignments index, so a page
-	// of 13,000 overdue people needs no sort.
-	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE `+where+` ORDER BY a.due_on, a.employee_id LIMIT ? OFFSET ?`,
-		append(args, limit, f.Offset)...)
+	order, oargs := peopleOrder(f) // team.go
+	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE `+where+order+` LIMIT ? OFFSET ?`,
+		append(append(args, oargs...), limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find people: %w", err)
 	}

@@ -7,7 +7,7 @@
   // A Sign button submits once; the server is idempotent anyway.
   document.querySelectorAll("button[data-once]").forEach(function (b) {
     b.form.addEventListener("submit", function () {
-      setTimeout(function () { b.disabled = true; b.textContent = "Signing…"; }, 0);
+      setTimeout(function () { b.disabled = true; b.textContent = b.getAttribute("data-once") || "Signing…"; }, 0);
     });
   });
   // Copy buttons for copy-ready examples (code blocks in the guidance).
