@@ -107,6 +107,9 @@ func Routes() []Route {
 		{"POST", "/admin/scopes", Admin, (*Handler).scopesSet},
 		{"GET", "/dev/mailbox", DevOnly, (*Handler).devMailbox},
 		{"GET", "/healthz", Public, (*Handler).healthz},
+		{"GET", "/accessibility", Public, (*Handler).accessibility},
+		{"GET", "/privacy", Public, (*Handler).privacy},
+		{"GET", "/org-logo", Public, (*Handler).orgLogo},
 	}
 }
 
