@@ -171,6 +171,13 @@ func TestOrgBrandingSettings(t *testing.T) {
 
 func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
 
+// designWrappedDatesJS lists the date cells of the page's tables whose text
+// takes more than one line.
+const designWrappedDatesJS = `[...document.querySelectorAll("main td.date")].filter(td => {
+  const r = document.createRange(); r.selectNodeContents(td);
+  return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size > 1;
+}).map(td => td.textContent.trim())`
+
 // designHeaderJS measures the header: the brand, the signed-in name, the
 // sign-out button and each entry of the menu.
 const designHeaderJS = `(() => {
@@ -233,6 +240,18 @@ func TestHeaderStaysOnOneLine(t *testing.T) {
 				t.Errorf("%s at 1280 px: the menu wraps: %q is on another row (%v)", page, h.MenuText[i], h.Menu)
 				break
 			}
+		}
+		designNoSidewaysScroll(t, b, "the longest menu: "+page)
+		// HR, team and admin pages are wide, and their dates never wrap.
+		wide := page != "/" && page != "/privacy"
+		if w := evalJS[float64](t, b, `document.querySelector("main").getBoundingClientRect().width`); wide && w < 1100 {
+			t.Errorf("%s at 1280 px: the main column is %.0f px wide, want the wide layout (1,100 px or more)", page, w)
+		}
+		if n := evalJS[int](t, b, `document.querySelectorAll("main td.date").length`); n == 0 && (page == "/hr/people" || page == "/hr/audit" || page == "/team") {
+			t.Errorf("%s: no date cells (td.date) to check", page)
+		}
+		if wrapped := evalJS[[]string](t, b, designWrappedDatesJS); len(wrapped) > 0 {
+			t.Errorf("%s at 1280 px: dates wrap onto two lines: %q", page, wrapped)
 		}
 		b.do(t, "a 390×844 phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
 		b.open(t, tp.BaseURL+page)
