@@ -94,6 +94,9 @@ func designPhone(t *testing.T, s *axeSweeper) {
 	t.Helper()
 	s.b.do(t, fmt.Sprintf("emulate a %d×844 phone", designPhoneWidth),
 		chromedp.EmulateViewport(designPhoneWidth, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
+	// A page of the portal (with its viewport meta tag): a blank tab on a
+	// mobile screen lays out 980 px wide.
+	s.b.open(t, s.tp.BaseURL+"/verify")
 	s.phone = true
 }
 

@@ -307,3 +307,31 @@ func TestAccessibilityAndPrivacyPages(t *testing.T) {
 		}
 	}
 }
+
+// TestPhoneCheckCatchesSidewaysScroll proves the 390 px check is no no-op:
+// a page made wider than the phone is caught and the element that sticks
+// out is named, while a wide table inside a scrolling region is not blamed.
+func TestPhoneCheckCatchesSidewaysScroll(t *testing.T) {
+	b := newBrowser(t, true)
+	tp := startTestPortal(t, testBranding(t))
+	b.do(t, "a 390×844 phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
+	b.open(t, tp.BaseURL+"/privacy")
+	fits := `document.documentElement.scrollWidth <= document.documentElement.clientWidth`
+	if !evalJS[bool](t, b, fits) {
+		t.Fatalf("the privacy notice scrolls sideways as served: %q", evalJS[[]string](t, b, designWidestJS))
+	}
+	// A wide table in its region: the region scrolls, the page does not.
+	b.do(t, "widen the table", chromedp.Evaluate[chromedp.Void](`document.querySelector("main .table-scroll table").style.minWidth = "900px"`))
+	if !evalJS[bool](t, b, fits) || len(evalJS[[]string](t, b, designWidestJS)) != 0 {
+		t.Fatalf("a wide table inside .table-scroll made the page scroll: %q", evalJS[[]string](t, b, designWidestJS))
+	}
+	// The same table out of its region pushes the page sideways, and is named.
+	b.do(t, "take it out", chromedp.Evaluate[chromedp.Void](`(() => { const t = document.querySelector("main .table-scroll table");
+		t.classList.add("too-wide"); document.querySelector("main").append(t); })()`))
+	if evalJS[bool](t, b, fits) {
+		t.Fatal("a 900 px table in the page did not make it scroll")
+	}
+	if w := evalJS[[]string](t, b, designWidestJS); len(w) == 0 || !strings.HasPrefix(w[0], `<table class="too-wide"> 900px wide`) {
+		t.Fatalf("the widest element named: %q, want the table", w)
+	}
+}
