@@ -178,6 +178,15 @@ const designWrappedDatesJS = `[...document.querySelectorAll("main td.date")].fil
   return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size > 1;
 }).map(td => td.textContent.trim())`
 
+// designChartTextJS is the size on screen, in CSS pixels, of each text of
+// the completion chart: its font size in SVG units times the SVG's scale.
+const designChartTextJS = `(() => {
+  const svg = document.querySelector("main figure.chart svg");
+  if (!svg) return [];
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll("text")].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+})()`
+
 // designHeaderJS measures the header: the brand, the signed-in name, the
 // sign-out button and each entry of the menu.
 const designHeaderJS = `(() => {
@@ -256,6 +265,19 @@ func TestHeaderStaysOnOneLine(t *testing.T) {
 		b.do(t, "a 390×844 phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile))
 		b.open(t, tp.BaseURL+page)
 		designNoSidewaysScroll(t, b, "the longest menu: "+page)
+		if page == "/hr" {
+			// The chart's words are drawn in SVG units: scaled to the phone they must stay 12 px or more.
+			sizes := evalJS[[]float64](t, b, designChartTextJS)
+			if len(sizes) == 0 {
+				t.Error("/hr at 390 px: the chart has no labels")
+			}
+			for _, px := range sizes {
+				if px < 12 {
+					t.Errorf("/hr at 390 px: a chart label is %.1f px, want 12 or more", px)
+					break
+				}
+			}
+		}
 	}
 
 	t.Run("the banner opens without JavaScript", func(t *testing.T) {
