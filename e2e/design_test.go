@@ -353,7 +353,7 @@ func TestPhoneCheckCatchesSidewaysScroll(t *testing.T) {
 	if evalJS[bool](t, b, fits) {
 		t.Fatal("a 900 px table in the page did not make it scroll")
 	}
-	if w := evalJS[[]string](t, b, designWidestJS); len(w) == 0 || !strings.HasPrefix(w[0], `<table class="too-wide"> 900px wide`) {
+	if w := evalJS[[]string](t, b, designWidestJS); len(w) == 0 || !strings.HasPrefix(w[0], `<table class="plain-rows too-wide"> 900px wide`) {
 		t.Fatalf("the widest element named: %q, want the table", w)
 	}
 }
