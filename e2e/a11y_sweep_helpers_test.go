@@ -154,7 +154,7 @@ func axeSweepPhone(t *testing.T, s *axeSweeper) {
 // who manages Zoë Côté (1005) — the three whose links the demo prints.
 func axeSweepBarePortal(t *testing.T) *testPortal {
 	t.Helper()
-	return startTestPortal(t, func(cfg *server.Config) {
+	return startTestPortal(t, testBranding(t), func(cfg *server.Config) {
 		ctx := context.Background()
 		k := mustKeys(t, cfg)
 		db, err := server.OpenDB(cfg, k)

@@ -129,6 +129,7 @@ var axeSweepDocuments = map[string]string{
 	"/log/proof/inclusion":   "application/json",
 	"/log/proof/consistency": "application/json",
 	"/log/certificate/:code": "application/json",
+	"/org-logo":              "image/svg+xml", // the organisation's logo (testBranding's)
 }
 
 // axeSweepExtras are the states that no route of the table shows with its
@@ -209,6 +210,7 @@ type axeSweeper struct {
 	b       *browser
 	emp     *app.Employee // nil when anonymous
 	attempt string        // the quiz attempt id, once known
+	phone   bool          // the tab is a 390 px phone: pages must not scroll sideways (design_sweep_test.go)
 
 	mu     sync.Mutex
 	pages  []string        // "status path" of every page checked with axe
@@ -314,6 +316,7 @@ func (s *axeSweeper) quizAttempt(t *testing.T) string {
 // check runs axe on the page in the tab and records it.
 func (s *axeSweeper) check(t *testing.T, what string, status int64) {
 	t.Helper()
+	s.checkFrame(t, what)
 	s.b.axe(t, s.role.name+": "+what+" ("+strconv.FormatInt(status, 10)+")")
 	s.mu.Lock()
 	s.pages = append(s.pages, fmt.Sprintf("%d %s", status, what))
@@ -480,7 +483,8 @@ func axeSweepSignIn(t *testing.T, bw *browser, tp *testPortal, fx *axeSweepFixtu
 func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 	axeSweepCheckTables(t)
 	bw := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
-	tp := startTestPortal(t)
+	// The organisation's name, logo and help address, as an agency configures them.
+	tp := startTestPortal(t, testBranding(t))
 	publishDocsFixture(t, tp) // a version with an official document to download
 	bare := axeSweepBarePortal(t)
 	start := time.Now()

@@ -698,6 +698,11 @@ var azTable = map[string]azExpect{
 			}
 			return azReq{path: "/team/remind-overdue", form: form("count", strconv.Itoa(n))}
 		}},
+
+	// The accessibility statement, the privacy notice and the organisation's logo are public.
+	"GET /accessibility": {allow: azEveryone, ok: []int{200}},
+	"GET /privacy":       {allow: azEveryone, ok: []int{200}},
+	"GET /org-logo":      {allow: azEveryone, ok: []int{200}}, // azPortal's portal has a logo (testBranding)
 }
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {
@@ -733,7 +738,7 @@ var azApplyRE = regexp.MustCompile(`/hr/roster/(\d+)/apply`)
 // certificate and a quiz attempt of its own; 1002 previews a roster file.
 func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	t.Helper()
-	tp := startTestPortal(t, options...)
+	tp := startTestPortal(t, append([]func(*server.Config){testBranding(t)}, options...)...)
 	// Five exports per user per ten minutes would end the matrix early.
 	tp.Handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
 	e := &azEnv{t: t, tp: tp, emp: map[azRole]*app.Employee{}, code: map[azRole]string{}, attempt: map[azRole]int64{}}

@@ -268,7 +268,7 @@ func TestDashboardAndExports(t *testing.T) {
 		r := c.get("/hr")
 		total := tp.count(t, `SELECT COUNT(*) FROM employees WHERE active = 1`)
 		signed := tp.count(t, `SELECT COUNT(*) FROM acknowledgments`)
-		mustContain(t, r.Body, "<svg role=\"img\"", "<caption>Completion by agency</caption>",
+		mustContain(t, r.Body, "<svg role=\"img\"", ">Completion by agency</caption>",
 			">"+itoa(int64(signed))+"</span> of "+itoa(int64(total))+" people")
 		d := c.get("/hr?agency=" + urlEscape("Department of Labor"))
 		mustContain(t, d.Body, "Completion by department", "Bureau of Employment Services")

@@ -40,6 +40,12 @@ type Config struct {
 	ExportsAtOnce      int
 	ExportWriteTimeout time.Duration
 	ExportTimeLimit    time.Duration
+	// Who runs the portal, shown in the header and footer of every page
+	// (site.go): the organisation's name, its logo (nil for none) and the
+	// address people write to for help ("" for none).
+	OrgName   string
+	OrgLogo   *Logo
+	HelpEmail string
 }
 
 // MessageBuilder makes the e-mails the web layer enqueues.

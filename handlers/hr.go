@@ -43,7 +43,7 @@ type bar struct {
 	app.Completion
 	Label  string
 	Y      int // top of the bar in the SVG
-	Width  int // signed share, in SVG units out of 250
+	Width  int // signed share, in SVG units out of 330
 	LabelY int
 }
 
@@ -97,10 +97,12 @@ func (h *Handler) hrDashboard(c *fiber.Ctx) error {
 		if pg.Agency != "" {
 			label = r.Department
 		}
-		// 300 units wide: the bar is 250 at 100 %; a row is 28 units, label above bar.
-		pg.Bars = append(pg.Bars, bar{Completion: r, Label: label, Y: i*28 + 14, LabelY: i*28 + 10, Width: r.Percent() * 5 / 2})
+		// 400 units wide, drawn at 400 px (so a 14-unit label stays 12 px or
+		// more on a 390 px phone): the bar is 330 at 100 %, its percentage
+		// beside it; a row is 44 units, the label above the bar.
+		pg.Bars = append(pg.Bars, bar{Completion: r, Label: label, Y: i*44 + 20, LabelY: i*44 + 14, Width: r.Percent() * 330 / 100})
 	}
-	pg.Height = len(pg.Rows)*28 + 4
+	pg.Height = len(pg.Rows)*44 + 4
 	if pg.Agency != "" {
 		pg.Title = pg.Agency
 	}

@@ -125,6 +125,9 @@ func Routes() []Route {
 		{"POST", "/team/people/:id/remind", Manager, (*Handler).teamRemind}, // people of the manager's own tree only: checked in the store
 		{"GET", "/team/remind-overdue", Manager, (*Handler).teamRemindOverdueForm},
 		{"POST", "/team/remind-overdue", Manager, (*Handler).teamRemindOverdue},
+		{"GET", "/accessibility", Public, (*Handler).accessibility},
+		{"GET", "/privacy", Public, (*Handler).privacy},
+		{"GET", "/org-logo", Public, (*Handler).orgLogo},
 	}
 }
 

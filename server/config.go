@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/handlers"
 )
 
 // Config is everything read from the environment, once, at start-up. The
@@ -58,6 +59,11 @@ type Config struct {
 	// unless renewed (PORTAL_MAIL_LEASE, default 30 s): a worker that dies
 	// hands its messages over after that long.
 	MailLease time.Duration
+	// OrgName, OrgLogo and HelpEmail say who runs the portal and where to
+	// ask for help (PORTAL_ORG_NAME, PORTAL_ORG_LOGO, PORTAL_HELP_EMAIL; see branding.go).
+	OrgName   string
+	OrgLogo   *handlers.Logo
+	HelpEmail string
 }
 
 func env(name, def string) string {
@@ -80,7 +86,7 @@ func envInt(name string, def, lo, hi int) (int, error) {
 // value it cannot use with a message that names the variable.
 func LoadConfig(demo bool) (*Config, error) {
 	c := &Config{Demo: demo}
-	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports} {
+	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding} {
 		if err := load(); err != nil {
 			return nil, err
 		}

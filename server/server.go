@@ -443,6 +443,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 			Location: cfg.TimeZone, LinkTTL: 15 * time.Minute, SecureCookies: len(cfg.BaseURL) > 8 && cfg.BaseURL[:8] == "https://",
 			Secret: secrets.CSRF, SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
 			ExportsAtOnce: cfg.ExportsAtOnce, ExportWriteTimeout: cfg.ExportWriteTimeout, ExportTimeLimit: cfg.ExportTimeLimit,
+			OrgName: cfg.OrgName, OrgLogo: cfg.OrgLogo, HelpEmail: cfg.HelpEmail,
 		},
 		Employees:    sqlite.NewEmployeeService(db),
 		Policies:     policies,
