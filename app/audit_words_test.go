@@ -12,7 +12,7 @@ import (
 
 // actionRE finds the action codes the code appends: an AuditEvent's
 // Action field, or an action variable set before one is built.
-var actionRE = regexp.MustCompile(`(?:Action:\s*|\baction\s*:?=\s*)"([a-z][a-z_]*\.[a-z][a-z_]*)"`)
+var actionRE = regexp.MustCompile(`(?:Action:\s*|\baction\s*:?=\s*|\baction, detail\s*:?=\s*)"([a-z][a-z_]*\.[a-z][a-z_]*)"`)
 
 // codeBaseActions reads every Go file of the module (tests aside) for
 // action codes, with the files each appears in.
