@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -45,10 +46,11 @@ func (h *Handler) team(c *fiber.Ctx) error {
 	}
 	pg.Cycle = cycle
 	pg.Filter = app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Today: h.today(),
-		Department: utils.CopyString(c.Query("department")), Status: utils.CopyString(c.Query("status"))}
-	// A status the list does not offer: the page comes back with the
-	// message beside the filter, and the counts, but no list.
-	pg.Errors = formErrors(checkStatus(pg.Filter.Status, teamStatuses))
+		Department: utils.CopyString(c.Query("department")), Status: utils.CopyString(c.Query("status")),
+		Query: utils.CopyString(strings.TrimSpace(c.Query("q")))}
+	// A search too long or a status the list does not offer: the page comes
+	// back with the message beside the filter, and the counts, but no list.
+	pg.Errors = formErrors(errors.Join(checkSearch(pg.Filter.Query), checkStatus(pg.Filter.Status, teamStatuses)))
 	all := pg.Filter
 	all.Department, all.Status = "", ""
 	if pg.Counts, err = h.Dashboard.Counts(ctx, all); err != nil {
@@ -68,7 +70,7 @@ func (h *Handler) team(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusUnprocessableEntity, "team", pg)
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status} {
+	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status, "q": pg.Filter.Query} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -206,4 +208,12 @@ func extValue(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
+}
+
+// checkSearch refuses a search longer than the search field allows.
+func checkSearch(q string) error {
+	if len(q) > 200 {
+		return app.Invalid("q", "The search must be 200 characters or fewer.")
+	}
+	return nil
 }
