@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -15,9 +16,16 @@ const apostrophes = "'’‘ʼʻ`´‛"
 // search: white space, dashes, apostrophes and the punctuation people put
 // between names or in e-mail addresses.
 func isNameSeparator(r rune) bool {
-	return unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || strings.ContainsRune(apostrophes, r) ||
-		strings.ContainsRune(`\"._,+()@;:/`, r)
+	if r < 0x80 {
+		return asciiSeparators[r]
+	}
+	return unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || strings.ContainsRune(apostrophes, r)
 }
+
+// asciiSeparators is isNameSeparator for ASCII.
+var asciiSeparators = [0x80]bool{' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true, '-': true,
+	'\'': true, '`': true, '\\': true, '"': true, '.': true, '_': true, ',': true, '+': true, '(': true, ')': true,
+	'@': true, ';': true, ':': true, '/': true}
 
 // NameWords returns the words search indexes for a name, each folded as
 // NamesMatch folds names (case, accents and other marks ignored; ß→ss,
@@ -27,21 +35,37 @@ func isNameSeparator(r rune) bool {
 // "brien" and "obrien" find Mary O'Brien. Words come once each, in order.
 func NameWords(name string) []string {
 	var out []string
-	seen := map[string]bool{}
 	add := func(w string) {
-		if w != "" && !seen[w] {
-			seen[w] = true
+		if w != "" && !slices.Contains(out, w) {
 			out = append(out, w)
 		}
 	}
-	for _, token := range strings.FieldsFunc(name, func(r rune) bool {
-		return isNameSeparator(r) && !strings.ContainsRune(apostrophes, r)
-	}) {
+	// Tokens end at separators other than apostrophes; a token's parts are
+	// split at apostrophes. Written out rather than with strings.FieldsFunc:
+	// the roster import folds every name, and the search checks each
+	// candidate's name, through SQL functions (app/sqlite/search.go).
+	start := -1
+	for i, r := range name + " " {
+		if !isNameSeparator(r) || strings.ContainsRune(apostrophes, r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start < 0 {
+			continue
+		}
+		token := name[start:i]
+		start = -1
+		if !strings.ContainsAny(token, apostrophes) {
+			add(foldWord(token))
+			continue
+		}
 		parts := strings.FieldsFunc(token, isNameSeparator)
 		for _, p := range parts {
 			add(foldWord(p))
 		}
-		if len(parts) > 1 { // written with an apostrophe
+		if len(parts) > 1 {
 			add(foldWord(strings.Join(parts, "")))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -58,4 +59,25 @@ func FuzzFoldWordShortCut(f *testing.F) {
 			t.Fatalf("foldWord(%q) = %q, nameKey = %q", s, got, want)
 		}
 	})
+}
+
+// isNameSeparator's table for ASCII says what its rule says.
+func TestASCIISeparators(t *testing.T) {
+	for r := rune(0); r < 0x80; r++ {
+		want := unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || strings.ContainsRune(apostrophes, r) ||
+			strings.ContainsRune(`\"._,+()@;:/`, r)
+		if isNameSeparator(r) != want {
+			t.Errorf("isNameSeparator(%q) = %v", r, !want)
+		}
+	}
+}
+
+func BenchmarkNameWords(b *testing.B) {
+	for _, name := range []string{"Person 4242", "François Lévesque 1007", "Mary O'Brien-Smith"} {
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				NameWords(name)
+			}
+		})
+	}
 }
