@@ -13,19 +13,14 @@ const maxSearchWords = 5
 const apostrophes = "'’‘ʼʻ`´‛"
 
 // isNameSeparator reports whether r separates the words of a name for
-// search: white space, dashes, apostrophes and the punctuation people put
-// between names or in e-mail addresses.
+// search: white space, control characters, dashes, apostrophes and the
+// punctuation people put between names or in e-mail addresses.
 func isNameSeparator(r rune) bool {
-	if r < 0x80 {
-		return asciiSeparators[r]
+	if r < 0x80 { // the same rule, for ASCII, without tables
+		return r <= ' ' || r == 0x7f || strings.IndexByte("-'`\\\"._,+()@;:/", byte(r)) >= 0
 	}
-	return unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || strings.ContainsRune(apostrophes, r)
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Pd, r) || strings.ContainsRune(apostrophes, r)
 }
-
-// asciiSeparators is isNameSeparator for ASCII.
-var asciiSeparators = [0x80]bool{' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true, '-': true,
-	'\'': true, '`': true, '\\': true, '"': true, '.': true, '_': true, ',': true, '+': true, '(': true, ')': true,
-	'@': true, ';': true, ':': true, '/': true}
 
 // NameWords returns the words search indexes for a name, each folded as
 // NamesMatch folds names (case, accents and other marks ignored; ß→ss,
@@ -87,14 +82,17 @@ func SearchWords(q string) []string {
 	return out
 }
 
-// SearchText is a name as search compares it: its NameWords, each after
-// one space, so that a folded search word found in it is the start or part
-// of a word of the name.
+// SearchText is a name as search compares it: its NameWords with a space
+// before and after each, so a folded search word w starts a word of the
+// name exactly when the text holds " "+w. No word holds a space, a quote, a
+// backslash or a control character (all separators), so the text splits
+// back into its words at its spaces.
 func SearchText(name string) string {
 	var b strings.Builder
+	b.WriteByte(' ')
 	for _, w := range NameWords(name) {
-		b.WriteByte(' ')
 		b.WriteString(w)
+		b.WriteByte(' ')
 	}
 	return b.String()
 }

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,44 +9,18 @@ import (
 	"portal/app"
 )
 
-// The SQL functions search needs, registered on every connection of the
-// portal's drivers (driver.go). SQLite's own lower() folds ASCII letters
-// only, so "cote" could never find Zoë Côté; these fold a name as the
-// portal folds typed signature names (app.NameWords). Both are
-// deterministic, which lets SQLite use them in triggers.
-//
-//   - portal_name_words(name) is a JSON array of the name's folded words,
-//     for the name_words triggers (migration 015) through json_each.
-//   - portal_name_holds(name, words) is 1 when every space-separated
-//     folded word starts a word of the name: the check of each candidate
-//     of a search of several words.
+// registerSearchFunctions adds the SQL function search needs to a
+// connection of the portal's drivers (driver.go). SQLite's own lower()
+// folds ASCII letters only, so "cote" could never find Zoë Côté;
+// portal_search_text(name) folds a name as the portal folds typed signature
+// names and returns app.SearchText: " zoe cote ". It is deterministic,
+// which lets the name index's triggers call it (migration 015). It is
+// called when a name is written, never by a search.
 func registerSearchFunctions(c *sqlite3.SQLiteConn) error {
-	if err := c.RegisterFunc("portal_name_words", nameWordsJSON, true); err != nil {
-		return fmt.Errorf("register portal_name_words: %w", err)
-	}
-	if err := c.RegisterFunc("portal_name_holds", nameHolds, true); err != nil {
-		return fmt.Errorf("register portal_name_holds: %w", err)
+	if err := c.RegisterFunc("portal_search_text", app.SearchText, true); err != nil {
+		return fmt.Errorf("register portal_search_text: %w", err)
 	}
 	return nil
-}
-
-func nameWordsJSON(name string) (string, error) {
-	words := app.NameWords(name)
-	if len(words) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(words)
-	return string(b), err
-}
-
-func nameHolds(name, words string) bool {
-	text := app.SearchText(name) + " "
-	for _, w := range strings.Fields(words) {
-		if !strings.Contains(text, " "+w) {
-			return false
-		}
-	}
-	return true
 }
 
 // searchCond finds people by employee number (exactly), by the start of
@@ -59,11 +32,11 @@ func nameHolds(name, words string) bool {
 // "LÉVESQUE" and "levesque" are the same word). The word searched that
 // starts the fewest words of names (counted up to a cap, in the query
 // itself) picks the candidates through name_words; with several words,
-// each candidate's name must also have a word starting with every other
-// (portal_name_holds, one call a candidate): a search for "person 4242"
-// reads the few people with a word starting "4242", not everyone called
-// "Person". Every text starting with s sorts from s up to s followed by
-// the byte 0xff, which no UTF-8 text holds.
+// each candidate's folded name (name_search, one row a person) must also
+// hold " " and every other word: a search for "person 4242" reads the few
+// people with a word starting "4242", not everyone called "Person". Every
+// text starting with s sorts from s up to s followed by the byte 0xff,
+// which no UTF-8 text holds.
 func searchCond(a, q string) (string, []any) {
 	sets, args := "", []any{}
 	if words := app.SearchWords(q); len(words) > 0 {
@@ -81,9 +54,13 @@ func searchCond(a, q string) (string, []any) {
 			// The index holds the word: nothing left to check.
 			sets = `SELECT w.employee_id FROM name_words w WHERE ` + in + " UNION "
 		} else {
-			sets = `SELECT w.employee_id FROM name_words w JOIN employees x ON x.id = w.employee_id
-				WHERE ` + in + ` AND portal_name_holds(x.full_name, ?) UNION `
-			args = append(args, strings.Join(words, " "))
+			holds := make([]string, len(words))
+			for i, w := range words {
+				holds[i] = "instr(s.words, ?) > 0"
+				args = append(args, " "+w)
+			}
+			sets = `SELECT w.employee_id FROM name_words w JOIN name_search s ON s.employee_id = w.employee_id
+				WHERE ` + in + ` AND ` + strings.Join(holds, " AND ") + ` UNION `
 		}
 	}
 	sets += "SELECT id FROM employees WHERE email >= ? AND email < ? UNION SELECT id FROM employees WHERE employee_number = ?"

@@ -117,6 +117,10 @@ func TestSearchFollowsRenames(t *testing.T) {
 	if strings.Join(words, " ") != "cote francois nguyen" {
 		t.Errorf("the renamed person's words: %q", words)
 	}
+	var text string
+	if err := f.db.read.QueryRow(`SELECT words FROM name_search WHERE employee_id = (SELECT id FROM employees WHERE employee_number = '2')`).Scan(&text); err != nil || text != " francois cote nguyen " {
+		t.Errorf("the renamed person's folded name: %q (%v)", text, err)
+	}
 }
 
 // TestManagerSearchStaysInTheTree checks the manager's filter: the same
@@ -142,10 +146,11 @@ func TestManagerSearchStaysInTheTree(t *testing.T) {
 }
 
 // TestMigration015RebuildsTheWords checks the migration's backfill: an index
-// as migration 009 left it (ASCII-lowercased words) is rebuilt folded.
+// as migration 009 left it (ASCII-lowercased words, no name_search) is
+// rebuilt folded.
 func TestMigration015RebuildsTheWords(t *testing.T) {
 	f, _, find := searchFixture(t)
-	if _, err := f.db.write.Exec(`DELETE FROM name_words`); err != nil {
+	if _, err := f.db.write.Exec(`DROP TABLE name_search; DELETE FROM name_words`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.write.Exec(`INSERT INTO name_words (word, employee_id) SELECT lower(full_name), id FROM employees`); err != nil {
