@@ -340,11 +340,11 @@ func TestDashboardAndExports(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := tp.count(t, `SELECT COUNT(*) FROM assignments WHERE agency = 'Department of Labor' AND signed_at IS NOT NULL`)
-		if len(rows) != want+1 || rows[0][0] != "employee_number" {
+		if len(rows) != want+1 || rows[0][0] != "Employee number" {
 			t.Fatalf("%d rows, want %d", len(rows), want+1)
 		}
 		for _, row := range rows[1:] {
-			if row[3] != "Department of Labor" || row[8] != "signed" {
+			if row[3] != "Department of Labor" || row[8] != "Signed" || row[9] != "signed" {
 				t.Fatalf("row outside the filter: %v", row)
 			}
 		}

@@ -323,6 +323,9 @@ func TestHostileNamesGoThroughUnharmed(t *testing.T) {
 				if f, err := x.GetCellFormula("Completion", cell); err != nil || f != "" {
 					t.Errorf("%s holds the formula %q (%v)", cell, f, err)
 				}
+				if j == 7 || j == 10 { // the due date and the signing time are dates, not text
+					continue
+				}
 				if typ, err := x.GetCellType("Completion", cell); err != nil ||
 					(row[j] != "" && typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
 					t.Errorf("%s (%q) has cell type %v, want a string (%v)", cell, row[j], typ, err)

@@ -52,7 +52,7 @@ func checkZip(t *testing.T, body []byte) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != "employee_number,full_name,cycle,signed_at_utc,certificate_code,file_name,sha256" {
+	if strings.Join(rows[0], ",") != "employee_number,full_name,cycle,signed_at_utc,certificate_code,path,sha256" {
 		t.Fatalf("manifest header %v", rows[0])
 	}
 	if len(rows)-1 != len(zr.File)-1 {
@@ -83,8 +83,16 @@ func checkZip(t *testing.T, body []byte) []string {
 		if !bytes.HasPrefix(b, []byte("%PDF-")) {
 			t.Errorf("%s is not a PDF", f.Name)
 		}
-		if strings.ContainsAny(f.Name, "/\\ ") || !strings.HasPrefix(f.Name, row[0]+"-") {
+		// At most Agency/Department/file.pdf, each part made by the server.
+		parts := strings.Split(f.Name, "/")
+		file := parts[len(parts)-1]
+		if len(parts) > 3 || strings.ContainsAny(file, " \\") || !strings.HasPrefix(file, row[0]+"-") {
 			t.Errorf("file name %q not made by the server", f.Name)
+		}
+		for _, dir := range parts[:len(parts)-1] {
+			if dir == "" || strings.Trim(dir, ". ") != dir || strings.ContainsAny(dir, `<>:"\|?*`) || len(dir) > 51 {
+				t.Errorf("folder %q of %q is not safe", dir, f.Name)
+			}
 		}
 		numbers = append(numbers, row[0])
 	}

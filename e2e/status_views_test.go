@@ -118,7 +118,7 @@ func (v *statusViews) export(query string) map[string]string {
 		v.t.Fatal(err)
 	}
 	head := recs[0]
-	num, st := slices.Index(head, "employee_number"), slices.Index(head, "status")
+	num, st := slices.Index(head, "employee_number"), slices.Index(head, "status_code")
 	if num < 0 || st < 0 {
 		v.t.Fatalf("export header %v", head)
 	}

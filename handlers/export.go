@@ -3,31 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/xuri/excelize/v2"
 
 	"portal/app"
 	"portal/app/export"
 )
-
-// exportHeader names the columns of the completion report.
-var exportHeader = []string{"employee_number", "full_name", "email", "agency", "department", "title", "manager",
-	"due_on", "status", "signed_at_utc", "certificate_code"}
-
-func exportRow(p *app.PersonStatus) []string {
-	signed := ""
-	if p.SignedAt != nil {
-		signed = p.SignedAt.UTC().Format(time.RFC3339)
-	}
-	return []string{p.EmployeeNumber, p.FullName, p.Email, p.Agency, p.Department, p.Title, p.ManagerName,
-		p.DueOn, p.Status, signed, p.VerifyCode}
-}
 
 // FormulaSafe neutralises a cell that a spreadsheet would run as a formula
 // (one that begins with =, +, -, @, or a tab or carriage return before one)
@@ -93,8 +77,8 @@ func (h *Handler) prepareExport(c *fiber.Ctx, format string) (app.PeopleFilter, 
 	return f, name, nil
 }
 
-// exportCSV streams the completion report as CSV (UTF-8 with a BOM, so
-// spreadsheets read accents right).
+// exportCSV streams the completion report as CSV (export.WriteReportCSV:
+// statuses in words and their codes, UTF-8 with a BOM, formula-safe).
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	f, name, slot, err := h.export(c, "csv")
 	if err != nil {
@@ -104,46 +88,30 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	h.streamExport(c, slot, "csv", func(ctx context.Context, w io.Writer) error {
-		if _, err := io.WriteString(w, "\ufeff"); err != nil {
-			return err
-		}
-		return writeCSV(csv.NewWriter(w), func(fn func(*app.PersonStatus) error) error { return h.Exports.EachPerson(ctx, f, fn) })
+		return export.WriteReportCSV(w, func(fn func(*app.PersonStatus) error) error { return h.Exports.EachPerson(ctx, f, fn) })
 	})
 	return nil
 }
 
-func writeCSV(cw *csv.Writer, each func(func(*app.PersonStatus) error) error) error {
-	if err := cw.Write(exportHeader); err != nil {
-		return err
-	}
-	err := each(func(p *app.PersonStatus) error {
-		row := exportRow(p)
-		for i := range row {
-			row[i] = FormulaSafe(row[i])
-		}
-		return cw.Write(row)
-	})
-	cw.Flush()
-	if err == nil {
-		err = cw.Error()
-	}
-	return err
-}
-
-// exportXLSX writes the completion report as a real spreadsheet through
-// excelize's stream writer. The finished file is built in memory (the rows
-// read in short queries, see app.ExportService), then sent like the other
-// exports, its place among the exports at once kept until it is sent.
+// exportXLSX writes the completion report as a real spreadsheet
+// (export.WriteReportXLSX: dates as dates, the signing time in the portal's
+// time zone, a bold frozen header, a filter, column widths). The finished
+// file is built in memory (the rows read in short queries, see
+// app.ExportService), then sent like the other exports, its place among
+// the exports at once kept until it is sent.
 func (h *Handler) exportXLSX(c *fiber.Ctx) error {
 	f, name, slot, err := h.export(c, "xlsx")
 	if err != nil {
 		return err
 	}
 	defer slot.done()
-	body, err := h.buildXLSX(c.UserContext(), f)
-	if err != nil {
+	var buf bytes.Buffer
+	ctx := c.UserContext()
+	if err := export.WriteReportXLSX(&buf, h.Config.Location,
+		func(fn func(*app.PersonStatus) error) error { return h.Exports.EachPerson(ctx, f, fn) }); err != nil {
 		return err
 	}
+	body := buf.Bytes()
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	h.streamExport(c, slot, "xlsx", func(ctx context.Context, w io.Writer) error {
@@ -158,54 +126,4 @@ func (h *Handler) exportXLSX(c *fiber.Ctx) error {
 		return nil
 	})
 	return nil
-}
-
-// buildXLSX makes the report's spreadsheet in memory.
-func (h *Handler) buildXLSX(ctx context.Context, f app.PeopleFilter) ([]byte, error) {
-	x := excelize.NewFile()
-	defer x.Close()
-	sheet := "Completion"
-	if err := x.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, err
-	}
-	sw, err := x.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, err
-	}
-	if err := sw.SetRow("A1", toCells(exportHeader)); err != nil {
-		return nil, err
-	}
-	n := 1
-	err = h.Exports.EachPerson(ctx, f, func(p *app.PersonStatus) error {
-		n++
-		cell, err := excelize.CoordinatesToCellName(1, n)
-		if err != nil {
-			return err
-		}
-		row := exportRow(p)
-		for i := range row {
-			row[i] = FormulaSafe(row[i])
-		}
-		return sw.SetRow(cell, toCells(row))
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := x.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// toCells makes every value a plain string cell: never a formula.
-func toCells(row []string) []any {
-	out := make([]any, len(row))
-	for i, s := range row {
-		out[i] = excelize.Cell{Value: s}
-	}
-	return out
 }

@@ -72,10 +72,10 @@ func (h *Handler) teamData(c *fiber.Ctx, q url.Values) (*teamPage, error) {
 	}
 	pg.Cycle = cycle
 	pg.Filter = app.PeopleFilter{CycleID: cycle.ID, ManagerID: &u.ID, Today: h.today(),
-		Department: q.Get("department"), Status: q.Get("status"), Sort: q.Get("sort")}
+		Department: q.Get("department"), Status: q.Get("status"), Sort: q.Get("sort"), Query: strings.TrimSpace(q.Get("q"))}
 	// A status or an order the page does not offer: the page comes back
 	// with the message beside the filter, and the counts, but no list.
-	pg.Errors = formErrors(errors.Join(checkStatus(pg.Filter.Status, teamStatuses), checkSort(pg.Filter.Sort)))
+	pg.Errors = formErrors(errors.Join(checkSearch(pg.Filter.Query), checkStatus(pg.Filter.Status, teamStatuses), checkSort(pg.Filter.Sort)))
 	all := pg.Filter
 	all.Department, all.Status, all.Sort = "", "", ""
 	if pg.Counts, err = h.Dashboard.Counts(ctx, all); err != nil {
@@ -91,7 +91,7 @@ func (h *Handler) teamData(c *fiber.Ctx, q url.Values) (*teamPage, error) {
 	}
 	pg.Columns = teamColumns(pg.Filter)
 	query := url.Values{}
-	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status, "sort": pg.Filter.Sort} {
+	for k, v := range map[string]string{"department": pg.Filter.Department, "status": pg.Filter.Status, "sort": pg.Filter.Sort, "q": pg.Filter.Query} {
 		if v != "" {
 			query.Set(k, v)
 		}
@@ -239,4 +239,12 @@ func extValue(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
+}
+
+// checkSearch refuses a search longer than the search field allows.
+func checkSearch(q string) error {
+	if len(q) > 200 {
+		return app.Invalid("q", "The search must be 200 characters or fewer.")
+	}
+	return nil
 }

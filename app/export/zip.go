@@ -25,7 +25,8 @@ import (
 const ManifestName = "manifest.csv"
 
 // ManifestHeader names the manifest's columns.
-var ManifestHeader = []string{"employee_number", "full_name", "cycle", "signed_at_utc", "certificate_code", "file_name", "sha256"}
+// The path column is each PDF's path in the ZIP (with its folders, if any).
+var ManifestHeader = []string{"employee_number", "full_name", "cycle", "signed_at_utc", "certificate_code", "path", "sha256"}
 
 // Source calls fn for each acknowledgment to export, in a stable order.
 type Source func(ctx context.Context, fn func(*app.Acknowledgment) error) error
@@ -40,8 +41,19 @@ type Render func(w io.Writer, a *app.Acknowledgment) error
 // starts with a UTF-8 byte-order mark, without which spreadsheet programs
 // read it in a legacy code page and garble names such as "Siobhán". It
 // returns how many certificates it wrote. Memory holds one PDF and the
-// manifest rows, never the archive.
+// manifest rows, never the archive. Every PDF is at the ZIP's top level.
 func WriteZip(ctx context.Context, w io.Writer, at time.Time, src Source, render Render) (int, error) {
+	return writeZip(ctx, w, at, src, render, newEntryNames(false))
+}
+
+// WriteZipByDepartment is WriteZip with each PDF in a folder per agency and
+// department as at signing (Agency/Department/file.pdf, see FolderName),
+// for exports that span several departments.
+func WriteZipByDepartment(ctx context.Context, w io.Writer, at time.Time, src Source, render Render) (int, error) {
+	return writeZip(ctx, w, at, src, render, newEntryNames(true))
+}
+
+func writeZip(ctx context.Context, w io.Writer, at time.Time, src Source, render Render, names *entryNames) (int, error) {
 	zw := zip.NewWriter(w)
 	var manifest bytes.Buffer
 	manifest.WriteString("\ufeff")
@@ -50,7 +62,6 @@ func WriteZip(ctx context.Context, w io.Writer, at time.Time, src Source, render
 		return 0, err
 	}
 	var pdf bytes.Buffer
-	used := map[string]bool{}
 	n := 0
 	err := src(ctx, func(a *app.Acknowledgment) error {
 		if err := ctx.Err(); err != nil {
@@ -60,11 +71,7 @@ func WriteZip(ctx context.Context, w io.Writer, at time.Time, src Source, render
 		if err := render(&pdf, a); err != nil {
 			return fmt.Errorf("certificate %s: %w", a.CertificateNo, err)
 		}
-		name := FileName(a)
-		for i := 2; used[name]; i++ {
-			name = strings.TrimSuffix(FileName(a), ".pdf") + fmt.Sprintf("-%d.pdf", i)
-		}
-		used[name] = true
+		name := names.path(a)
 		hdr := &zip.FileHeader{Name: name, Method: zip.Store, Modified: a.SignedAt.UTC()}
 		f, err := zw.CreateHeader(hdr)
 		if err != nil {
@@ -163,12 +170,18 @@ type Certificates struct {
 	Now      func() time.Time // the export's time, for the manifest's date
 }
 
-// Write writes the ZIP of the certificates matching f and returns how many it holds.
+// Write writes the ZIP of the certificates matching f and returns how many
+// it holds: in a folder per agency and department, unless f is one
+// department.
 func (x *Certificates) Write(ctx context.Context, w io.Writer, f app.PeopleFilter) (int, error) {
 	src := func(ctx context.Context, fn func(*app.Acknowledgment) error) error {
 		return x.Exports.EachCertificate(ctx, f, fn)
 	}
-	return WriteZip(ctx, w, x.Now(), src, func(w io.Writer, a *app.Acknowledgment) error {
+	write := WriteZipByDepartment
+	if f.Department != "" {
+		write = WriteZip
+	}
+	return write(ctx, w, x.Now(), src, func(w io.Writer, a *app.Acknowledgment) error {
 		return x.Certs.RenderPDF(w, app.CertificateFor(a, x.BaseURL, x.Location))
 	})
 }

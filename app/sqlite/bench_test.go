@@ -128,14 +128,31 @@ func BenchmarkDashboard(b *testing.B) {
 		if plainSigned != total.Signed || plainOverdue != total.Overdue {
 			b.Fatalf("completion tables disagree: signed %d vs %d, overdue %d vs %d", total.Signed, plainSigned, total.Overdue, plainOverdue)
 		}
-		run := func(name string, fn func() error) {
+		// One person in a thousand gets an accented name, for the searches
+		// that must fold accents: 100 François Lévesques at 100,000 people.
+		if _, err := db.write.Exec(`UPDATE employees SET full_name = 'François Lévesque ' || id WHERE id % 1000 = 7`); err != nil {
+			b.Fatal(err)
+		}
+		perQuery := map[string]float64{} // ms, by case
+		run := func(name string, fn func() error, vs ...string) {
 			b.Run(size.name+"/"+name, func(b *testing.B) {
+				best := time.Duration(1<<63 - 1)
 				for i := 0; i < b.N; i++ {
+					start := time.Now()
 					if err := fn(); err != nil {
 						b.Fatal(err)
 					}
+					best = min(best, time.Since(start))
 				}
-				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/query")
+				ms := float64(b.Elapsed().Microseconds()) / 1000 / float64(b.N)
+				perQuery[name] = ms
+				b.ReportMetric(ms, "ms/query")
+				// The fastest run too: on a shared machine the mean moves with
+				// everyone else's work, the best far less.
+				b.ReportMetric(float64(best.Microseconds())/1000, "best_ms/query")
+				if len(vs) > 0 && perQuery[vs[0]] > 0 {
+					b.ReportMetric(ms/perQuery[vs[0]], "ratio_vs_bare")
+				}
 			})
 		}
 		run("plain-indexed-groupby", func() error {
@@ -155,10 +172,40 @@ func BenchmarkDashboard(b *testing.B) {
 			_, _, err := ds.People(ctx, app.PeopleFilter{CycleID: cycle, Status: app.StatusOverdue, Today: today, Limit: 50})
 			return err
 		})
-		run("search-by-name", func() error {
-			_, _, err := ds.People(ctx, app.PeopleFilter{CycleID: cycle, Query: "Person 4242", Today: today, Limit: 50})
-			return err
-		})
+		// The raw limit of a name search: the index entries of the words
+		// searched and their people's assignments, nothing else.
+		bare := func(word string) func() error {
+			return func() error {
+				rows, err := db.read.Query(`SELECT a.employee_id FROM name_words w JOIN assignments a
+					ON a.cycle_id = ? AND a.employee_id = w.employee_id WHERE w.word >= ? AND w.word < ? LIMIT 50`, cycle, word, word+"\xff")
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+				}
+				return rows.Err()
+			}
+		}
+		search := func(q string, want int) func() error {
+			return func() error {
+				people, total, err := ds.People(ctx, app.PeopleFilter{CycleID: cycle, Query: q, Today: today, Limit: 50})
+				if err == nil && (total != want || len(people) != min(want, 50)) {
+					err = fmt.Errorf("search %q: %d people of %d, want %d", q, len(people), total, want)
+				}
+				return err
+			}
+		}
+		people := size.employees / 1000
+		run("search-bare-word-lookup", bare("4242"))
+		var persons4242 int // checked by a scan, once
+		if err := db.read.QueryRow(`SELECT COUNT(*) FROM employees WHERE full_name GLOB 'Person 4242*'`).Scan(&persons4242); err != nil {
+			b.Fatal(err)
+		}
+		run("search-by-name", search("Person 4242", persons4242), "search-bare-word-lookup")
+		run("search-bare-accented-word-lookup", bare("levesque"))
+		run("search-by-accented-name", search("françois LÉVESQUE", people), "search-bare-accented-word-lookup")
+		run("search-by-unaccented-name", search("levesque", people), "search-bare-accented-word-lookup")
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"portal/app"
 )
@@ -173,53 +172,6 @@ func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
 	return strings.Join(where, " AND "), args
 }
 
-// maxSearchWords bounds the work of one search.
-const maxSearchWords = 5
-
-// searchWords splits a search as migration 009 splits names: lowercased,
-// at spaces and the characters it turns into spaces.
-func searchWords(q string) []string {
-	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune(`\".-_',+()`, r)
-	})
-	if len(words) > maxSearchWords {
-		words = words[:maxSearchWords]
-	}
-	return words
-}
-
-// searchCond finds people by employee number, by the start of their e-mail
-// address, or by their name, each through an index: one set of people, from
-// which the list goes straight to their assignments, never a scan of the
-// roster. For a name, the word searched that starts the fewest words of
-// names (counted up to a cap, in the query itself) picks the candidates
-// through name_words, and each candidate's name must hold every word
-// searched: a search for "person 4242" reads the few people with a word
-// starting "4242", not everyone called "Person". Every text starting with s
-// sorts from s up to s followed by the byte 0xff, which no UTF-8 text holds.
-func searchCond(a, q string) (string, []any) {
-	sets, args := "", []any{}
-	if words := searchWords(q); len(words) > 0 {
-		bounds, holds := make([]string, len(words)), make([]string, len(words))
-		var bargs, hargs []any
-		for i, w := range words {
-			bounds[i] = "SELECT ? AS lo, ? AS hi"
-			bargs = append(bargs, w, w+"\xff")
-			holds[i] = "instr(lower(x.full_name), ?) > 0"
-			hargs = append(hargs, w)
-		}
-		rarest := `(SELECT %s FROM (` + strings.Join(bounds, " UNION ALL ") + `) ORDER BY
-			(SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE word >= lo AND word < hi LIMIT 1000)) LIMIT 1)`
-		sets = `SELECT w.employee_id FROM name_words w JOIN employees x ON x.id = w.employee_id
-			WHERE w.word >= ` + fmt.Sprintf(rarest, "lo") + ` AND w.word < ` + fmt.Sprintf(rarest, "hi") + `
-			AND ` + strings.Join(holds, " AND ") + " UNION "
-		args = append(append(append(args, bargs...), bargs...), hargs...)
-	}
-	sets += "SELECT id FROM employees WHERE email >= ? AND email < ? UNION SELECT id FROM employees WHERE employee_number = ?"
-	args = append(args, q, q+"\xff", q)
-	return a + ".employee_id IN (" + sets + ")", args
-}
-
 const peopleSelect = `SELECT e.id, e.employee_number, e.full_name, e.email, a.agency, a.department, e.title,
 	COALESCE(m.full_name, ''), a.due_on, a.signed_at, COALESCE(k.verify_code, ''), a.started, a.exempt, a.paper,
 	EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)
@@ -285,9 +237,17 @@ func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*a
 	if limit <= 0 {
 		limit = -1
 	}
+	// The order asked for (due date, then employee by default: the order of
+	// the assignments index, so a page of 13,000 overdue people needs no
+	// sort). The page is picked from the assignments first, and only its
+	// rows are joined to managers, acknowledgments and bounces: a search
+	// matching 1,000 people sorts 1,000 short rows, not 1,000 whole ones.
 	order, oargs := peopleOrder(f) // team.go
-	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE `+where+order+` LIMIT ? OFFSET ?`,
-		append(append(args, oargs...), limit, f.Offset)...)
+	qargs := append(append([]any{f.CycleID}, args...), oargs...)
+	qargs = append(append(qargs, limit, f.Offset), oargs...)
+	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE a.cycle_id = ? AND a.employee_id IN (
+		SELECT a.employee_id FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where+order+`
+		LIMIT ? OFFSET ?)`+order, qargs...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find people: %w", err)
 	}

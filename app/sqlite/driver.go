@@ -38,9 +38,9 @@ const (
 )
 
 func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: stablePlans})
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: everyConnection})
 	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		if err := stablePlans(c); err != nil {
+		if err := everyConnection(c); err != nil {
 			return err
 		}
 		// The writer runs every signature of a group commit in a savepoint,
@@ -57,6 +57,16 @@ func init() {
 		_, err := c.Exec(fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, writerAutoCheckpoint), nil)
 		return err
 	}})
+}
+
+// everyConnection is every connection's hook: stable plans and the SQL
+// functions of search, which the name_words triggers call whatever the
+// connection writes (search.go).
+func everyConnection(c *sqlite3.SQLiteConn) error {
+	if err := stablePlans(c); err != nil {
+		return err
+	}
+	return registerSearchFunctions(c)
 }
 
 // stablePlans is every connection's hook: stable plans (qpsg) and the
