@@ -9,10 +9,9 @@ import (
 
 // personActions drives HR's forms on one person page.
 type personActions struct {
-	t     *testing.T
-	tp    *testPortal
-	hr    *client
-	today string
+	t  *testing.T
+	tp *testPortal
+	hr *client
 }
 
 func (p *personActions) day(days int) string {

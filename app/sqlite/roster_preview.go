@@ -163,12 +163,12 @@ func (s *RosterService) FindPreview(ctx context.Context, f app.RosterPreviewFilt
 		var kind string
 		var n int
 		if err := rows.Scan(&kind, &n); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan's error is the one to report
 			return nil, fmt.Errorf("count preview: %w", err)
 		}
 		out.Counts[kind] = n
 	}
-	rows.Close()
+	_ = rows.Close() // rows.Err below reports what went wrong while reading
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count preview: %w", err)
 	}
