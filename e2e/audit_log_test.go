@@ -13,7 +13,7 @@ import (
 )
 
 // auditRowRE reads a row of the audit log's table: when, and what happened.
-var auditRowRE = regexp.MustCompile(`<tr><td>([^<]+)</td><td>([^<]*)</td><td>`)
+var auditRowRE = regexp.MustCompile(`<tr><td[^>]*>([^<]+)</td><td>([^<]*)</td><td>`)
 
 // auditRows returns the rows of the audit log page: time and sentence.
 func auditRows(t *testing.T, body string) [][2]string {
@@ -172,6 +172,11 @@ func TestAuditLogInPlainWords(t *testing.T) {
 
 	t.Run("CSV of the filtered log", func(t *testing.T) {
 		before := tp.count(t, `SELECT COUNT(*) FROM audit_events WHERE action = 'audit.exported' AND actor_id = ?`, hannah.ID)
+		// A plain connection lacks the SQL function that folds names for
+		// search (migration 015): the word index's trigger goes first.
+		raw := evRaw(t, tp.DB.Path)
+		evExec(t, raw, `DROP TRIGGER name_words_u`)
+		raw.Close()
 		tamper(t, tp, `UPDATE employees SET full_name = '+Lan' WHERE employee_number = '1007'`)
 		r := hr.get("/hr/audit.csv?person=1007")
 		if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {

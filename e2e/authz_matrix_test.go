@@ -677,11 +677,11 @@ var azTable = map[string]azExpect{
 	"GET /dev/mailbox": {allow: azEveryone, ok: []int{200}, devOnly: true},
 	"GET /healthz":     {allow: azEveryone, ok: []int{200}},
 	"POST /team/people/:id/remind": {allow: azSetManager | azSetHR, ok: []int{303},
-		note: "each reminds an overdue person of their own tree: 1004 José Núñez (1006), 1002 Dmitri Volkov (1011)",
+		note: "each reminds an overdue person of their own tree: 1004 José Núñez (1006), 1002 Дарья Смирнова (1012; 1011 has signed on paper here)",
 		req: func(e *azEnv, who azRole) azReq {
 			n := "1006"
 			if who == azHR {
-				n = "1011"
+				n = "1012"
 			}
 			return azReq{path: "/team/people/" + itoa(e.tp.employee(e.t, n).ID) + "/remind"}
 		}},

@@ -94,7 +94,7 @@ func TestHRExtendsADueDate(t *testing.T) {
 	t.Run("an extension", func(t *testing.T) {
 		p.t = t
 		page := p.done("1005", "/extend", []string{"extend_due_on", newDue, "extend_reason", "Back from surgery next week"}, "Due date extended to")
-		mustContain(t, page, "Back from surgery next week", "Hannah Roy", "tag-"+app.StatusNotStarted, "assignment.due_extended")
+		mustContain(t, page, "Back from surgery next week", "Hannah Roy", "tag-"+app.StatusNotStarted, "extended the due date of")
 		if due := tp.text(t, `SELECT due_on FROM assignments WHERE employee_id = ?`, tp.employee(t, "1005").ID); due != newDue {
 			t.Fatalf("due on %s, want %s", due, newDue)
 		}
@@ -126,7 +126,7 @@ func TestHRExemptsAndEndsAnExemption(t *testing.T) {
 	t.Run("an exemption", func(t *testing.T) {
 		p.t = t
 		page := p.done("1005", "/exempt", []string{"exempt_from", p.day(0), "exempt_to", p.day(90), "exempt_reason", "Military service"}, "Marked exempt")
-		mustContain(t, page, "Military service", "tag-"+app.StatusExempt, "End the exemption", "assignment.exempted")
+		mustContain(t, page, "Military service", "tag-"+app.StatusExempt, "End the exemption", "from signing in a cycle")
 		p.refused("1005", "/exempt", []string{"exempt_from", p.day(0), "exempt_reason", "again"}, 409, "", "already exempt")
 		p.refused("1005", "/resend", nil, 409, "", "is exempt")
 		p.refused("1005", "/exempt/end", []string{"end_reason", ""}, 422, "end_reason", "Enter the reason")
@@ -151,7 +151,7 @@ func TestHRExemptsAndEndsAnExemption(t *testing.T) {
 	t.Run("the end of the exemption", func(t *testing.T) {
 		p.t = t
 		page := p.done("1005", "/exempt/end", []string{"end_reason", "Back early"}, "The exemption has ended")
-		mustContain(t, page, "Back early", "Exemption ended on", "tag-"+app.StatusOverdue, "assignment.exemption_ended")
+		mustContain(t, page, "Back early", "Exemption ended on", "tag-"+app.StatusOverdue, "ended the exemption of")
 		if n := tp.count(t, `SELECT COUNT(*) FROM exemptions WHERE employee_id = ?`, tp.employee(t, "1005").ID); n != 2 {
 			t.Fatalf("%d exemption records, want the start and the end", n)
 		}

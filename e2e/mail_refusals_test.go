@@ -154,7 +154,7 @@ func TestUnreachableAddressIsCleared(t *testing.T) {
 			t.Fatalf("after HR's retry: unreachable %d, audit events %d", unreachable(lan.Email), events())
 		}
 		body := hr.get(page).Body
-		mustContain(t, body, "will be tried again", "mail.address_retried")
+		mustContain(t, body, "will be tried again", "asked for mail to")
 		if strings.Contains(body, "Try this address again") {
 			t.Error("the button is still there")
 		}

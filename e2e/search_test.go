@@ -10,7 +10,7 @@ import (
 // listedNames returns the names in the first column of a people table.
 func listedNames(body string) []string {
 	var out []string
-	for _, m := range regexp.MustCompile(`<th scope="row">(?:<a [^>]*>)?([^<]+)`).FindAllStringSubmatch(body, -1) {
+	for _, m := range regexp.MustCompile(`<th scope="row"[^>]*>(?:<a [^>]*>)?([^<]+)`).FindAllStringSubmatch(body, -1) {
 		out = append(out, strings.TrimSpace(m[1]))
 	}
 	slices.Sort(out)

@@ -39,7 +39,7 @@ type teamPage struct {
 // team shows a manager everyone under them, directly or indirectly.
 func (h *Handler) team(c *fiber.Ctx) error {
 	q := url.Values{}
-	for _, k := range []string{"department", "status", "sort", "page"} {
+	for _, k := range []string{"department", "status", "sort", "page", "q"} {
 		if v := c.Query(k); v != "" {
 			q.Set(k, utils.CopyString(v))
 		}
