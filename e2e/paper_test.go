@@ -354,7 +354,7 @@ type axePaper struct{ person, ack int64 }
 
 // axePaperFixture is the portal's paper acknowledgment (1011's), recorded
 // when first asked for; in a portal with no open cycle none can be, and
-// the ids are of nothing (the pages say "not found").
+// the acknowledgment's id is of nothing (the pages say "not found").
 func axePaperFixture(t *testing.T, tp *testPortal) axePaper {
 	t.Helper()
 	axePaperFixtures.Lock()
@@ -362,7 +362,9 @@ func axePaperFixture(t *testing.T, tp *testPortal) axePaper {
 	if p, ok := axePaperFixtures.m[tp]; ok {
 		return p
 	}
-	p := axePaper{person: tp.employee(t, "1011").ID, ack: 999999}
+	// With no cycle open nobody can have signed on paper: a person of that
+	// portal, with a made-up acknowledgment ("not found").
+	p := axePaper{person: tp.employees(t, `1 = 1`)[0].ID, ack: 999999}
 	if tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`) > 0 {
 		p.person, p.ack = azPaperFixture(t, tp)
 	}
