@@ -43,6 +43,9 @@ type Employee struct {
 
 	// IsManager is derived: true when someone active reports to this person.
 	IsManager bool
+	// SupervisorOf is derived: the agency whose Social Media Supervisor this
+	// person is (an administrator designated them), "" for none.
+	SupervisorOf string
 }
 
 // HasRole reports whether the employee holds role r.

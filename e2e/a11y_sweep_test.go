@@ -249,6 +249,10 @@ func (s *axeSweeper) allowed(level handlers.Access) bool {
 		return s.emp.HasRole(app.RoleHR) || s.emp.HasRole(app.RoleAdmin)
 	case handlers.Admin:
 		return s.emp.HasRole(app.RoleAdmin)
+	case handlers.Supervisor:
+		return s.emp.SupervisorOf != ""
+	case handlers.SupervisorHROrAdmin:
+		return s.emp.SupervisorOf != "" || s.emp.HasRole(app.RoleHR) || s.emp.HasRole(app.RoleAdmin)
 	}
 	return true
 }

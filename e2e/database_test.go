@@ -107,7 +107,8 @@ func (tp *testPortal) employees(t testing.TB, where string, args ...any) []*app.
 	defer db.Close()
 	rows, err := db.Query(`SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
 		e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active,
-		EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1)
+		EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1),
+		COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), '')
 		FROM employees e WHERE `+where+` ORDER BY e.id`, args...)
 	if err != nil {
 		t.Fatalf("employees where %s: %v", where, err)
@@ -119,7 +120,7 @@ func (tp *testPortal) employees(t testing.TB, where string, args ...any) []*app.
 		var manager sql.NullInt64
 		var roles string
 		if err := rows.Scan(&e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
-			&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &e.IsManager); err != nil {
+			&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &e.IsManager, &e.SupervisorOf); err != nil {
 			t.Fatal(err)
 		}
 		if manager.Valid {

@@ -340,6 +340,10 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 			}
 		case Admin:
 			ok = u.HasRole(app.RoleAdmin)
+		case Supervisor:
+			ok = u.SupervisorOf != ""
+		case SupervisorHROrAdmin:
+			ok = u.SupervisorOf != "" || u.HasRole(app.RoleHR) || u.HasRole(app.RoleAdmin)
 		}
 		if !ok {
 			return app.Errorf(app.EFORBIDDEN, "You do not have access to this page.")

@@ -23,6 +23,8 @@ const (
 	HROrAdmin                          // the hr or the admin role
 	HRAllAgenciesOrAdmin               // the admin role, or the hr role with no agency limit
 	Admin                              // the admin role
+	Supervisor                         // an agency's Social Media Supervisor: their own agency only, checked in the handler or store
+	SupervisorHROrAdmin                // a supervisor (their own agency only), the hr role (their scope) or the admin role
 	DevOnly                            // only in demo mode with the development mailbox
 )
 

@@ -20,7 +20,8 @@ func NewEmployeeService(db *DB) *EmployeeService { return &EmployeeService{db: d
 
 const employeeColumns = `e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
 	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.signature_name, e.active, e.created_at, e.updated_at,
-	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1)`
+	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1),
+	COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), '')`
 
 // scanEmployee scans employeeColumns, after any leading columns given in before.
 func scanEmployee(row interface{ Scan(...any) error }, before ...any) (*app.Employee, error) {
@@ -28,7 +29,7 @@ func scanEmployee(row interface{ Scan(...any) error }, before ...any) (*app.Empl
 	var manager sql.NullInt64
 	var roles, created, updated string
 	dest := append(before, &e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
-		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.SignatureName, &e.Active, &created, &updated, &e.IsManager)
+		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.SignatureName, &e.Active, &created, &updated, &e.IsManager, &e.SupervisorOf)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
