@@ -214,6 +214,27 @@ func TestPaperAcknowledgment(t *testing.T) {
 		}
 	})
 
+	t.Run("Zoë is told by mail, with who recorded it and what to do if she signed no such form", func(t *testing.T) {
+		if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'certificate' AND about_id = ? AND employee_id = ?`, ack.ID, zoe.ID); n != 1 {
+			t.Fatalf("%d notices queued in the transaction", n)
+		}
+		var got *app.Message
+		eventually(t, "the notice is delivered", func() bool {
+			tp.Worker.Kick()
+			for _, m := range tp.DevMail.Messages() {
+				if strings.EqualFold(m.ToAddr, zoe.Email) && strings.HasPrefix(m.Subject, "A paper acknowledgment was recorded for you") {
+					got = m
+				}
+			}
+			return got != nil
+		})
+		mustContain(t, got.Text, "Hannah Roy recorded", mustDate(t, signedOn).Format("Monday, January 2, 2006"),
+			"If you did not sign a paper acknowledgment form on that date", code)
+		if len(got.Attachments) != 1 || got.Attachments[0].ContentType != "application/pdf" {
+			t.Errorf("attachments %d, want the certificate", len(got.Attachments))
+		}
+	})
+
 	t.Run("the status is Signed on paper on the person page, the people list and the dashboard", func(t *testing.T) {
 		if body := hr.get(person).Body; !strings.Contains(body, "Signed on paper") || strings.Contains(body, `href="`+person+`/paper"`) {
 			t.Error("the person page does not say signed on paper, or still offers the form")

@@ -176,6 +176,12 @@ func (c *Composer) certificate(ctx context.Context, m *app.Message, cycle *app.C
 	}
 	data["Link"], data["Number"], data["Code"] = cert.VerifyURL, a.CertificateNo, a.VerifyCode
 	m.Attachments = []app.Attachment{{Name: a.CertificateNo + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}}
+	if a.Paper != nil {
+		// Someone else made this record in the person's name: they hear of
+		// it, with who did it, and what to do if they signed no such form.
+		data["Paper"], data["SignedOn"], data["RecordedBy"] = true, c.date(a.Paper.SignedOn), a.Paper.RecordedByName
+		return "A paper acknowledgment was recorded for you: " + cycle.Name, "", nil
+	}
 	return "Your certificate: " + cycle.Name, "", nil
 }
 

@@ -116,6 +116,15 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 	if err := signPaper(ctx, tx, a); err != nil {
 		return nil, err
 	}
+	// The person is told, in the same transaction, with their certificate:
+	// a record made in their name by someone else never goes unseen by them.
+	stamp := formatTime(now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (dedupe_key, kind, employee_id, cycle_id, about_id, to_addr, to_name,
+		subject, text_body, html_body, next_attempt_at, created_at)
+		SELECT 'certificate:' || ?, 'certificate', e.id, ?, ?, e.email, e.full_name, '', '', '', ?, ? FROM employees e WHERE e.id = ?
+		ON CONFLICT (dedupe_key) DO NOTHING`, a.ID, a.CycleID, a.ID, stamp, stamp, a.EmployeeID); err != nil {
+		return nil, fmt.Errorf("queue the notice of a paper acknowledgment: %w", err)
+	}
 	actor := r.RecordedBy
 	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: &actor, Action: "acknowledgment.paper_recorded",
 		SubjectType: "employee", SubjectID: a.EmployeeID, IP: r.IP,
