@@ -22,7 +22,7 @@ type Composer struct {
 	Dashboard app.DashboardService
 	Certs     app.CertificateRenderer
 	Identity  app.IdentityService
-	Sealer    app.Sealer // opens sign-in links sealed in the outbox
+	Sealer    app.Sealer         // opens sign-in links sealed in the outbox
 	Accounts  app.AccountService // the registry, for account review reminders
 	// LinkMinutes is how long a sign-in link works, for its message.
 	LinkMinutes int
