@@ -46,6 +46,7 @@ var auditWords = map[string]eventWords{
 	"supervisor.ended_by_roster":     {"Supervisor designation ended by a roster change", "ended the designation of {subject} as Social Media Supervisor, after a roster change"},
 	"account.created":                {"Agency account added to the registry", "added the agency account {subject} to the registry"},
 	"account.changed":                {"Agency account changed", "changed the registry entry of the agency account {subject}"},
+	"accounts.exported":              {"Agency accounts exported", "exported the supervisors and the registry of agency accounts"},
 }
 
 // EventLabel names a kind of audit event in words. A code without words
