@@ -103,7 +103,11 @@ func (s *AccountService) checkAccount(ctx context.Context, tx *sql.Tx, a *app.So
 }
 
 // recordChange writes the change row and its audit event.
-func (s *AccountService) recordChange(ctx context.Context, tx *sql.Tx, a *app.SocialAccount, diff [][3]string, actorID int64, action string) error {
+func (s *AccountService) recordChange(ctx context.Context, tx *sql.Tx, a *app.SocialAccount, diff [][3]string, actorID int64, created bool) error {
+	action := "account.changed"
+	if created {
+		action = "account.created"
+	}
 	js, err := json.Marshal(diff)
 	if err != nil {
 		return err
@@ -155,7 +159,7 @@ func (s *AccountService) CreateAccount(ctx context.Context, a *app.SocialAccount
 	if a.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if err := s.recordChange(ctx, tx, a, app.AccountDiff(nil, a), actorID, "account.created"); err != nil {
+	if err := s.recordChange(ctx, tx, a, app.AccountDiff(nil, a), actorID, true); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -195,7 +199,7 @@ func (s *AccountService) UpdateAccount(ctx context.Context, a *app.SocialAccount
 	if err != nil {
 		return fmt.Errorf("update account: %w", err)
 	}
-	if err := s.recordChange(ctx, tx, a, diff, actorID, "account.changed"); err != nil {
+	if err := s.recordChange(ctx, tx, a, diff, actorID, false); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

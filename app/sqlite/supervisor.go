@@ -101,7 +101,7 @@ func (s *SupervisorService) Designate(ctx context.Context, agency, number, reaso
 	case err == nil && current == who.EmployeeID:
 		return nil, app.Invalid("employee_number", "%s is already the Social Media Supervisor of %s.", who.FullName, agency)
 	case err == nil:
-		if err := s.db.endDesignation(ctx, tx, agency, current, "Replaced by "+who.FullName+": "+reason, &actorID, now, "supervisor.ended"); err != nil {
+		if err := s.db.endDesignation(ctx, tx, agency, current, "Replaced by "+who.FullName+": "+reason, &actorID, now); err != nil {
 			return nil, err
 		}
 	case !errors.Is(err, sql.ErrNoRows):
@@ -151,7 +151,7 @@ func (s *SupervisorService) EndDesignation(ctx context.Context, agency, reason s
 	if err != nil {
 		return fmt.Errorf("find supervisor: %w", err)
 	}
-	if err := s.db.endDesignation(ctx, tx, agency, current, reason, &actorID, s.db.Now().UTC(), "supervisor.ended"); err != nil {
+	if err := s.db.endDesignation(ctx, tx, agency, current, reason, &actorID, s.db.Now().UTC()); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -159,8 +159,12 @@ func (s *SupervisorService) EndDesignation(ctx context.Context, agency, reason s
 
 // endDesignation writes the end row, clears the agency's supervisor and
 // appends the audit event, in the caller's transaction. actor nil: the
-// portal itself, after a roster change.
-func (db *DB) endDesignation(ctx context.Context, tx *sql.Tx, agency string, employeeID int64, reason string, actor *int64, at time.Time, action string) error {
+// portal itself, after a roster change (an event of its own kind).
+func (db *DB) endDesignation(ctx context.Context, tx *sql.Tx, agency string, employeeID int64, reason string, actor *int64, at time.Time) error {
+	action := "supervisor.ended"
+	if actor == nil {
+		action = "supervisor.ended_by_roster"
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO supervisor_designations (agency, employee_id, action, reason, actor_id, at)
 		VALUES (?, ?, 'end', ?, ?, ?)`, agency, employeeID, reason, actor, formatTime(at)); err != nil {
 		return fmt.Errorf("insert designation end: %w", err)
@@ -211,7 +215,7 @@ func (db *DB) endDesignationsAfterRoster(ctx context.Context, tx *sql.Tx, touche
 		if g.active {
 			reason = "The roster moved them to " + g.home + "."
 		}
-		if err := db.endDesignation(ctx, tx, g.agency, g.id, reason, nil, at, "supervisor.ended_by_roster"); err != nil {
+		if err := db.endDesignation(ctx, tx, g.agency, g.id, reason, nil, at); err != nil {
 			return err
 		}
 	}
