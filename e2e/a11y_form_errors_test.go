@@ -55,7 +55,7 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 		{"accounts: an address that is not https", "/accounts/new", map[string]string{"#platform": "Threads", "#handle": "StateDAFS", "#url": "http://www.threads.net/@x"},
 			`main form[action="/accounts"] button[type=submit]`, "url"},
 		// DAFS Facebook StateDAFSNews, the demo's first account
-		{"accounts: a change with no review date", "/accounts/1/edit", map[string]string{"#review_on": ""},
+		{"accounts: a review date that is not a date", "/accounts/1/edit", map[string]string{"#review_on": "next spring"},
 			`main form[action^="/accounts/"] button[type=submit]`, "review_on"},
 	},
 }
