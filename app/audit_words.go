@@ -41,6 +41,12 @@ var auditWords = map[string]eventWords{
 	"assignment.exemption_ended":     {"Exemption ended", "ended the exemption of {subject}"},
 	"mail.invitation_resent":         {"Invitation sent again", "sent the invitation to {subject} again"},
 	"team.reminder_sent":             {"Reminder sent by a manager", "sent a reminder to {subject}"},
+	"supervisor.designated":          {"Social Media Supervisor designated", "designated {subject} as their agency's Social Media Supervisor"},
+	"supervisor.ended":               {"Social Media Supervisor designation ended", "ended the designation of {subject} as Social Media Supervisor"},
+	"supervisor.ended_by_roster":     {"Supervisor designation ended by a roster change", "ended the designation of {subject} as Social Media Supervisor, after a roster change"},
+	"account.created":                {"Agency account added to the registry", "added the agency account {subject} to the registry"},
+	"account.changed":                {"Agency account changed", "changed the registry entry of the agency account {subject}"},
+	"accounts.exported":              {"Agency accounts exported", "exported the supervisors and the registry of agency accounts"},
 }
 
 // EventLabel names a kind of audit event in words. A code without words

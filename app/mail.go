@@ -18,6 +18,10 @@ const (
 	MailAddressChange = "address_change"
 	MailRoleChange    = "role_change" // to every administrator: a role was granted or removed
 	MailCheckpoint    = "checkpoint"  // to a witness: the day's signed checkpoint of the evidence log
+	// MailAccountReview goes to an agency's Social Media Supervisor: an
+	// account is past its review date (AboutID the account, Subject the
+	// review date it was queued for).
+	MailAccountReview = "account_review"
 )
 
 // Message is one e-mail in the outbox. Scheduled messages are stored with

@@ -22,10 +22,15 @@ type PassSummary struct {
 	Reminders   int
 	Escalations int
 	Digests     int
+	// AccountReviews counts the mails to supervisors about their agency's
+	// accounts past their review date.
+	AccountReviews int
 }
 
 // Total is the number of messages.
-func (p *PassSummary) Total() int { return p.Invitations + p.Reminders + p.Escalations + p.Digests }
+func (p *PassSummary) Total() int {
+	return p.Invitations + p.Reminders + p.Escalations + p.Digests + p.AccountReviews
+}
 
 // ReminderService decides who is due a message and queues it.
 type ReminderService interface {

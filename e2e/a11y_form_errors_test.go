@@ -46,6 +46,17 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 	"admin": {
 		{"roles: nobody has that number", "/admin/roles", map[string]string{"#employee_number": "99999"}, `#grant-role button[type=submit]`, "employee_number"},
 		{"witnesses: a malformed address", "/admin/witnesses", map[string]string{"#email": "not an address"}, `#add-witness button[type=submit]`, "email"},
+		{"supervisors: someone of another agency", "/admin/supervisors", map[string]string{"#employee_number": "2001", "#reason": "letter"},
+			`main form[action="/admin/supervisors"] button[type=submit]`, "employee_number"},
+		{"supervisors: an end without a reason", "/admin/supervisors", nil, `main form[action="/admin/supervisors/end"] button[type=submit]`, "end_reason"},
+		{"accounts: no agency chosen", "/accounts/new", map[string]string{"#platform": "Threads"}, `main form[action="/accounts"] button[type=submit]`, "agency"},
+	},
+	"supervisor": {
+		{"accounts: an address that is not https", "/accounts/new", map[string]string{"#platform": "Threads", "#handle": "StateDAFS", "#url": "http://www.threads.net/@x"},
+			`main form[action="/accounts"] button[type=submit]`, "url"},
+		// DAFS Facebook StateDAFSNews, the demo's first account
+		{"accounts: a review date that is not a date", "/accounts/1/edit", map[string]string{"#review_on": "next spring"},
+			`main form[action^="/accounts/"] button[type=submit]`, "review_on"},
 	},
 }
 

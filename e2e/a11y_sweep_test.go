@@ -41,6 +41,7 @@ var axeSweepRoles = []axeSweepRole{
 	{name: "manager", number: "1004", seesCert: true},
 	{name: "HR", number: "1002", seesCert: true},
 	{name: "admin", number: "1003"},
+	{name: "supervisor", number: "1009"}, // DAFS's Social Media Supervisor in the demo
 }
 
 // axeSweepParams fills the path parameters of the GET routes. A key is a
@@ -97,6 +98,14 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	"/hr/cycles/:id/close :id":   axeSweepNewestCycle,
 	"/hr/cycles/:id/version :id": axeSweepNewestCycle,
 	"/hr/cycles/:id/due :id":     axeSweepNewestCycle,
+	// DAFS Facebook StateDAFSNews, the demo's (a supervisor of DAFS may
+	// change it; "not found" in the portal without a roster)
+	"/accounts/:id :id":      axeSweepDemoAccount,
+	"/accounts/:id/edit :id": axeSweepDemoAccount,
+}
+
+func axeSweepDemoAccount(t *testing.T, s *axeSweeper) string {
+	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MIN(id), 0) FROM social_accounts WHERE handle = 'StateDAFSNews'`)))
 }
 
 func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {
@@ -124,6 +133,7 @@ var axeSweepDownloads = map[string]string{
 	// the scan of a paper form (a PDF in the fixture)
 	"/hr/people/:id/scans/:ack": "application/pdf",
 	"/hr/roster/template.csv":   "text/csv",
+	"/accounts.csv":             "text/csv",
 }
 
 // axeSweepDocuments are the GET routes that answer machines, not people
@@ -160,6 +170,7 @@ var axeSweepExtras = []string{
 	"/hr/people/{overdue-person}", // HR's forms for someone who has not signed (Zoë Côté, 1005)
 	"/team?sort=-status",          // sorted: aria-sort on a header
 	"/team?sort=bogus",            // 422: an order the page does not offer
+	"/accounts?status=bogus",      // 422: a status the registry does not have
 }
 
 // axeSweepExpect are words that show the sweep reached the state it means
@@ -184,6 +195,11 @@ var axeSweepExpect = map[string]string{
 
 	// a code of the wrong shape is a form error (422) beside the field
 	"anonymous /verify?code=" + url.QueryEscape("not a code"): "Enter the code as printed on the certificate",
+
+	// the registry: the supervisor's own accounts, the overdue review flag
+	"supervisor /accounts":     "Review overdue",
+	"supervisor /accounts/:id": "Change this account",
+	"supervisor /":             "the accounts you supervise",
 }
 
 // axeSweepFixtures are the values that the parameters share, found once
@@ -253,6 +269,8 @@ func (s *axeSweeper) allowed(level handlers.Access) bool {
 		return s.emp.SupervisorOf != ""
 	case handlers.SupervisorHROrAdmin:
 		return s.emp.SupervisorOf != "" || s.emp.HasRole(app.RoleHR) || s.emp.HasRole(app.RoleAdmin)
+	case handlers.SupervisorOrAdmin:
+		return s.emp.SupervisorOf != "" || s.emp.HasRole(app.RoleAdmin)
 	}
 	return true
 }

@@ -434,16 +434,18 @@ const (
 	azManager                // 1004 François Lévesque: manages 1005–1008
 	azHR                     // 1002 Hannah Roy: hr role, and manages 1010–1012
 	azAdmin                  // 1003 Adam Ouellette: admin role, no reports
+	azSupDAFS                // 1008 Siobhán O'Brien: DAFS's Social Media Supervisor here (azPortal designates her)
+	azSupDHHS                // 2009 Priya Natarajan: DHHS's Social Media Supervisor here (azPortal designates her)
 )
 
-var azRoles = []azRole{azAnon, azEmployee, azManager, azHR, azAdmin}
+var azRoles = []azRole{azAnon, azEmployee, azManager, azHR, azAdmin, azSupDAFS, azSupDHHS}
 
 // azNumber is the demo employee each role signs in as; the anonymous
 // visitor's sign-in tokens are 1006's.
-var azNumber = map[azRole]string{azAnon: "1006", azEmployee: "1005", azManager: "1004", azHR: "1002", azAdmin: "1003"}
+var azNumber = map[azRole]string{azAnon: "1006", azEmployee: "1005", azManager: "1004", azHR: "1002", azAdmin: "1003", azSupDAFS: "1008", azSupDHHS: "2009"}
 
 func (r azRole) String() string {
-	return [...]string{"anonymous", "employee 1005", "manager 1004", "HR 1002", "admin 1003"}[r]
+	return [...]string{"anonymous", "employee 1005", "manager 1004", "HR 1002", "admin 1003", "DAFS supervisor 1008", "DHHS supervisor 2009"}[r]
 }
 
 // azSet is a set of roles.
@@ -457,7 +459,8 @@ const (
 	azSetManager  azSet = 1 << azManager
 	azSetHR       azSet = 1 << azHR
 	azSetAdmin    azSet = 1 << azAdmin
-	azSignedIn          = azSetEmployee | azSetManager | azSetHR | azSetAdmin
+	azSetSups     azSet = 1<<azSupDAFS | 1<<azSupDHHS // each supervisor acts on their own agency's objects (the requests say which)
+	azSignedIn          = azSetEmployee | azSetManager | azSetHR | azSetAdmin | azSetSups
 	azEveryone          = azSetAnon | azSignedIn
 )
 
@@ -703,6 +706,53 @@ var azTable = map[string]azExpect{
 	"GET /accessibility": {allow: azEveryone, ok: []int{200}},
 	"GET /privacy":       {allow: azEveryone, ok: []int{200}},
 	"GET /org-logo":      {allow: azEveryone, ok: []int{200}}, // azPortal's portal has a logo (testBranding)
+
+	// Social Media Supervisors and the registry of accounts: administrators
+	// designate; supervisors, HR and administrators read the registry;
+	// supervisors and administrators change it, HR does not. Each
+	// supervisor asks for their own agency's account (TestAccountRegistryPages
+	// covers another agency's: 404, nothing changed).
+	"GET /admin/supervisors": {allow: azSetAdmin, ok: []int{200}},
+	"POST /admin/supervisors": {allow: azSetAdmin, ok: []int{303}, note: "1004 replaces 1008 at DAFS",
+		req: func(*azEnv, azRole) azReq {
+			return azReq{path: "/admin/supervisors", form: form("agency", dafs, "employee_number", "1004", "reason", "letter")}
+		}},
+	"POST /admin/supervisors/end": {allow: azSetAdmin, ok: []int{303},
+		req: func(*azEnv, azRole) azReq {
+			return azReq{path: "/admin/supervisors/end", form: form("agency", dhhs, "end_reason", "left the post")}
+		}},
+	"GET /accounts":          {allow: azSetSups | azSetHR | azSetAdmin, ok: []int{200}},
+	"GET /accounts.csv":      {allow: azSetSups | azSetHR | azSetAdmin, ok: []int{200}, writes: azGETWrites},
+	"GET /accounts/new":      {allow: azSetSups | azSetAdmin, ok: []int{200}},
+	"GET /accounts/:id":      {allow: azSetSups | azSetHR | azSetAdmin, ok: []int{200}, req: azAccountPath("")},
+	"GET /accounts/:id/edit": {allow: azSetSups | azSetAdmin, ok: []int{200}, req: azAccountPath("/edit")},
+	"POST /accounts": {allow: azSetSups | azSetAdmin, ok: []int{303}, note: "a handle of each role's own",
+		req: func(e *azEnv, who azRole) azReq {
+			return azReq{path: "/accounts", form: accountForm(e.tp, "handle", "Matrix"+azNumber[who], "agency", dafs)}
+		}},
+	"POST /accounts/:id": {allow: azSetSups | azSetAdmin, ok: []int{303},
+		req: func(e *azEnv, who azRole) azReq {
+			q := azAccountPath("")(e, who)
+			q.form = accountForm(e.tp, "platform", "Facebook", "handle", "StateDAFSNews", "url", "https://www.facebook.com/StateDAFSNews",
+				"purpose", "Checked by "+azNumber[who])
+			if who == azSupDHHS {
+				q.form = accountForm(e.tp, "platform", "Instagram", "handle", "StateHealthTips", "url", "https://www.instagram.com/StateHealthTips",
+					"purpose", "Checked by "+azNumber[who])
+			}
+			return q
+		}},
+}
+
+// azAccountPath is the path of an account of the role's agency: DHHS
+// Instagram for the DHHS supervisor, DAFS Facebook for everyone else.
+func azAccountPath(tail string) func(*azEnv, azRole) azReq {
+	return func(e *azEnv, who azRole) azReq {
+		handle := "StateDAFSNews"
+		if who == azSupDHHS {
+			handle = "StateHealthTips"
+		}
+		return azReq{path: "/accounts/" + itoa(int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE handle = ?`, handle))) + tail}
+	}
 }
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {
@@ -756,6 +806,13 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	}
 	e.slug = tp.Version.ModulesFor(zoe)[0].Slug
 	publishDocsFixture(t, tp) // a version with an official document to download
+	// Two supervisors with no reports and no role, each signed, in place of
+	// the demo's (1009 has not signed, 2007 manages people).
+	for _, s := range []struct{ agency, number string }{{dafs, azNumber[azSupDAFS]}, {dhhs, azNumber[azSupDHHS]}} {
+		if _, err := tp.Handler.Supervisors.Designate(t.Context(), s.agency, s.number, "the matrix", tp.employee(t, "1003").ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, who := range azRoles {
 		e.emp[who] = tp.employee(t, azNumber[who])
 		number := azNumber[who]

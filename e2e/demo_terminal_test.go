@@ -10,7 +10,7 @@ import (
 
 // TestDemoTerminal: `go run . demo` prints short human lines, never a line
 // per message (the messages are at /dev/mailbox), and its sign-in links
-// with the portal's address last, once start-up is done.
+// (employee, manager, HR, supervisor) with the portal's address last, once start-up is done.
 func TestDemoTerminal(t *testing.T) {
 	secClearEnv(t)
 	t.Setenv("PORTAL_LOG_FORMAT", "")
@@ -32,13 +32,16 @@ func TestDemoTerminal(t *testing.T) {
 		t.Errorf("the last line is %q, want the portal's address:\n%s", last, stdout.String())
 	}
 	links := 0
-	for _, l := range out[len(out)-4 : len(out)-1] {
+	for _, l := range out[len(out)-5 : len(out)-1] {
 		if strings.Contains(l, base+"/signin/link/") {
 			links++
 		}
 	}
-	if links != 3 {
-		t.Errorf("the three sign-in links do not come just before the address:\n%s", stdout.String())
+	if links != 4 {
+		t.Errorf("the four sign-in links do not come just before the address:\n%s", stdout.String())
+	}
+	if l := out[len(out)-2]; !strings.HasPrefix(l, "  supervisor Łukasz Wiśniewski") {
+		t.Errorf("the last link is not the supervisor's (1009): %q", l)
 	}
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if strings.HasPrefix(l, "{") || strings.Contains(l, "mail not sent") || len(l) > 200 {

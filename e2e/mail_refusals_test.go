@@ -31,7 +31,9 @@ func TestMailServerRefusingThePortal(t *testing.T) {
 	if r := c.post("/signin", form("email", zoe.Email)); r.Status != 303 {
 		t.Fatalf("sign-in request: %d", r.Status)
 	}
-	queued := inv + esc + dig + 1
+	// The pass also told the DAFS supervisor about the demo's account past
+	// its review date.
+	queued := inv + esc + dig + 1 + tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'account_review'`)
 	waitUntil(t, "the fault on record", time.Minute, func() bool { return tp.count(t, `SELECT COUNT(*) FROM mail_fault`) == 1 })
 	// Both lanes have met the refusal again, after a pause each time.
 	other, signIn := tp.Worker.Rounds(app.LaneOther), tp.Worker.Rounds(app.LaneSignIn)

@@ -23,6 +23,10 @@ type homePage struct {
 	Status   string
 	NoCycle  bool
 	History  []*app.Acknowledgment
+	// SupervisedAccounts are the accounts of the agency the person is the
+	// Social Media Supervisor of (none for anyone else).
+	SupervisedAccounts []*app.SocialAccount
+	Today              string
 }
 
 func (h *Handler) home(c *fiber.Ctx) error {
@@ -43,6 +47,12 @@ func (h *Handler) home(c *fiber.Ctx) error {
 	}
 	if pg.History, _, err = h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID}); err != nil {
 		return err
+	}
+	if e.SupervisorOf != "" {
+		if pg.SupervisedAccounts, err = h.Accounts.FindAccounts(c.UserContext(), app.AccountFilter{Agencies: []string{e.SupervisorOf}}); err != nil {
+			return err
+		}
+		pg.Today = h.today()
 	}
 	return h.render(c, fiber.StatusOK, "home", pg)
 }

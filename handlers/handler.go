@@ -104,6 +104,11 @@ type Handler struct {
 
 	// PersonActions are HR's extensions, exemptions and resent invitations.
 	PersonActions app.PersonActionService
+
+	// Supervisors are the agencies' Social Media Supervisors; Accounts the
+	// registry of accounts held in the agencies' names.
+	Supervisors app.SupervisorService
+	Accounts    app.AccountService
 }
 
 // NewApp builds the Fiber application. It parses every template first and

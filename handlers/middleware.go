@@ -344,6 +344,8 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 			ok = u.SupervisorOf != ""
 		case SupervisorHROrAdmin:
 			ok = u.SupervisorOf != "" || u.HasRole(app.RoleHR) || u.HasRole(app.RoleAdmin)
+		case SupervisorOrAdmin:
+			ok = u.SupervisorOf != "" || u.HasRole(app.RoleAdmin)
 		}
 		if !ok {
 			return app.Errorf(app.EFORBIDDEN, "You do not have access to this page.")

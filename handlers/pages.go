@@ -30,17 +30,21 @@ type Page struct {
 type navState struct {
 	Home, Guidance, Quiz, Sign, Team, HR, Admin bool // the current entry
 	ShowTeam, ShowHR, ShowVersions, ShowAdmin   bool // the entries this person has
+	// Accounts is the registry of agency accounts: supervisors, HR and
+	// administrators have it.
+	Accounts, ShowAccounts bool
 }
 
 // NavState is the main navigation for the page's user.
 func (p Page) NavState() navState {
 	n := navState{Home: p.Nav == "home", Guidance: p.Nav == "guidance", Quiz: p.Nav == "quiz", Sign: p.Nav == "sign",
-		Team: p.Nav == "team", HR: p.Nav == "hr", Admin: p.Nav == "admin"}
+		Team: p.Nav == "team", HR: p.Nav == "hr", Admin: p.Nav == "admin", Accounts: p.Nav == "accounts"}
 	if p.User != nil {
 		n.ShowTeam = p.User.IsManager
 		n.ShowHR = p.User.HasRole(app.RoleHR)
 		n.ShowAdmin = p.User.HasRole(app.RoleAdmin)
 		n.ShowVersions = n.ShowAdmin && !n.ShowHR
+		n.ShowAccounts = p.User.SupervisorOf != "" || n.ShowHR || n.ShowAdmin
 	}
 	return n
 }
@@ -60,7 +64,10 @@ func (h *Handler) render(c *fiber.Ctx, status int, name string, data any) error 
 // templateFuncs are the helpers templates may call.
 func templateFuncs(h *Handler) map[string]any {
 	return map[string]any{
-		"statusLabel": app.StatusLabel,
+		"statusLabel":        app.StatusLabel,
+		"accountStatusLabel": app.AccountStatusLabel,
+		"accountChange":      accountChangeWords,
+		"fieldOf":            fieldOf,
 		"date": func(s string) string {
 			t, err := time.Parse(app.DateLayout, s)
 			if err != nil {

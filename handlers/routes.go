@@ -26,6 +26,7 @@ const (
 	Supervisor                         // an agency's Social Media Supervisor: their own agency only, checked in the handler or store
 	SupervisorHROrAdmin                // a supervisor (their own agency only), the hr role (their scope) or the admin role
 	DevOnly                            // only in demo mode with the development mailbox
+	SupervisorOrAdmin                  // a supervisor (their own agency only, checked in the handler) or the admin role
 )
 
 // Route is one entry of the route table. Tests walk the table, so every
@@ -130,6 +131,16 @@ func Routes() []Route {
 		{"GET", "/accessibility", Public, (*Handler).accessibility},
 		{"GET", "/privacy", Public, (*Handler).privacy},
 		{"GET", "/org-logo", Public, (*Handler).orgLogo},
+		{"GET", "/admin/supervisors", Admin, (*Handler).supervisorsIndex},
+		{"POST", "/admin/supervisors", Admin, (*Handler).supervisorsDesignate},
+		{"POST", "/admin/supervisors/end", Admin, (*Handler).supervisorsEnd},
+		{"GET", "/accounts", SupervisorHROrAdmin, (*Handler).accountsIndex},      // each viewer's own agencies: filtered in the handler
+		{"GET", "/accounts.csv", SupervisorHROrAdmin, (*Handler).accountsCSV},    // the same agencies as /accounts
+		{"GET", "/accounts/new", SupervisorOrAdmin, (*Handler).accountNew},       // HR reads the registry but does not change it
+		{"POST", "/accounts", SupervisorOrAdmin, (*Handler).accountCreate},       // a supervisor for their own agency only
+		{"GET", "/accounts/:id", SupervisorHROrAdmin, (*Handler).accountShow},    // another agency's account: 404, checked in the handler
+		{"GET", "/accounts/:id/edit", SupervisorOrAdmin, (*Handler).accountEdit}, // the same
+		{"POST", "/accounts/:id", SupervisorOrAdmin, (*Handler).accountUpdate},   // the same
 	}
 }
 

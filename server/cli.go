@@ -200,6 +200,9 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "reminder pass %s %d invitations, %d reminders, %d escalations, %d digests\n",
 		verb, sum.Invitations, sum.Reminders, sum.Escalations, sum.Digests)
+	if sum.AccountReviews > 0 {
+		fmt.Fprintf(stdout, "reminder pass %s %d account review reminders to supervisors\n", verb, sum.AccountReviews)
+	}
 	if !dry {
 		p.Worker.Drain(ctx)
 	}

@@ -99,6 +99,9 @@ const (
 	demoEmployee = "1005" // Zoë Côté: not started, authorized poster
 	demoManager  = "1004" // François Lévesque: manages 1005–1008
 	demoHR       = "1002" // Hannah Roy
+	// demoSupervisor is DAFS's Social Media Supervisor (DHHS's is 2007
+	// Laura Gagnon): their home page lists the agency's accounts.
+	demoSupervisor = "1009" // Łukasz Wiśniewski
 )
 
 func DemoEmail(number string) string {
@@ -118,11 +121,19 @@ func SeedDemo(ctx context.Context, p *Portal, cfg *Config, out io.Writer) error 
 		if err := seedRoster(ctx, p); err != nil {
 			return err
 		}
+		if err := seedRegistry(ctx, p); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(out, "Demo data ready. Sign-in links (each works once, for 15 minutes; ask for more at /signin and read them at /dev/mailbox):")
-	for _, who := range []struct{ label, number string }{{"employee", demoEmployee}, {"manager", demoManager}, {"HR", demoHR}} {
+	for _, who := range []struct{ label, number string }{{"employee", demoEmployee}, {"manager", demoManager}, {"HR", demoHR}, {"supervisor", demoSupervisor}} {
 		num := who.number
 		es, _, err := h.Employees.FindEmployees(ctx, app.EmployeeFilter{EmployeeNumber: &num})
+		if err == nil && len(es) == 0 && who.label == "supervisor" {
+			// A database the demo did not fill (an older demo's, a test's)
+			// may have no supervisor: the others' links are still useful.
+			continue
+		}
 		if err != nil || len(es) == 0 {
 			return fmt.Errorf("find demo %s: %w", who.label, err)
 		}
@@ -130,7 +141,7 @@ func SeedDemo(ctx context.Context, p *Portal, cfg *Config, out io.Writer) error 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "  %-8s %-20s %s/signin/link/%s\n", who.label, es[0].FullName, cfg.BaseURL, url.PathEscape(token))
+		fmt.Fprintf(out, "  %-10s %-20s %s/signin/link/%s\n", who.label, es[0].FullName, cfg.BaseURL, url.PathEscape(token))
 	}
 	return nil
 }

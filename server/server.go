@@ -292,7 +292,7 @@ func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
 			}
 		} else {
 			p.Logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
-				"escalations", sum.Escalations, "digests", sum.Digests)
+				"escalations", sum.Escalations, "digests", sum.Digests, "account_reviews", sum.AccountReviews)
 			if sum.Total() > 0 {
 				p.Worker.Kick()
 			}
@@ -481,13 +481,16 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Now:           db.Now,
 	}
 	h.PersonActions = sqlite.NewPersonActionService(db)
+	// The Social Media Supervisors and the registry of agency accounts.
+	h.Supervisors = sqlite.NewSupervisorService(db)
+	h.Accounts = sqlite.NewAccountService(db)
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.
 		Limit: handlers.NewRateLimiter(3, h.Config.LinkTTL)}
 	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
-		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now}
+		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now, Accounts: h.Accounts}
 	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
 		Reminders: sqlite.NewReminderService(db), Sessions: sessions, Config: cfg, Logger: logger, checks: make(chan struct{}, 1)}
 	h.KickChecks = p.kickChecks

@@ -22,7 +22,8 @@ type Composer struct {
 	Dashboard app.DashboardService
 	Certs     app.CertificateRenderer
 	Identity  app.IdentityService
-	Sealer    app.Sealer // opens sign-in links sealed in the outbox
+	Sealer    app.Sealer         // opens sign-in links sealed in the outbox
+	Accounts  app.AccountService // the registry, for account review reminders
 	// LinkMinutes is how long a sign-in link works, for its message.
 	LinkMinutes int
 	BaseURL     string
@@ -42,6 +43,8 @@ func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, er
 		return c.addressChange(ctx, m)
 	case m.Kind == app.MailRoleChange:
 		return c.roleChange(ctx, m)
+	case m.Kind == app.MailAccountReview:
+		return c.accountReview(ctx, m)
 	}
 	if m.EmployeeID == nil || m.CycleID == nil {
 		return "incomplete message", nil

@@ -23,6 +23,7 @@ const auditEventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_typ
 		WHEN 'employee' THEN (SELECT s.full_name FROM employees s WHERE s.id = v.subject_id)
 		WHEN 'cycle' THEN (SELECT c.name FROM cycles c WHERE c.id = v.subject_id)
 		WHEN 'policy_version' THEN (SELECT p.code FROM policy_versions p WHERE p.id = v.subject_id)
+		WHEN 'social_account' THEN (SELECT sa.agency || ' ' || sa.platform || ' ' || sa.handle FROM social_accounts sa WHERE sa.id = v.subject_id)
 	END, ''),
 	COALESCE(CASE v.subject_type WHEN 'employee' THEN (SELECT s.employee_number FROM employees s WHERE s.id = v.subject_id) END, '')
 	FROM audit_events v LEFT JOIN employees a ON a.id = v.actor_id`

@@ -112,6 +112,16 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 		GROUP BY m.id`+tail, weekKey, stamp, stamp, today, today); err != nil {
 		return nil, err
 	}
+	// Accounts past their review date: the agency's supervisor hears once
+	// for each review date (a new date after the review, a new mail).
+	if err := run(&sum.AccountReviews, insert+`SELECT 'account-review:' || a.id || ':' || a.review_on, 'account_review',
+		e.id, NULL, a.id, e.email, e.full_name, a.review_on, '', '', ?, ?
+		FROM social_accounts a JOIN agency_supervisors s ON s.agency = a.agency
+		JOIN employees e ON e.id = s.employee_id AND e.active = 1
+		WHERE a.status <> 'closed' AND a.review_on < ?
+			AND NOT EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)`+tail, stamp, stamp, today); err != nil {
+		return nil, err
+	}
 	if dryRun {
 		return sum, nil // the deferred rollback undoes everything
 	}

@@ -313,6 +313,11 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 	if err := ch.flush(); err != nil {
 		return err
 	}
+	// A supervisor the file deactivates or moves to another agency stops
+	// being its supervisor with the same change.
+	if err := w.db.endDesignationsAfterRoster(ctx, tx, touched, ch.at); err != nil {
+		return err
+	}
 	// The operator's file may grant or remove hr and admin: every
 	// administrator hears of it, as of a change on the roles page.
 	for _, id := range ch.roleChanges {
