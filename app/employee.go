@@ -46,10 +46,24 @@ type Employee struct {
 	// SupervisorOf is derived: the agency whose Social Media Supervisor this
 	// person is (an administrator designated them), "" for none.
 	SupervisorOf string
+	// AuthorizedPoster is derived: the person holds an authorization to
+	// post for their agency that is in force today (a supervisor gave it).
+	// It makes them a poster (RolePoster) whatever the roster says.
+	AuthorizedPoster bool
 }
 
 // HasRole reports whether the employee holds role r.
-func (e *Employee) HasRole(r Role) bool { return slices.Contains(e.Roles, r) }
+// The poster role follows from an authorization in force; a "poster" in the
+// roster's roles column is still honoured for data from before
+// authorizations (RosterPoster says so, for a note where roles are shown).
+func (e *Employee) HasRole(r Role) bool {
+	return slices.Contains(e.Roles, r) || (r == RolePoster && e.AuthorizedPoster)
+}
+
+// RosterPoster reports whether the roster file, rather than an
+// authorization, names the person a poster: the old way, shown with a note
+// asking for an authorization instead.
+func (e *Employee) RosterPoster() bool { return slices.Contains(e.Roles, RolePoster) }
 
 // SignsAs reports whether typed is a name the employee may sign with: the
 // roster name or, if the roster gives one, the signature name.

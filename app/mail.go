@@ -18,6 +18,11 @@ const (
 	MailAddressChange = "address_change"
 	MailRoleChange    = "role_change" // to every administrator: a role was granted or removed
 	MailCheckpoint    = "checkpoint"  // to a witness: the day's signed checkpoint of the evidence log
+	// Poster authorizations and Terms of Comment: written in full when
+	// queued (the store fills Text; {portal} stands for the portal's address).
+	MailTerms        = "terms"         // to a poster: their agency's Terms of Comment, to confirm
+	MailPosterEnded  = "poster_ended"  // to the supervisor: authorizations the roster ended; change the passwords
+	MailPosterEnding = "poster_ending" // to a poster and the supervisor: an authorization ends soon
 )
 
 // Message is one e-mail in the outbox. Scheduled messages are stored with

@@ -22,10 +22,15 @@ type PassSummary struct {
 	Reminders   int
 	Escalations int
 	Digests     int
+	// AuthorizationsEnding counts the reminders of poster authorizations
+	// ending soon (to the poster and to their supervisor).
+	AuthorizationsEnding int
 }
 
 // Total is the number of messages.
-func (p *PassSummary) Total() int { return p.Invitations + p.Reminders + p.Escalations + p.Digests }
+func (p *PassSummary) Total() int {
+	return p.Invitations + p.Reminders + p.Escalations + p.Digests + p.AuthorizationsEnding
+}
 
 // ReminderService decides who is due a message and queues it.
 type ReminderService interface {

@@ -200,6 +200,9 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "reminder pass %s %d invitations, %d reminders, %d escalations, %d digests\n",
 		verb, sum.Invitations, sum.Reminders, sum.Escalations, sum.Digests)
+	if sum.AuthorizationsEnding > 0 {
+		fmt.Fprintf(stdout, "and %d reminders of poster authorizations ending soon\n", sum.AuthorizationsEnding)
+	}
 	if !dry {
 		p.Worker.Drain(ctx)
 	}

@@ -292,7 +292,7 @@ func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
 			}
 		} else {
 			p.Logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
-				"escalations", sum.Escalations, "digests", sum.Digests)
+				"escalations", sum.Escalations, "digests", sum.Digests, "authorizations_ending", sum.AuthorizationsEnding)
 			if sum.Total() > 0 {
 				p.Worker.Kick()
 			}

@@ -112,6 +112,11 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 		GROUP BY m.id`+tail, weekKey, stamp, stamp, today, today); err != nil {
 		return nil, err
 	}
+	// Poster authorizations ending within two weeks: the poster and the
+	// supervisor hear once.
+	if sum.AuthorizationsEnding, err = endingReminders(ctx, tx, today, now); err != nil {
+		return nil, err
+	}
 	if dryRun {
 		return sum, nil // the deferred rollback undoes everything
 	}

@@ -22,6 +22,10 @@ type RosterService struct {
 	// is called after each committed batch (tests).
 	batchRows  int
 	afterBatch func()
+	// OnPostersChanged, when set, is called after each committed batch
+	// for every person whose poster authorizations it ended, as
+	// AuthorizationService.OnPostersChanged is (the wiring sets both).
+	OnPostersChanged func(ctx context.Context, employeeID int64) error
 }
 
 // NewRosterService returns the roster importer.
@@ -181,6 +185,14 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		}
 		if err := w.write(ctx, batch, k == len(units)); err != nil {
 			return nil, err
+		}
+		for _, id := range w.ended {
+			if s.OnPostersChanged == nil {
+				break
+			}
+			if err := s.OnPostersChanged(ctx, id); err != nil {
+				return nil, err
+			}
 		}
 		if s.batchRows == 0 { // from how long this batch held the lock
 			size = nextBatchRows(len(batch), time.Since(w.locked))
