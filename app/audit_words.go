@@ -41,6 +41,12 @@ var auditWords = map[string]eventWords{
 	"assignment.exemption_ended":     {"Exemption ended", "ended the exemption of {subject}"},
 	"mail.invitation_resent":         {"Invitation sent again", "sent the invitation to {subject} again"},
 	"team.reminder_sent":             {"Reminder sent by a manager", "sent a reminder to {subject}"},
+	"poster.authorized":              {"Poster authorized on an account", "authorized {subject} to post on an agency account"},
+	"poster.revoked":                 {"Poster authorization revoked", "revoked an authorization of {subject} to post on an agency account"},
+	"poster.authorization_ended":     {"Poster authorization ended by a roster change", "ended an authorization of {subject} to post, after a roster change"},
+	"terms.published":                {"Terms of Comment published", "published a new version of the agency's Terms of Comment"},
+	"terms.delivered":                {"Terms of Comment given to a poster", "gave the agency's Terms of Comment to {subject}"},
+	"terms.received":                 {"Terms of Comment receipt confirmed", "confirmed receipt of the agency's Terms of Comment"},
 }
 
 // EventLabel names a kind of audit event in words. A code without words

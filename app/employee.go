@@ -50,6 +50,25 @@ type Employee struct {
 	// post for their agency that is in force today (a supervisor gave it).
 	// It makes them a poster (RolePoster) whatever the roster says.
 	AuthorizedPoster bool
+	// PostingPeriods is derived: the periods of the person's authorizations
+	// that have not been ended early, from which the store works out
+	// AuthorizedPoster for today (PostsOn).
+	PostingPeriods []PostingPeriod
+}
+
+// PostingPeriod is when one authorization lets its holder post: From to To
+// (YYYY-MM-DD, both included; To "" until revoked).
+type PostingPeriod struct{ From, To string }
+
+// PostsOn reports whether one of the person's authorizations is in force
+// on today (YYYY-MM-DD).
+func (e *Employee) PostsOn(today string) bool {
+	for _, p := range e.PostingPeriods {
+		if p.From <= today && (p.To == "" || p.To >= today) {
+			return true
+		}
+	}
+	return false
 }
 
 // HasRole reports whether the employee holds role r.

@@ -23,6 +23,9 @@ type homePage struct {
 	Status   string
 	NoCycle  bool
 	History  []*app.Acknowledgment
+	// TermsToRead are the Terms of Comment versions given to the person
+	// (a poster) that they have not confirmed yet.
+	TermsToRead []*app.TermsTask
 }
 
 func (h *Handler) home(c *fiber.Ctx) error {
@@ -42,6 +45,9 @@ func (h *Handler) home(c *fiber.Ctx) error {
 		return err
 	}
 	if pg.History, _, err = h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID}); err != nil {
+		return err
+	}
+	if pg.TermsToRead, err = h.termsToRead(c, e); err != nil {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, "home", pg)

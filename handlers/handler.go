@@ -104,6 +104,11 @@ type Handler struct {
 
 	// PersonActions are HR's extensions, exemptions and resent invitations.
 	PersonActions app.PersonActionService
+
+	// Authorizations are the supervisors' poster authorizations; Terms the
+	// agencies' Terms of Comment, their delivery and receipts.
+	Authorizations app.AuthorizationService
+	Terms          app.TermsService
 }
 
 // NewApp builds the Fiber application. It parses every template first and

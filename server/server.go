@@ -481,6 +481,10 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Now:           db.Now,
 	}
 	h.PersonActions = sqlite.NewPersonActionService(db)
+	// The lead wires OnPostersChanged (here and on the roster service) to
+	// the agency-use acknowledgment's assignment sync.
+	h.Authorizations = sqlite.NewAuthorizationService(db)
+	h.Terms = sqlite.NewTermsService(db)
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.
