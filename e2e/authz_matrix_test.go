@@ -703,6 +703,40 @@ var azTable = map[string]azExpect{
 	"GET /accessibility": {allow: azEveryone, ok: []int{200}},
 	"GET /privacy":       {allow: azEveryone, ok: []int{200}},
 	"GET /org-logo":      {allow: azEveryone, ok: []int{200}}, // azPortal's portal has a logo (testBranding)
+
+	// Poster authorizations and Terms of Comment: none of the matrix's roles
+	// supervises an agency, so the supervisor's writes are refused to all of
+	// them (TestPosterAuthorization covers the supervisors themselves, and
+	// another agency's objects); HR and administrators read.
+	"GET /posters":     {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"GET /posters/new": {allow: 0},
+	"POST /posters": {allow: 0, req: func(e *azEnv, who azRole) azReq {
+		return azReq{path: "/posters", form: form("employee", "1006", "accounts", itoa(azDemoAccount(e)), "starts_on", e.day(0), "scope", "news")}
+	}},
+	"POST /posters/:id/revoke": {allow: 0, note: "Zoë's demo authorization",
+		req: func(e *azEnv, who azRole) azReq {
+			return azReq{path: "/posters/" + itoa(int64(e.tp.count(e.t, `SELECT MIN(id) FROM poster_authorizations`))) + "/revoke", form: form("reason", "left")}
+		}},
+	"GET /terms":  {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"POST /terms": {allow: 0, req: func(e *azEnv, who azRole) azReq { return azReq{path: "/terms", form: form("body", "## New", "action", "publish")} }},
+	"GET /terms/:id": {allow: azSetHR | azSetAdmin, ok: []int{200}, note: "the DAFS version 1 of the demo",
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/terms/" + itoa(azDemoTerms(e))} }},
+	"GET /my/terms/:id": {allow: azSignedIn, ok: []int{200, 404}, note: "given to Zoë only: 404 for the others",
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/my/terms/" + itoa(azDemoTerms(e))} }},
+	"POST /my/terms/:id": {allow: azSignedIn, ok: []int{303, 404}, note: "Zoë confirms her receipt; not given to the others: 404",
+		req: func(e *azEnv, who azRole) azReq {
+			return azReq{path: "/my/terms/" + itoa(azDemoTerms(e)), form: form("confirm", "yes")}
+		}},
+}
+
+// azDemoTerms is the id of DAFS's Terms of Comment, version 1 (the demo's).
+func azDemoTerms(e *azEnv) int64 {
+	return int64(e.tp.count(e.t, `SELECT id FROM terms_of_comment WHERE agency = ? AND version = 1`, dafs))
+}
+
+// azDemoAccount is the id of the demo's DAFS Facebook account.
+func azDemoAccount(e *azEnv) int64 {
+	return int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE platform = 'Facebook' AND handle = 'StateDAFSNews'`))
 }
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {
