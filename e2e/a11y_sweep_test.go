@@ -97,6 +97,14 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	"/hr/cycles/:id/close :id":   axeSweepNewestCycle,
 	"/hr/cycles/:id/version :id": axeSweepNewestCycle,
 	"/hr/cycles/:id/due :id":     axeSweepNewestCycle,
+	// DAFS's Terms of Comment, version 1 (the demo's, given to Zoë; "not
+	// found" for the others and in the portal without a roster)
+	"/terms/:id :id":    axeSweepDemoTerms,
+	"/my/terms/:id :id": axeSweepDemoTerms,
+}
+
+func axeSweepDemoTerms(t *testing.T, s *axeSweeper) string {
+	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MIN(id), 0) FROM terms_of_comment`)))
 }
 
 func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {

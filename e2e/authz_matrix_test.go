@@ -717,8 +717,10 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, who azRole) azReq {
 			return azReq{path: "/posters/" + itoa(int64(e.tp.count(e.t, `SELECT MIN(id) FROM poster_authorizations`))) + "/revoke", form: form("reason", "left")}
 		}},
-	"GET /terms":  {allow: azSetHR | azSetAdmin, ok: []int{200}},
-	"POST /terms": {allow: 0, req: func(e *azEnv, who azRole) azReq { return azReq{path: "/terms", form: form("body", "## New", "action", "publish")} }},
+	"GET /terms": {allow: azSetHR | azSetAdmin, ok: []int{200}},
+	"POST /terms": {allow: 0, req: func(e *azEnv, who azRole) azReq {
+		return azReq{path: "/terms", form: form("body", "## New", "action", "publish")}
+	}},
 	"GET /terms/:id": {allow: azSetHR | azSetAdmin, ok: []int{200}, note: "the DAFS version 1 of the demo",
 		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/terms/" + itoa(azDemoTerms(e))} }},
 	"GET /my/terms/:id": {allow: azSignedIn, ok: []int{200, 404}, note: "given to Zoë only: 404 for the others",
