@@ -198,6 +198,16 @@ func (r *Revocation) Validate() error {
 	return nil
 }
 
+// CommittedError is an error of the work that follows a committed write
+// (OnPostersChanged): what was recorded stands, so the caller reports
+// success and logs Err.
+type CommittedError struct{ Err error }
+
+func (e *CommittedError) Error() string { return "after commit: " + e.Err.Error() }
+
+// Unwrap returns the follow-up's error.
+func (e *CommittedError) Unwrap() error { return e.Err }
+
 // PosterAccount is an account of the registry as authorizations need it.
 type PosterAccount struct {
 	ID       int64

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,7 +126,7 @@ func (h *Handler) posterRevoke(c *fiber.Ctx) error {
 	reason := strings.TrimSpace(utils.CopyString(c.FormValue("reason")))
 	err = h.Authorizations.Revoke(c.UserContext(), &app.Revocation{AuthorizationID: id, Agency: u.SupervisorOf, Note: reason,
 		ActorID: u.ID, IP: h.clientIP(c)})
-	if err == nil {
+	if err = h.committed(c, err); err == nil {
 		h.setFlash(c, "The authorization is revoked. Change the account's password and second factor if they knew them.")
 		return c.Redirect("/posters", fiber.StatusSeeOther)
 	}
@@ -230,12 +231,7 @@ func (h *Handler) posterAuthorize(c *fiber.Ctx) error {
 		done, err = h.Authorizations.Authorize(c.UserContext(), &app.AuthorizationRequest{Agency: u.SupervisorOf,
 			EmployeeNumber: f.Employee, AccountIDs: f.Accounts, StartsOn: f.StartsOn, EndsOn: f.EndsOn, Scope: f.Scope,
 			ActorID: u.ID, IP: h.clientIP(c)})
-		if err == nil || (app.ErrorCode(err) == app.EINTERNAL && len(done) > 0) {
-			// Authorized; a failure of the follow-up (OnPostersChanged)
-			// is logged, not shown: what was recorded stands.
-			if err != nil {
-				h.Logger.Error("after authorization", "err", err, "request", requestID(c))
-			}
+		if err = h.committed(c, err); err == nil {
 			names := make([]string, len(done))
 			for i, a := range done {
 				names[i] = a.Platform + " " + a.Handle
@@ -253,4 +249,16 @@ func (h *Handler) posterAuthorize(c *fiber.Ctx) error {
 	}
 	pg.Errors = formErrors(err)
 	return h.render(c, fiber.StatusUnprocessableEntity, "posters_new", pg)
+}
+
+// committed turns an error of the work after a committed write into
+// success, logged: the authorization or its end is recorded whatever the
+// follow-up did.
+func (h *Handler) committed(c *fiber.Ctx, err error) error {
+	var ce *app.CommittedError
+	if errors.As(err, &ce) {
+		h.Logger.Error("after a committed poster change", "err", ce.Err, "request", requestID(c))
+		return nil
+	}
+	return err
 }

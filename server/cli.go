@@ -58,6 +58,11 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(probs) == 0 {
 		opts.Source = "import-roster " + file
 		sum, err := rs.ImportRoster(ctx, rows, opts)
+		var after *app.CommittedError
+		if errors.As(err, &after) { // the import is committed; only what follows it failed
+			fmt.Fprintf(stdout, "warning: the import is done, but what follows it failed: %v\n", after.Err)
+			err = nil
+		}
 		if err != nil {
 			return err
 		}

@@ -21,8 +21,9 @@ type AuthorizationService struct {
 	// OnPostersChanged, when set, is called after a commit that authorizes
 	// someone or ends one of their authorizations, with the person's id:
 	// the agency-use acknowledgment's assignments follow who is a poster
-	// (the wiring sets it to their sync). Its error is returned, but what
-	// was committed stays committed: the sync can run again.
+	// (the wiring sets it to their sync). Its error is returned as an
+	// app.CommittedError: what was committed stays committed, and the sync
+	// can run again.
 	OnPostersChanged func(ctx context.Context, employeeID int64) error
 }
 
@@ -153,7 +154,7 @@ func (s *AuthorizationService) postersChanged(ctx context.Context, ids ...int64)
 	}
 	for _, id := range ids {
 		if err := s.OnPostersChanged(ctx, id); err != nil {
-			return err
+			return &app.CommittedError{Err: err}
 		}
 	}
 	return nil

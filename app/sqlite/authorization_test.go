@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +134,43 @@ func TestTermsPublishAndDeliver(t *testing.T) {
 	list, err := auth.FindAuthorizations(ctx, app.AuthorizationFilter{})
 	if err != nil || len(list) != 1 || !list[0].TermsReceived || list[0].TermsInForce != 2 || list[0].TermsVersion != 1 {
 		t.Fatalf("%v %+v", err, list)
+	}
+}
+
+// TestRosterMoveEndsAuthorizationsAndCallsTheHook: a roster import that
+// moves a poster to another agency ends their authorization in its own
+// transaction and then calls OnPostersChanged; a failing hook leaves the
+// import and the end committed and says so as an app.CommittedError.
+func TestRosterMoveEndsAuthorizationsAndCallsTheHook(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.db.Now = func() time.Time { return time.Date(2031, 3, 10, 15, 0, 0, 0, time.UTC) }
+	auth := NewAuthorizationService(f.db)
+	auth.OnPostersChanged = func(context.Context, int64) error { return errors.New("sync down") }
+	acct := addAccount(t, f.db, "A", "Facebook", "A", "active")
+	_, err := auth.Authorize(ctx, &app.AuthorizationRequest{Agency: "A", EmployeeNumber: "1", AccountIDs: []int64{acct},
+		StartsOn: "2031-03-10", Scope: "news", ActorID: f.emp.ID})
+	var ce *app.CommittedError
+	if !errors.As(err, &ce) {
+		t.Fatalf("a failing hook: %v, want a CommittedError", err)
+	}
+	rs := NewRosterService(f.db)
+	var called []int64
+	rs.OnPostersChanged = func(_ context.Context, id int64) error { called = append(called, id); return errors.New("sync down") }
+	row := app.RosterRow{Line: 2, EmployeeNumber: "1", FullName: f.emp.FullName, Email: f.emp.Email, Agency: "B", Department: "D", KeepSignatureName: true}
+	if _, err := rs.ImportRoster(ctx, []app.RosterRow{row}, app.ImportOptions{Source: "test"}); !errors.As(err, &ce) {
+		t.Fatalf("import: %v, want a CommittedError", err)
+	}
+	if len(called) != 1 || called[0] != f.emp.ID {
+		t.Fatalf("hook calls %v", called)
+	}
+	var reason string
+	var actor sql.NullInt64
+	if err := f.db.read.QueryRow(`SELECT reason, actor_id FROM authorization_ends`).Scan(&reason, &actor); err != nil || reason != app.EndTransferred || actor.Valid {
+		t.Fatalf("end: %v %q %v", err, reason, actor)
+	}
+	var agency string
+	if err := f.db.read.QueryRow(`SELECT agency FROM employees WHERE id = ?`, f.emp.ID).Scan(&agency); err != nil || agency != "B" {
+		t.Fatalf("the import was not committed: %v %q", err, agency)
 	}
 }

@@ -173,6 +173,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		w.ids[num] = st.id
 	}
 	units := pl.units()
+	var after error // the first failure of OnPostersChanged
 	size := firstBatchRows
 	if s.batchRows > 0 {
 		size = s.batchRows
@@ -190,8 +191,10 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 			if s.OnPostersChanged == nil {
 				break
 			}
-			if err := s.OnPostersChanged(ctx, id); err != nil {
-				return nil, err
+			// The batch is committed: the import goes on, and says at the
+			// end that the follow-up failed.
+			if err := s.OnPostersChanged(ctx, id); err != nil && after == nil {
+				after = &app.CommittedError{Err: err}
 			}
 		}
 		if s.batchRows == 0 { // from how long this batch held the lock
@@ -209,7 +212,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 			}
 		}
 	}
-	return sum, nil
+	return sum, after
 }
 
 // planImport reads the roster (one consistent snapshot, no write lock) and
