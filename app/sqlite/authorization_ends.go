@@ -32,14 +32,6 @@ func (db *DB) endAuthorizationsAfterRoster(ctx context.Context, tx *sql.Tx, ids 
 		return nil, nil
 	}
 	today := app.Today(now, db.Location)
-	rows, err := tx.QueryContext(ctx, `SELECT pa.id, pa.employee_id, pa.agency, e.active, e.agency, e.full_name, e.employee_number,
-		a.platform || ' ' || a.handle
-		FROM poster_authorizations pa JOIN employees e ON e.id = pa.employee_id JOIN social_accounts a ON a.id = pa.account_id
-		WHERE pa.employee_id IN (`+placeholders(len(ids))+`) AND (e.active = 0 OR e.agency <> pa.agency) AND `+activeAuthorization+`
-		ORDER BY pa.employee_id, pa.agency, pa.id`, append(append([]any{}, ids...), today)...)
-	if err != nil {
-		return nil, fmt.Errorf("find authorizations to end: %w", err)
-	}
 	type row struct {
 		id, emp              int64
 		agency, curAgency    string
@@ -47,16 +39,27 @@ func (db *DB) endAuthorizationsAfterRoster(ctx context.Context, tx *sql.Tx, ids 
 		name, number, acctNm string
 	}
 	var found []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.emp, &r.agency, &r.active, &r.curAgency, &r.name, &r.number, &r.acctNm); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan authorization to end: %w", err)
+	err := func() error {
+		// #nosec G202 -- constant SQL fragments; every value is a bound parameter
+		rows, err := tx.QueryContext(ctx, `SELECT pa.id, pa.employee_id, pa.agency, e.active, e.agency, e.full_name, e.employee_number,
+			a.platform || ' ' || a.handle
+			FROM poster_authorizations pa JOIN employees e ON e.id = pa.employee_id JOIN social_accounts a ON a.id = pa.account_id
+			WHERE pa.employee_id IN (`+placeholders(len(ids))+`) AND (e.active = 0 OR e.agency <> pa.agency) AND `+activeAuthorization+`
+			ORDER BY pa.employee_id, pa.agency, pa.id`, append(append([]any{}, ids...), today)...)
+		if err != nil {
+			return fmt.Errorf("find authorizations to end: %w", err)
 		}
-		found = append(found, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.emp, &r.agency, &r.active, &r.curAgency, &r.name, &r.number, &r.acctNm); err != nil {
+				return fmt.Errorf("scan authorization to end: %w", err)
+			}
+			found = append(found, r)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
 		return nil, err
 	}
 	var people []*endedByRoster
@@ -180,14 +183,6 @@ func endingReminders(ctx context.Context, tx *sql.Tx, today string, now time.Tim
 	if err != nil {
 		return 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT pa.id, pa.agency, pa.ends_on, e.id, e.full_name, e.email, a.platform || ' ' || a.handle
-		FROM poster_authorizations pa JOIN employees e ON e.id = pa.employee_id AND e.active = 1 AND e.agency = pa.agency
-		JOIN social_accounts a ON a.id = pa.account_id
-		WHERE pa.ends_on <> '' AND pa.ends_on <= ? AND pa.starts_on <= pa.ends_on AND `+activeAuthorization+`
-		ORDER BY pa.id`, last.AddDate(0, 0, app.AuthEndingSoonN).Format(app.DateLayout), today)
-	if err != nil {
-		return 0, fmt.Errorf("find authorizations ending: %w", err)
-	}
 	type ending struct {
 		id             int64
 		agency, endsOn string
@@ -195,16 +190,26 @@ func endingReminders(ctx context.Context, tx *sql.Tx, today string, now time.Tim
 		account        string
 	}
 	var all []ending
-	for rows.Next() {
-		var x ending
-		if err := rows.Scan(&x.id, &x.agency, &x.endsOn, &x.emp.id, &x.emp.name, &x.emp.email, &x.account); err != nil {
-			rows.Close()
-			return 0, err
+	err = func() error {
+		rows, err := tx.QueryContext(ctx, `SELECT pa.id, pa.agency, pa.ends_on, e.id, e.full_name, e.email, a.platform || ' ' || a.handle
+			FROM poster_authorizations pa JOIN employees e ON e.id = pa.employee_id AND e.active = 1 AND e.agency = pa.agency
+			JOIN social_accounts a ON a.id = pa.account_id
+			WHERE pa.ends_on <> '' AND pa.ends_on <= ? AND pa.starts_on <= pa.ends_on AND `+activeAuthorization+`
+			ORDER BY pa.id`, last.AddDate(0, 0, app.AuthEndingSoonN).Format(app.DateLayout), today)
+		if err != nil {
+			return fmt.Errorf("find authorizations ending: %w", err)
 		}
-		all = append(all, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var x ending
+			if err := rows.Scan(&x.id, &x.agency, &x.endsOn, &x.emp.id, &x.emp.name, &x.emp.email, &x.account); err != nil {
+				return err
+			}
+			all = append(all, x)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
 		return 0, err
 	}
 	n := 0

@@ -93,29 +93,35 @@ func (s *TermsService) PublishTerms(ctx context.Context, t *app.TermsOfComment, 
 		Detail: fmt.Sprintf("%s: Terms of Comment version %d, sha256 %s", t.Agency, t.Version, t.SHA256)}); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT pa.employee_id FROM poster_authorizations pa
-		JOIN employees e ON e.id = pa.employee_id AND e.active = 1 AND e.agency = pa.agency
-		WHERE pa.agency = ? AND `+activeAuthorization+` ORDER BY pa.employee_id`, t.Agency, s.db.Today())
+	ids, err := posterIDs(ctx, tx, t.Agency, s.db.Today())
 	if err != nil {
-		return fmt.Errorf("find posters: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if err := s.db.deliverTerms(ctx, tx, t, ids, now); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// posterIDs lists the people of the agency whose authorization has not
+// ended by today (those still to start included).
+func posterIDs(ctx context.Context, tx *sql.Tx, agency, today string) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT pa.employee_id FROM poster_authorizations pa
+		JOIN employees e ON e.id = pa.employee_id AND e.active = 1 AND e.agency = pa.agency
+		WHERE pa.agency = ? AND `+activeAuthorization+` ORDER BY pa.employee_id`, agency, today)
+	if err != nil {
+		return nil, fmt.Errorf("find posters: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // deliverTerms gives version t to each person: a terms_deliveries row, an
