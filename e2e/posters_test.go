@@ -221,6 +221,10 @@ func TestPosterAuthorization(t *testing.T) {
 		}
 		priya := hr.get("/hr/people/" + itoa(tp.employee(t, "2009").ID)).Body
 		mustContain(t, priya, "poster from the roster file: authorize them on an account instead")
+		// The roles page notes a roster poster among the people it lists.
+		tp.writeSQL(t, `UPDATE employees SET roles = 'hr;poster' WHERE employee_number = '1010'`)
+		mustContain(t, tp.as(t, "1003").get("/admin/roles").Body, "(poster from the roster file: authorize them on an account instead)")
+		tp.writeSQL(t, `UPDATE employees SET roles = 'hr' WHERE employee_number = '1010'`)
 		zoe := hr.get("/hr/people/" + itoa(tp.employee(t, "1005").ID)).Body
 		mustContain(t, zoe, "authorized poster")
 		if strings.Contains(zoe, "poster from the roster file") {
