@@ -47,6 +47,12 @@ var auditWords = map[string]eventWords{
 	"account.created":                {"Agency account added to the registry", "added the agency account {subject} to the registry"},
 	"account.changed":                {"Agency account changed", "changed the registry entry of the agency account {subject}"},
 	"accounts.exported":              {"Agency accounts exported", "exported the supervisors and the registry of agency accounts"},
+	"poster.authorized":              {"Poster authorized on an account", "authorized {subject} to post on an agency account"},
+	"poster.revoked":                 {"Poster authorization revoked", "revoked an authorization of {subject} to post on an agency account"},
+	"poster.authorization_ended":     {"Poster authorization ended by a roster change", "ended an authorization of {subject} to post, after a roster change"},
+	"terms.published":                {"Terms of Comment published", "published a new version of the agency's Terms of Comment"},
+	"terms.delivered":                {"Terms of Comment given to a poster", "gave the agency's Terms of Comment to {subject}"},
+	"terms.received":                 {"Terms of Comment receipt confirmed", "confirmed receipt of the agency's Terms of Comment"},
 }
 
 // EventLabel names a kind of audit event in words. A code without words

@@ -46,10 +46,43 @@ type Employee struct {
 	// SupervisorOf is derived: the agency whose Social Media Supervisor this
 	// person is (an administrator designated them), "" for none.
 	SupervisorOf string
+	// AuthorizedPoster is derived: the person holds an authorization to
+	// post for their agency that is in force today (a supervisor gave it).
+	// It makes them a poster (RolePoster) whatever the roster says.
+	AuthorizedPoster bool
+	// PostingPeriods is derived: the periods of the person's authorizations
+	// that have not been ended early, from which the store works out
+	// AuthorizedPoster for today (PostsOn).
+	PostingPeriods []PostingPeriod
+}
+
+// PostingPeriod is when one authorization lets its holder post: From to To
+// (YYYY-MM-DD, both included; To "" until revoked).
+type PostingPeriod struct{ From, To string }
+
+// PostsOn reports whether one of the person's authorizations is in force
+// on today (YYYY-MM-DD).
+func (e *Employee) PostsOn(today string) bool {
+	for _, p := range e.PostingPeriods {
+		if p.From <= today && (p.To == "" || p.To >= today) {
+			return true
+		}
+	}
+	return false
 }
 
 // HasRole reports whether the employee holds role r.
-func (e *Employee) HasRole(r Role) bool { return slices.Contains(e.Roles, r) }
+// The poster role follows from an authorization in force; a "poster" in the
+// roster's roles column is still honoured for data from before
+// authorizations (RosterPoster says so, for a note where roles are shown).
+func (e *Employee) HasRole(r Role) bool {
+	return slices.Contains(e.Roles, r) || (r == RolePoster && e.AuthorizedPoster)
+}
+
+// RosterPoster reports whether the roster file, rather than an
+// authorization, names the person a poster: the old way, shown with a note
+// asking for an authorization instead.
+func (e *Employee) RosterPoster() bool { return slices.Contains(e.Roles, RolePoster) }
 
 // SignsAs reports whether typed is a name the employee may sign with: the
 // roster name or, if the roster gives one, the signature name.

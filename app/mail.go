@@ -22,6 +22,11 @@ const (
 	// account is past its review date (AboutID the account, Subject the
 	// review date it was queued for).
 	MailAccountReview = "account_review"
+	// Poster authorizations and Terms of Comment: written in full when
+	// queued (the store fills Text; {portal} stands for the portal's address).
+	MailTerms        = "terms"         // to a poster: their agency's Terms of Comment, to confirm
+	MailPosterEnded  = "poster_ended"  // to the supervisor: authorizations the roster ended; change the passwords
+	MailPosterEnding = "poster_ending" // to a poster and the supervisor: an authorization ends soon
 )
 
 // Message is one e-mail in the outbox. Scheduled messages are stored with

@@ -25,11 +25,14 @@ type PassSummary struct {
 	// AccountReviews counts the mails to supervisors about their agency's
 	// accounts past their review date.
 	AccountReviews int
+	// AuthorizationsEnding counts the reminders of poster authorizations
+	// ending soon (to the poster and to their supervisor).
+	AuthorizationsEnding int
 }
 
 // Total is the number of messages.
 func (p *PassSummary) Total() int {
-	return p.Invitations + p.Reminders + p.Escalations + p.Digests + p.AccountReviews
+	return p.Invitations + p.Reminders + p.Escalations + p.Digests + p.AccountReviews + p.AuthorizationsEnding
 }
 
 // ReminderService decides who is due a message and queues it.

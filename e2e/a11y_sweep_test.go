@@ -102,10 +102,18 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	// change it; "not found" in the portal without a roster)
 	"/accounts/:id :id":      axeSweepDemoAccount,
 	"/accounts/:id/edit :id": axeSweepDemoAccount,
+	// DAFS's Terms of Comment, version 1 (the demo's, given to Zoë; "not
+	// found" for the others and in the portal without a roster)
+	"/terms/:id :id":    axeSweepDemoTerms,
+	"/my/terms/:id :id": axeSweepDemoTerms,
 }
 
 func axeSweepDemoAccount(t *testing.T, s *axeSweeper) string {
 	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MIN(id), 0) FROM social_accounts WHERE handle = 'StateDAFSNews'`)))
+}
+
+func axeSweepDemoTerms(t *testing.T, s *axeSweeper) string {
+	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MIN(id), 0) FROM terms_of_comment`)))
 }
 
 func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {

@@ -741,6 +741,41 @@ var azTable = map[string]azExpect{
 			}
 			return q
 		}},
+	// Poster authorizations and Terms of Comment: each supervisor on their
+	// own agency (the requests say which); HR and administrators read.
+	"GET /posters":     {allow: azSetSups | azSetHR | azSetAdmin, ok: []int{200}},
+	"GET /posters/new": {allow: azSetSups, ok: []int{200}},
+	"POST /posters": {allow: azSetSups, ok: []int{303}, note: "someone of each supervisor's agency on one of its accounts",
+		req: func(e *azEnv, who azRole) azReq {
+			person, handle := "1006", "StateDAFSNews"
+			if who == azSupDHHS {
+				person, handle = "2003", "StateHealthTips"
+			}
+			return azReq{path: "/posters", form: form("employee", person, "accounts",
+				itoa(int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE handle = ?`, handle))), "starts_on", e.day(0), "scope", "news")}
+		}},
+	"POST /posters/:id/revoke": {allow: azSetSups, ok: []int{303, 404}, note: "Zoë's demo authorization, of DAFS: the DHHS supervisor gets 404 (TestPosterAuthorization)",
+		req: func(e *azEnv, who azRole) azReq {
+			return azReq{path: "/posters/" + itoa(int64(e.tp.count(e.t, `SELECT MIN(id) FROM poster_authorizations`))) + "/revoke", form: form("reason", "left")}
+		}},
+	"GET /terms": {allow: azSetSups | azSetHR | azSetAdmin, ok: []int{200}},
+	"POST /terms": {allow: azSetSups, ok: []int{303}, req: func(e *azEnv, who azRole) azReq {
+		return azReq{path: "/terms", form: form("body", "## New", "action", "publish")}
+	}},
+	"GET /terms/:id": {allow: azSetSups | azSetHR | azSetAdmin, ok: []int{200}, note: "version 1 of the role's agency (DAFS but for the DHHS supervisor)",
+		req: func(e *azEnv, who azRole) azReq {
+			agency := dafs
+			if who == azSupDHHS {
+				agency = dhhs
+			}
+			return azReq{path: "/terms/" + itoa(int64(e.tp.count(e.t, `SELECT id FROM terms_of_comment WHERE agency = ? AND version = 1`, agency)))}
+		}},
+	"GET /my/terms/:id": {allow: azSignedIn, ok: []int{200, 404}, note: "given to Zoë only: 404 for the others",
+		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/my/terms/" + itoa(azDemoTerms(e))} }},
+	"POST /my/terms/:id": {allow: azSignedIn, ok: []int{303, 404}, note: "Zoë confirms her receipt; not given to the others: 404",
+		req: func(e *azEnv, who azRole) azReq {
+			return azReq{path: "/my/terms/" + itoa(azDemoTerms(e)), form: form("confirm", "yes")}
+		}},
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS
@@ -753,6 +788,16 @@ func azAccountPath(tail string) func(*azEnv, azRole) azReq {
 		}
 		return azReq{path: "/accounts/" + itoa(int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE handle = ?`, handle))) + tail}
 	}
+}
+
+// azDemoTerms is the id of DAFS's Terms of Comment, version 1 (the demo's).
+func azDemoTerms(e *azEnv) int64 {
+	return int64(e.tp.count(e.t, `SELECT id FROM terms_of_comment WHERE agency = ? AND version = 1`, dafs))
+}
+
+// azDemoAccount is the id of the demo's DAFS Facebook account.
+func azDemoAccount(e *azEnv) int64 {
+	return int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE platform = 'Facebook' AND handle = 'StateDAFSNews'`))
 }
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {

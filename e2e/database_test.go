@@ -108,7 +108,10 @@ func (tp *testPortal) employees(t testing.TB, where string, args ...any) []*app.
 	rows, err := db.Query(`SELECT e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
 		e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active,
 		EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1),
-		COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), '')
+		COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), ''),
+		COALESCE((SELECT group_concat(pa.starts_on || '/' || pa.ends_on, ' ') FROM poster_authorizations pa
+			WHERE pa.employee_id = e.id AND e.active = 1 AND pa.agency = e.agency
+				AND NOT EXISTS (SELECT 1 FROM authorization_ends x WHERE x.authorization_id = pa.id)), '')
 		FROM employees e WHERE `+where+` ORDER BY e.id`, args...)
 	if err != nil {
 		t.Fatalf("employees where %s: %v", where, err)
@@ -118,11 +121,17 @@ func (tp *testPortal) employees(t testing.TB, where string, args ...any) []*app.
 	for rows.Next() {
 		var e app.Employee
 		var manager sql.NullInt64
-		var roles string
+		var roles, posting string
 		if err := rows.Scan(&e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
-			&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &e.IsManager, &e.SupervisorOf); err != nil {
+			&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.Active, &e.IsManager, &e.SupervisorOf, &posting); err != nil {
 			t.Fatal(err)
 		}
+		// A poster by authorization, as the portal works it out for today.
+		for _, p := range strings.Fields(posting) {
+			from, to, _ := strings.Cut(p, "/")
+			e.PostingPeriods = append(e.PostingPeriods, app.PostingPeriod{From: from, To: to})
+		}
+		e.AuthorizedPoster = e.PostsOn(tp.DB.Today())
 		if manager.Valid {
 			e.ManagerID = &manager.Int64
 		}

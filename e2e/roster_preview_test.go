@@ -50,11 +50,12 @@ func TestRosterPreviewByPerson(t *testing.T) {
 		}
 	}
 	// A full roster: Brian Levesque, Olivia Bernier and Beatriz Alves are
-	// left out, José moves to HR under Hannah, Zoë stops posting, Dmitri
+	// left out, José moves to HR under Hannah, Priya loses the roster's
+	// poster value (Zoë is a poster by authorization, not by the roster), Dmitri
 	// has a new address, and 61 people are new.
 	file := string(tp.rosterFile(t, keep, map[string]map[string]string{
 		"1006": {"department": bhr, "manager_employee_number": "1002"},
-		"1005": {"roles": ""},
+		"2009": {"roles": ""},
 		"1011": {"email": "dmitri.new@new.example"},
 	})) + newHires(9100, 60) + "9200,Renée Lévesque,renee@new.example," + dol + "," + bes + ",Clerk,4001,2026-11-02,,\n"
 	r := hr.upload("/hr/roster", "file", "full.csv", []byte(file), map[string]string{"deactivate_missing": "yes"})
@@ -86,14 +87,14 @@ func TestRosterPreviewByPerson(t *testing.T) {
 		for _, want := range []string{
 			"José Núñez 1006 Changed Department: Office of Information Technology → changes to Bureau of Human Resources",
 			"Manager: François Lévesque (1004) → changes to Hannah Roy (1002)",
-			"Zoë Côté 1005 Changed Roles: poster → changes to (none)",
+			"Priya Natarajan 2009 Changed Roles: poster → changes to (none)",
 			"Dmitri Volkov 1011 Changed E-mail: " + tp.employee(t, "1011").Email + " → changes to dmitri.new@new.example (waits for a second person's approval)",
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the changes do not say %q:\n%s", want, text)
 			}
 		}
-		if got := previewNumbers(body); !slices.Equal(got, []string{"1011", "1006", "1005"}) {
+		if got := previewNumbers(body); !slices.Equal(got, []string{"1011", "1006", "2009"}) {
 			t.Errorf("changed people %v", got)
 		}
 	})

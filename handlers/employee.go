@@ -27,6 +27,9 @@ type homePage struct {
 	// Social Media Supervisor of (none for anyone else).
 	SupervisedAccounts []*app.SocialAccount
 	Today              string
+	// TermsToRead are the Terms of Comment versions given to the person
+	// (a poster) that they have not confirmed yet.
+	TermsToRead []*app.TermsTask
 }
 
 func (h *Handler) home(c *fiber.Ctx) error {
@@ -53,6 +56,9 @@ func (h *Handler) home(c *fiber.Ctx) error {
 			return err
 		}
 		pg.Today = h.today()
+	}
+	if pg.TermsToRead, err = h.termsToRead(c, e); err != nil {
+		return err
 	}
 	return h.render(c, fiber.StatusOK, "home", pg)
 }

@@ -109,6 +109,10 @@ type Handler struct {
 	// registry of accounts held in the agencies' names.
 	Supervisors app.SupervisorService
 	Accounts    app.AccountService
+	// Authorizations are the supervisors' poster authorizations; Terms the
+	// agencies' Terms of Comment, their delivery and receipts.
+	Authorizations app.AuthorizationService
+	Terms          app.TermsService
 }
 
 // NewApp builds the Fiber application. It parses every template first and

@@ -155,7 +155,7 @@ func (h *Handler) rosterApply(c *fiber.Ctx) error {
 	}
 	sum, err := h.Roster.ImportRoster(ctx, rows, app.ImportOptions{DeactivateMissing: up.DeactivateMissing, ActorID: &actor,
 		Source: "roster upload " + up.Filename, FromWeb: true})
-	if err != nil {
+	if err = h.committed(c, err); err != nil { // a follow-up's failure after the import's commits is logged
 		return err
 	}
 	if len(sum.Problems) > 0 {

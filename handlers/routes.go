@@ -141,6 +141,15 @@ func Routes() []Route {
 		{"GET", "/accounts/:id", SupervisorHROrAdmin, (*Handler).accountShow},    // another agency's account: 404, checked in the handler
 		{"GET", "/accounts/:id/edit", SupervisorOrAdmin, (*Handler).accountEdit}, // the same
 		{"POST", "/accounts/:id", SupervisorOrAdmin, (*Handler).accountUpdate},   // the same
+		{"GET", "/posters", SupervisorHROrAdmin, (*Handler).posters},             // each viewer's own agencies: filtered in the handler
+		{"GET", "/posters/new", Supervisor, (*Handler).posterNew},
+		{"POST", "/posters", Supervisor, (*Handler).posterAuthorize},         // the supervisor's own agency: checked in the store
+		{"POST", "/posters/:id/revoke", Supervisor, (*Handler).posterRevoke}, // another agency's authorization: 404, checked in the store
+		{"GET", "/terms", SupervisorHROrAdmin, (*Handler).termsIndex},        // each viewer's own agencies: checked in the handler
+		{"POST", "/terms", Supervisor, (*Handler).termsPublish},              // the supervisor's own agency only
+		{"GET", "/terms/:id", SupervisorHROrAdmin, (*Handler).termsShow},     // another agency's version: 404, checked in the handler
+		{"GET", "/my/terms/:id", Employee, (*Handler).myTerms},               // a version given to the signed-in person only
+		{"POST", "/my/terms/:id", Employee, (*Handler).myTermsReceive},       // the same
 	}
 }
 

@@ -58,6 +58,11 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(probs) == 0 {
 		opts.Source = "import-roster " + file
 		sum, err := rs.ImportRoster(ctx, rows, opts)
+		var after *app.CommittedError
+		if errors.As(err, &after) { // the import is committed; only what follows it failed
+			fmt.Fprintf(stdout, "warning: the import is done, but what follows it failed: %v\n", after.Err)
+			err = nil
+		}
 		if err != nil {
 			return err
 		}
@@ -202,6 +207,9 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		verb, sum.Invitations, sum.Reminders, sum.Escalations, sum.Digests)
 	if sum.AccountReviews > 0 {
 		fmt.Fprintf(stdout, "reminder pass %s %d account review reminders to supervisors\n", verb, sum.AccountReviews)
+	}
+	if sum.AuthorizationsEnding > 0 {
+		fmt.Fprintf(stdout, "reminder pass %s %d reminders of poster authorizations ending soon\n", verb, sum.AuthorizationsEnding)
 	}
 	if !dry {
 		p.Worker.Drain(ctx)

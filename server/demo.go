@@ -40,7 +40,7 @@ var DemoRoster = []demoPerson{
 	{"1002", "Hannah Roy", dafs, bhr, "Director of Human Resources", "", 3000, []app.Role{app.RoleHR}, "signed"},
 	{"1003", "Adam Ouellette", dafs, oit, "Systems Administrator", "1001", 2500, []app.Role{app.RoleAdmin}, "signed"},
 	{"1004", "François Lévesque", dafs, oit, "Director of Applications", "1001", 2800, nil, "signed"},
-	{"1005", "Zoë Côté", dafs, oit, "Web Coordinator", "1004", 900, []app.Role{app.RolePoster}, ""},
+	{"1005", "Zoë Côté", dafs, oit, "Web Coordinator", "1004", 900, nil, ""}, // a poster by authorization (demo_authz.go)
 	{"1006", "José Núñez", dafs, oit, "Developer", "1004", 700, nil, "reading"},
 	{"1007", "Nguyễn Thị Lan", dafs, oit, "Developer", "1004", 20, nil, ""},
 	{"1008", "Siobhán O'Brien", dafs, oit, "Analyst", "1004", 1200, nil, "signed"},
@@ -122,6 +122,9 @@ func SeedDemo(ctx context.Context, p *Portal, cfg *Config, out io.Writer) error 
 			return err
 		}
 		if err := seedRegistry(ctx, p); err != nil {
+			return err
+		}
+		if err := seedAgencyUse(ctx, p); err != nil {
 			return err
 		}
 	}

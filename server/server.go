@@ -292,7 +292,8 @@ func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
 			}
 		} else {
 			p.Logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
-				"escalations", sum.Escalations, "digests", sum.Digests, "account_reviews", sum.AccountReviews)
+				"escalations", sum.Escalations, "digests", sum.Digests, "account_reviews", sum.AccountReviews,
+				"authorizations_ending", sum.AuthorizationsEnding)
 			if sum.Total() > 0 {
 				p.Worker.Kick()
 			}
@@ -484,6 +485,10 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	// The Social Media Supervisors and the registry of agency accounts.
 	h.Supervisors = sqlite.NewSupervisorService(db)
 	h.Accounts = sqlite.NewAccountService(db)
+	// The lead wires OnPostersChanged (here and on the roster service) to
+	// the agency-use acknowledgment's assignment sync.
+	h.Authorizations = sqlite.NewAuthorizationService(db)
+	h.Terms = sqlite.NewTermsService(db)
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.

@@ -38,6 +38,9 @@ func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, er
 	case m.Kind == app.MailSignIn:
 		return c.signIn(m)
 	case m.Text != "":
+		// A message the store wrote in full names the portal's address
+		// as {portal}: the store does not know it.
+		m.Text = strings.ReplaceAll(m.Text, "{portal}", c.BaseURL)
 		return "", nil
 	case m.Kind == app.MailAddressChange:
 		return c.addressChange(ctx, m)

@@ -21,17 +21,26 @@ func NewEmployeeService(db *DB) *EmployeeService { return &EmployeeService{db: d
 const employeeColumns = `e.id, e.employee_number, e.full_name, e.email, e.agency, e.department, e.title,
 	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.signature_name, e.active, e.created_at, e.updated_at,
 	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1),
-	COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), '')`
+	COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), ''),
+	COALESCE((SELECT group_concat(pa.starts_on || '/' || pa.ends_on, ' ') FROM poster_authorizations pa
+		WHERE pa.employee_id = e.id AND e.active = 1 AND pa.agency = e.agency
+			AND NOT EXISTS (SELECT 1 FROM authorization_ends x WHERE x.authorization_id = pa.id)), '')`
 
-// scanEmployee scans employeeColumns, after any leading columns given in before.
+// scanEmployee scans employeeColumns, after any leading columns given in
+// before. Whether the person is a poster today depends on the day: the
+// caller sets AuthorizedPoster with derivePoster.
 func scanEmployee(row interface{ Scan(...any) error }, before ...any) (*app.Employee, error) {
 	var e app.Employee
 	var manager sql.NullInt64
-	var roles, created, updated string
+	var roles, created, updated, posting string
 	dest := append(before, &e.ID, &e.EmployeeNumber, &e.FullName, &e.Email, &e.Agency, &e.Department, &e.Title,
-		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.SignatureName, &e.Active, &created, &updated, &e.IsManager, &e.SupervisorOf)
+		&manager, &e.HireDate, &roles, &e.BargainingUnit, &e.SignatureName, &e.Active, &created, &updated, &e.IsManager, &e.SupervisorOf, &posting)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
+	}
+	for _, p := range strings.Fields(posting) {
+		from, to, _ := strings.Cut(p, "/")
+		e.PostingPeriods = append(e.PostingPeriods, app.PostingPeriod{From: from, To: to})
 	}
 	if manager.Valid {
 		e.ManagerID = &manager.Int64
@@ -45,14 +54,25 @@ func scanEmployee(row interface{ Scan(...any) error }, before ...any) (*app.Empl
 	return &e, nil
 }
 
+// derivePoster sets e.AuthorizedPoster from its authorizations and the
+// portal's today (the injected clock's date in the portal's time zone).
+func (db *DB) derivePoster(e *app.Employee) *app.Employee {
+	if e != nil {
+		e.AuthorizedPoster = e.PostsOn(db.Today())
+	}
+	return e
+}
+
 // FindEmployeeByID returns the employee with the given id.
 func (s *EmployeeService) FindEmployeeByID(ctx context.Context, id int64) (*app.Employee, error) {
-	return findEmployee(ctx, s.db.read, `e.id = ?`, id)
+	e, err := findEmployee(ctx, s.db.read, `e.id = ?`, id)
+	return s.db.derivePoster(e), err
 }
 
 // FindEmployeeByEmail returns the employee with the given address, ignoring case.
 func (s *EmployeeService) FindEmployeeByEmail(ctx context.Context, email string) (*app.Employee, error) {
-	return findEmployee(ctx, s.db.read, `e.email = ?`, strings.TrimSpace(email))
+	e, err := findEmployee(ctx, s.db.read, `e.email = ?`, strings.TrimSpace(email))
+	return s.db.derivePoster(e), err
 }
 
 func findEmployee(ctx context.Context, q querier, where string, args ...any) (*app.Employee, error) {
@@ -105,7 +125,7 @@ func (s *EmployeeService) FindEmployees(ctx context.Context, f app.EmployeeFilte
 		if err != nil {
 			return nil, 0, fmt.Errorf("scan employee: %w", err)
 		}
-		out = append(out, e)
+		out = append(out, s.db.derivePoster(e))
 	}
 	return out, total, rows.Err()
 }

@@ -122,6 +122,11 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 			AND NOT EXISTS (SELECT 1 FROM unreachable u WHERE u.email = e.email)`+tail, stamp, stamp, today); err != nil {
 		return nil, err
 	}
+	// Poster authorizations ending within two weeks: the poster and the
+	// supervisor hear once.
+	if sum.AuthorizationsEnding, err = endingReminders(ctx, tx, today, now); err != nil {
+		return nil, err
+	}
 	if dryRun {
 		return sum, nil // the deferred rollback undoes everything
 	}

@@ -22,6 +22,10 @@ type RosterService struct {
 	// is called after each committed batch (tests).
 	batchRows  int
 	afterBatch func()
+	// OnPostersChanged, when set, is called after each committed batch
+	// for every person whose poster authorizations it ended, as
+	// AuthorizationService.OnPostersChanged is (the wiring sets both).
+	OnPostersChanged func(ctx context.Context, employeeID int64) error
 }
 
 // NewRosterService returns the roster importer.
@@ -169,6 +173,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		w.ids[num] = st.id
 	}
 	units := pl.units()
+	var after error // the first failure of OnPostersChanged
 	size := firstBatchRows
 	if s.batchRows > 0 {
 		size = s.batchRows
@@ -181,6 +186,16 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 		}
 		if err := w.write(ctx, batch, k == len(units)); err != nil {
 			return nil, err
+		}
+		for _, id := range w.ended {
+			if s.OnPostersChanged == nil {
+				break
+			}
+			// The batch is committed: the import goes on, and says at the
+			// end that the follow-up failed.
+			if err := s.OnPostersChanged(ctx, id); err != nil && after == nil {
+				after = &app.CommittedError{Err: err}
+			}
 		}
 		if s.batchRows == 0 { // from how long this batch held the lock
 			size = nextBatchRows(len(batch), time.Since(w.locked))
@@ -197,7 +212,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 			}
 		}
 	}
-	return sum, nil
+	return sum, after
 }
 
 // planImport reads the roster (one consistent snapshot, no write lock) and

@@ -170,6 +170,9 @@ type importWriter struct {
 	ids map[string]int64
 	// locked is when the last batch got the write lock.
 	locked time.Time
+	// ended is the people whose poster authorizations the last batch
+	// ended (deactivated or moved to another agency).
+	ended []int64
 }
 
 // errRosterMoved is the answer when someone else changed a person of the
@@ -318,6 +321,12 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 	if err := w.db.endDesignationsAfterRoster(ctx, tx, touched, ch.at); err != nil {
 		return err
 	}
+	// Someone deactivated or moved to another agency posts no more for the
+	// agency: their authorizations end with the change that caused it.
+	ended, err := w.db.endAuthorizationsAfterRoster(ctx, tx, touched, ch.at)
+	if err != nil {
+		return err
+	}
 	// The operator's file may grant or remove hr and admin: every
 	// administrator hears of it, as of a change on the roles page.
 	for _, id := range ch.roleChanges {
@@ -349,6 +358,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 		return fmt.Errorf("commit roster import: %w", err)
 	}
 	maps.Copy(w.ids, added)
+	w.ended = ended
 	// Once the WAL passes half its limit, copy it back into the database
 	// file and empty it now, between batches: the checkpointer's own
 	// passes, 100 ms apart, rarely catch up between batches, and the WAL

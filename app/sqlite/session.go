@@ -139,7 +139,7 @@ func (s *SessionService) activeEmployee(ctx context.Context, q querier, id int64
 	if app.ErrorCode(err) == app.ENOTFOUND || (err == nil && !e.Active) {
 		return nil, errBadLink
 	}
-	return e, err
+	return s.db.derivePoster(e), err
 }
 
 // CreateSession starts a new session with a fresh id. Callers discard any
@@ -212,6 +212,7 @@ func (s *SessionService) FindSession(ctx context.Context, id string) (*app.Sessi
 		WHERE s.id_hash = ? AND e.active = 1`, hashToken(id))
 	var err error
 	sess.Employee, err = scanEmployee(row, &sess.AuthMethod, &sess.Identity, &created, &seen, &expires, &ends, &kept)
+	s.db.derivePoster(sess.Employee)
 	if sess.Employee != nil {
 		sess.EmployeeID = sess.Employee.ID
 	}

@@ -54,12 +54,15 @@ func (s *TeamService) Progress(ctx context.Context, cycleID, versionID int64, pe
 	if len(people) == 0 {
 		return out, nil
 	}
-	args := []any{cycleID, cycleID, versionID, cycleID}
+	today := s.db.Today()
+	args := []any{today, today, cycleID, cycleID, versionID, cycleID}
 	for _, id := range people {
 		args = append(args, id)
 	}
 	// #nosec G202 -- constant SQL and placeholders; every value is a bound parameter
 	rows, err := s.db.read.QueryContext(ctx, `SELECT e.id, e.roles,
+		EXISTS (SELECT 1 FROM poster_authorizations pa WHERE pa.employee_id = e.id AND e.active = 1 AND pa.agency = e.agency
+			AND pa.starts_on <= ? AND `+activeAuthorization+`),
 		COALESCE((SELECT group_concat(m.slug, char(10)) FROM module_progress m WHERE m.employee_id = e.id AND m.cycle_id = ?), ''),
 		EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.employee_id = e.id AND q.cycle_id = ? AND q.passed = 1 AND q.policy_version_id = ?),
 		(SELECT MAX(o.created_at) FROM outbox o WHERE o.employee_id = e.id AND o.cycle_id = ? AND o.kind = 'reminder')
@@ -72,8 +75,12 @@ func (s *TeamService) Progress(ctx context.Context, cycleID, versionID int64, pe
 		p := &app.MemberProgress{Read: map[string]bool{}}
 		var roles, read string
 		var last sql.NullString
-		if err := rows.Scan(&p.EmployeeID, &roles, &read, &p.Passed, &last); err != nil {
+		var authorized bool
+		if err := rows.Scan(&p.EmployeeID, &roles, &authorized, &read, &p.Passed, &last); err != nil {
 			return nil, fmt.Errorf("scan team progress: %w", err)
+		}
+		if authorized { // a poster by an authorization in force: the sections for posters too
+			roles += ";" + string(app.RolePoster)
 		}
 		for _, r := range strings.Split(roles, ";") {
 			if r = strings.TrimSpace(r); r != "" {
