@@ -52,7 +52,7 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 		return strings.TrimPrefix(s.tp.signInLinkFor(t, s.visitor()), s.tp.BaseURL+"/signin/link/")
 	},
 	// the first guidance section the visitor reads
-	":slug": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.ModulesFor(s.visitor())[0].Slug },
+	":slug": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.ModulesFor(app.AudienceAll)[0].Slug },
 	// the verification code of Siobhán O'Brien's (1008) acknowledgment
 	":code": func(t *testing.T, s *axeSweeper) string { return s.fx.code },
 	// the visitor's own latest acknowledgment, whose confirmation page only
@@ -297,7 +297,7 @@ func (s *axeSweeper) quizAttempt(t *testing.T) string {
 		return "999999"
 	}
 	b := s.b
-	for _, m := range s.tp.Version.ModulesFor(e) {
+	for _, m := range s.tp.Version.ModulesFor(app.AudienceAll) {
 		b.open(t, s.tp.BaseURL+"/guidance/"+m.Slug)
 		if st := b.press(t, `form.module-next button[type=submit]`); st != 200 {
 			b.fatalf(t, "I have read %s: status %d", m.Slug, st)
@@ -315,7 +315,7 @@ func (s *axeSweeper) quizAttempt(t *testing.T) string {
 	b.wantText(t, "check with gaps", "There is a problem", "Answer question 1 (section 1).")
 	s.check(t, "/quiz/check (nothing answered, submitted)", 422)
 	b.open(t, s.tp.BaseURL+"/quiz")
-	questions := s.tp.Version.QuestionsFor(e)
+	questions := s.tp.Version.QuestionsFor(app.AudienceAll)
 	if st := b.answerQuiz(t, questions, wrongOptionOf); st != 200 {
 		b.fatalf(t, "submit the knowledge check: status %d", st)
 	}

@@ -754,7 +754,7 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	if r := zc.post("/sign", form("typed_name", zoe.FullName, "intent", "yes")); r.Status != 303 {
 		t.Fatalf("Zoë signs: status %d", r.Status)
 	}
-	e.slug = tp.Version.ModulesFor(zoe)[0].Slug
+	e.slug = tp.Version.ModulesFor(app.AudienceAll)[0].Slug
 	publishDocsFixture(t, tp) // a version with an official document to download
 	for _, who := range azRoles {
 		e.emp[who] = tp.employee(t, azNumber[who])

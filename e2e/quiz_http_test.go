@@ -39,7 +39,7 @@ func TestPagedKnowledgeCheckOverHTTP(t *testing.T) {
 	emp := tp.employee(t, "1005")
 	draft := func() *app.QuizDraft {
 		t.Helper()
-		d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), emp.ID, tp.Version.ID)
+		d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), emp.ID, tp.Version.ID, app.AudienceAll)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestPagedKnowledgeCheckOverHTTP(t *testing.T) {
 		t.Fatalf("start: %d %q", r.Status, r.Location)
 	}
 	d := draft()
-	modules := tp.Version.ModulesFor(emp)
+	modules := tp.Version.ModulesFor(app.AudienceAll)
 	drawn := tp.drawn(emp)
 	first := c.get("/quiz/section/1")
 	t.Run("a section page names the section and numbers the questions over the whole check", func(t *testing.T) {
@@ -107,7 +107,7 @@ func TestPagedKnowledgeCheckOverHTTP(t *testing.T) {
 	t.Run("a stale or forged page is refused with a message and saves nothing", func(t *testing.T) {
 		later := drawn[len(drawn)-1]
 		notDrawn := ""
-		for _, q := range tp.Version.QuestionsFor(emp) {
+		for _, q := range tp.Version.QuestionsFor(app.AudienceAll) {
 			if !slices.ContainsFunc(drawn, func(x app.Question) bool { return x.ID == q.ID }) {
 				notDrawn = q.ID
 			}

@@ -11,8 +11,26 @@ import (
 
 // progress loads where the employee stands in the current cycle. It returns
 // ENOTFOUND when no cycle is open.
+// progress is where e stands in the acknowledgment the route is about: the
+// annual one, or the kind named by :kind (unknown: not found; one e does not
+// owe: a page that says so).
 func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error) {
-	return app.LoadProgress(c.UserContext(), h.Cycles, h.Policies, h.Acks, e)
+	code := c.Params("kind")
+	if code == "" {
+		return app.LoadProgress(c.UserContext(), h.Cycles, h.Kinds, h.Policies, h.Acks, e)
+	}
+	k, err := h.Kinds.FindKind(c.UserContext(), code)
+	if err != nil {
+		return nil, err
+	}
+	cycle, err := h.Kinds.OpenCycleOf(c.UserContext(), k.Code, e.ID)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return nil, app.Errorf(app.ENOTFOUND, "You are not asked to sign the %s at the moment, so there is nothing to do here. Your home page lists what you are asked to sign.", lowerFirst(k.Title))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return app.LoadProgressIn(c.UserContext(), cycle, h.Kinds, h.Policies, h.Acks, e)
 }
 
 func (h *Handler) today() string { return app.Today(h.Now(), h.Config.Location) }
@@ -72,7 +90,7 @@ func (h *Handler) guidanceData(c *fiber.Ctx, title string) (*guidancePage, error
 	}
 	pg := &guidancePage{Page: h.page(c, title), Progress: p}
 	pg.Nav = "guidance"
-	for _, m := range p.Version.ModulesFor(e) {
+	for _, m := range p.Version.ModulesFor(p.Part()) {
 		_, ok := p.Read[m.Slug]
 		pg.Modules = append(pg.Modules, moduleLink{m, ok})
 	}
@@ -131,10 +149,10 @@ func (h *Handler) guidanceRead(c *fiber.Ctx) error {
 			return err
 		}
 		if i+1 < len(pg.Modules) {
-			return c.Redirect("/guidance/"+pg.Modules[i+1].Slug, fiber.StatusSeeOther)
+			return c.Redirect(pg.Base+"/guidance/"+pg.Modules[i+1].Slug, fiber.StatusSeeOther)
 		}
 		h.setFlash(c, "You have read all the guidance. Next: the knowledge check.")
-		return c.Redirect("/quiz", fiber.StatusSeeOther)
+		return c.Redirect(pg.Base+"/quiz", fiber.StatusSeeOther)
 	}
 	return app.Errorf(app.ENOTFOUND, "There is no guidance module with that name.")
 }
@@ -173,10 +191,9 @@ func (h *Handler) guidanceChanges(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		poster := currentUser(c).HasRole(app.RolePoster)
 		for _, ch := range content.Diff(old, p.Version) {
-			if ch.Kind == content.ChangeModule && ch.Audience == app.AudiencePosters && !poster {
-				continue
+			if ch.Kind == content.ChangeModule && ch.Audience != p.Part() {
+				continue // a section of another part: another acknowledgment's
 			}
 			pg.Changes = append(pg.Changes, ch)
 		}

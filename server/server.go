@@ -449,6 +449,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Policies:     policies,
 		Cycles:       sqlite.NewCycleService(db),
 		Acks:         sqlite.NewAckService(db),
+		Kinds:        sqlite.NewKindService(db),
 		SignIn:       sessions,
 		Sessions:     sessions,
 		Audit:        sqlite.NewAuditService(db),
