@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"html/template"
+	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -9,8 +10,6 @@ import (
 	"portal/app/content"
 )
 
-// progress loads where the employee stands in the current cycle. It returns
-// ENOTFOUND when no cycle is open.
 // progress is where e stands in the acknowledgment the route is about: the
 // annual one, or the kind named by :kind (unknown: not found; one e does not
 // owe: a page that says so).
@@ -41,6 +40,64 @@ type homePage struct {
 	Status   string
 	NoCycle  bool
 	History  []*app.Acknowledgment
+	Tasks    []homeTask // every acknowledgment the person is asked to sign, the annual one first
+}
+
+// homeTask is one acknowledgment on the home page's task list.
+type homeTask struct {
+	Title  string
+	Href   string // the next step, or the certificate once signed
+	Status string
+	DueOn  string
+	Ack    *app.Acknowledgment
+}
+
+// task makes a task-list entry of a progress, whose journey is under base.
+func (h *Handler) task(p *app.Progress, base string) homeTask {
+	t := homeTask{Title: p.Kind.Title, Status: p.Status(h.today()), DueOn: p.DueOn, Ack: p.Ack}
+	switch p.NextStep() {
+	case "done":
+		t.Href = "/certificates/" + url.PathEscape(p.Ack.VerifyCode)
+	default:
+		t.Href = base + "/" + p.NextStep()
+	}
+	return t
+}
+
+// otherTasks lists the acknowledgments other than the annual one that e is
+// asked to sign (the agency-use one of an authorized poster), after
+// bringing e's assignments up to date with their authorizations.
+func (h *Handler) otherTasks(c *fiber.Ctx, e *app.Employee, annual *app.Progress) ([]homeTask, error) {
+	ctx := c.UserContext()
+	if err := h.Kinds.SyncAuthorizationKinds(ctx, e.ID); err != nil {
+		return nil, err
+	}
+	kinds, err := h.Kinds.FindKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []homeTask
+	for _, k := range kinds {
+		if annual != nil && k.Code == annual.Kind.Code {
+			continue
+		}
+		cycle, err := h.Kinds.OpenCycleOf(ctx, k.Code, e.ID)
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if annual != nil && cycle.ID == annual.Cycle.ID {
+			continue
+		}
+		p, err := app.LoadProgressIn(ctx, cycle, h.Kinds, h.Policies, h.Acks, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h.task(p, kindPrefix+url.PathEscape(k.Code)))
+	}
+	return out, nil
 }
 
 func (h *Handler) home(c *fiber.Ctx) error {
@@ -54,11 +111,17 @@ func (h *Handler) home(c *fiber.Ctx) error {
 	switch {
 	case err == nil:
 		pg.Progress, pg.Status = p, p.Status(h.today())
+		pg.Tasks = append(pg.Tasks, h.task(p, ""))
 	case app.ErrorCode(err) == app.ENOTFOUND:
 		pg.NoCycle = true
 	default:
 		return err
 	}
+	others, err := h.otherTasks(c, e, pg.Progress)
+	if err != nil {
+		return err
+	}
+	pg.Tasks = append(pg.Tasks, others...)
 	if pg.History, _, err = h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID}); err != nil {
 		return err
 	}

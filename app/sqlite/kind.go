@@ -80,6 +80,18 @@ const activeAuthorization = `EXISTS (SELECT 1 FROM poster_authorizations p WHERE
 // SyncAuthorizationKinds keeps the person's assignments in the cycles of
 // the kinds assigned by authorization.
 func (s *KindService) SyncAuthorizationKinds(ctx context.Context, employeeID int64) error {
+	// The home page calls this on every visit: someone never authorized,
+	// with no assignment of such a kind, needs no write.
+	var concerned bool
+	if err := s.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM poster_authorizations WHERE employee_id = ?)
+		OR EXISTS (SELECT 1 FROM assignments a JOIN cycles c ON c.id = a.cycle_id
+			JOIN acknowledgment_kinds k ON k.code = c.kind AND k.assign = 'authorization' WHERE a.employee_id = ?)`,
+		employeeID, employeeID).Scan(&concerned); err != nil {
+		return fmt.Errorf("check authorizations: %w", err)
+	}
+	if !concerned {
+		return nil
+	}
 	return s.sync(ctx, "e.id = :emp", sql.Named("emp", employeeID))
 }
 
