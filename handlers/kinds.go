@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,6 +23,10 @@ const kindPrefix = "/acknowledgments/"
 // kindBase is the journey's URL prefix for the route's kind: "" on the
 // annual acknowledgment's own routes.
 func kindBase(c *fiber.Ctx) string {
+	// A context with no route (the start-up check of the templates) has no parameters to read.
+	if r := c.Route(); r == nil || !slices.Contains(r.Params, "kind") {
+		return ""
+	}
 	if k := c.Params("kind"); k != "" {
 		return kindPrefix + url.PathEscape(k)
 	}

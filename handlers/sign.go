@@ -110,7 +110,7 @@ func (h *Handler) signConsent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/sign", fiber.StatusSeeOther)
+	return c.Redirect(kindBase(c)+"/sign", fiber.StatusSeeOther)
 }
 
 // signValidate re-checks the form; on a problem it re-renders the form (422).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/app/sqlite"
 )
 
 // demoPerson is one row of the demo roster. State is what they have done in
@@ -116,6 +117,14 @@ func SeedDemo(ctx context.Context, p *Portal, cfg *Config, out io.Writer) error 
 	}
 	if total == 0 {
 		if err := seedRoster(ctx, p); err != nil {
+			return err
+		}
+		// until the authorizations land: Zoë Côté (1005) is authorized on
+		// DAFS Facebook StateDAFSNews, her agency-use acknowledgment still
+		// to do. The lead removes this block once the authorizations
+		// engineer's demo data authorizes her.
+		if err := sqlite.NewKindService(p.DB).DemoAuthorize(ctx, demoEmployee, "Facebook", "StateDAFSNews",
+			"https://www.facebook.com/StateDAFSNews", "News and notices from the department"); err != nil {
 			return err
 		}
 	}
