@@ -66,6 +66,7 @@ type Acknowledgment struct {
 	// Joined, for display: the kind of its cycle and the Terms version.
 	KindTitle      string
 	KindPolicyName string
+	KindAnnual     bool // of the annual acknowledgment (the first kind HR opens cycles of)
 	TermsAgency    string
 	TermsVersion   int
 }

@@ -229,3 +229,83 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// TestKindsAreData: a third acknowledgment is one row of
+// acknowledgment_kinds, with no change to the code: HR opens a cycle of it
+// from the cycles page, everyone is asked to sign it beside the annual one,
+// its check uses its own pass mark and its record its own intent sentence.
+func TestKindsAreData(t *testing.T) {
+	tp := startTestPortal(t)
+	raw := evRaw(t, tp.DB.Path)
+	const intent = "I will keep the public records I create as the records preservation policy requires."
+	if _, err := raw.Exec(`INSERT INTO acknowledgment_kinds (code, title, policy_name, part, assign, pass_mark, due_days, intent, position)
+		VALUES ('records-preservation', 'Records preservation acknowledgment', 'Records Preservation Policy', 'all', 'cycle', 100, 30, ?, 3)`, intent); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	today := tp.DB.Now().In(tp.Config.TimeZone)
+
+	hr := newClient(t, tp.BaseURL)
+	hr.signIn(tp.signInLink(t, "1002"))
+	mustContain(t, hr.get("/hr/cycles").Body, `<select id="kind" name="kind"`, `<option value="records-preservation">Records preservation acknowledgment</option>`)
+	open := form("kind", "records-preservation", "name", "Records preservation "+today.Format("2006"), "version", itoa(tp.Version.ID),
+		"opens_on", today.Format(app.DateLayout), "due_on", today.AddDate(0, 0, 60).Format(app.DateLayout), "new_hire_days", "30")
+	t.Run("a kind that is not in the table is refused, and nothing opens", func(t *testing.T) {
+		bad := form()
+		for k, v := range open {
+			bad[k] = v
+		}
+		bad.Set("kind", "no-such-kind")
+		wantFieldError(t, hr.post("/hr/cycles", bad), "kind", "Choose an acknowledgment from the list.")
+		bad.Set("kind", "agency-use")
+		wantFieldError(t, hr.post("/hr/cycles", bad), "kind", "the portal opens its cycles itself")
+		if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE kind <> 'personal-use'`); n != 1 { // the demo's agency-use one
+			t.Fatalf("%d other cycles", n)
+		}
+	})
+	if r := hr.post("/hr/cycles", open); r.Status != 303 {
+		t.Fatalf("open: %d %s", r.Status, r.Body)
+	}
+	cycle := int64(tp.count(t, `SELECT id FROM cycles WHERE kind = 'records-preservation' AND open = 1`))
+	if n := tp.count(t, `SELECT COUNT(*) FROM assignments WHERE cycle_id = ? AND active = 1`, cycle); n != tp.count(t, `SELECT COUNT(*) FROM employees WHERE active = 1`) {
+		t.Fatalf("%d people asked to sign it", n)
+	}
+	// The annual cycle is still the one the HR pages mean.
+	if got := tp.cycleID(t); got == cycle {
+		t.Fatal("the new kind's cycle became the annual one")
+	}
+
+	jose := tp.employee(t, "1006")
+	c := newClient(t, tp.BaseURL)
+	c.signIn(tp.signInLink(t, "1006"))
+	base := "/acknowledgments/records-preservation"
+	mustContain(t, c.get("/").Body, `<a href="`+base+`/guidance">Records preservation acknowledgment</a>`)
+	for _, m := range tp.Version.ModulesFor(app.AudienceAll) {
+		if r := c.post(base+"/guidance/"+m.Slug+"/read", nil); r.Status != 303 {
+			t.Fatalf("read %s: %d", m.Slug, r.Status)
+		}
+	}
+	c.post(base+"/quiz/start", nil)
+	if r := postAnswers(c, base+"/quiz", tp.answers(jose)); r.Status != 303 {
+		t.Fatalf("submit: %d", r.Status)
+	}
+	if n := tp.count(t, `SELECT COUNT(*) FROM quiz_attempts WHERE employee_id = ? AND cycle_id = ? AND passed = 1 AND pass_mark = 100`, jose.ID, cycle); n != 1 {
+		t.Fatalf("%d passed attempts at the kind's pass mark", n)
+	}
+	if r := c.post(base+"/sign/consent", form("consent", "yes")); r.Status != 303 {
+		t.Fatalf("consent: %d", r.Status)
+	}
+	if r := c.post(base+"/sign", form("typed_name", jose.FullName, "intent", "yes")); r.Status != 303 || !strings.HasPrefix(r.Location, "/certificates/") {
+		t.Fatalf("sign: %d %q", r.Status, r.Location)
+	}
+	code := evString(t, tp.DB.Path, `SELECT verify_code FROM acknowledgments WHERE employee_id = ? AND cycle_id = ?`, jose.ID, cycle)
+	a := tp.ackByCode(t, code)
+	if a.IntentText != intent || a.KindTitle != "Records preservation acknowledgment" || a.KindAnnual || a.Accounts != nil || a.TermsID != nil {
+		t.Fatalf("recorded %+v", a)
+	}
+	mustContain(t, c.get("/certificates/"+code).Body, "signed the Records preservation acknowledgment, acknowledging the Records Preservation Policy")
+	// The annual acknowledgment is untouched: still to sign.
+	if n := tp.count(t, `SELECT COUNT(*) FROM assignments WHERE cycle_id = ? AND employee_id = ? AND signed_at IS NULL`, tp.cycleID(t), jose.ID); n != 1 {
+		t.Fatal("signing the new kind signed the annual one")
+	}
+}

@@ -138,7 +138,7 @@ func frame(pdf *gofpdf.Fpdf) {
 // layout places every line of the certificate.
 func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	const textW, commentBottom = 165.0, 181.0
-	if c.AgencyUse() {
+	if c.OtherKind() {
 		p.centered(30, p.fit(strings.ToUpper(oneLine(c.KindTitle, 200)), regular, 9, textW), regular, 9, muted)
 	} else {
 		p.centered(30, "SOCIAL MEDIA POLICY · ANNUAL ACKNOWLEDGMENT", regular, 9, muted)
@@ -192,7 +192,7 @@ func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	p.centered(y, "has read and acknowledged", regular, 12, muted)
 	y += 9
 	policy := c.PolicyTitle
-	if c.AgencyUse() {
+	if c.OtherKind() {
 		policy = c.PolicyName
 	}
 	for _, line := range p.wrap(oneLine(policy, 300), bold, 15, textW, 2) {

@@ -234,13 +234,13 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 		y.year, y.name, p.code, p.title, e.employee_number, e.full_name, e.agency, e.department,
 		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments), k.title, k.policy_name,
 		COALESCE((SELECT t.agency FROM terms_of_comment t WHERE t.id = ?), ''),
-		COALESCE((SELECT t.version FROM terms_of_comment t WHERE t.id = ?), 0)
+		COALESCE((SELECT t.version FROM terms_of_comment t WHERE t.id = ?), 0), (k.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
 		FROM cycles y JOIN acknowledgment_kinds k ON k.code = y.kind, policy_versions p, employees e
 		WHERE y.id = ? AND p.id = ? AND e.id = ?`,
 		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.TermsID, a.TermsID, a.CycleID, a.PolicyVersionID, a.EmployeeID).Scan(
 		&existing, &year, &a.CycleName, &a.PolicyCode, &a.PolicyTitle,
 		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.ID, &a.KindTitle, &a.KindPolicyName,
-		&a.TermsAgency, &a.TermsVersion)
+		&a.TermsAgency, &a.TermsVersion, &a.KindAnnual)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, fmt.Errorf("acknowledgment for a cycle, version or person that does not exist: %w", err)
 	}
@@ -307,7 +307,7 @@ const ackSelect = `SELECT a.id, a.employee_id, a.employee_number, a.full_name, a
 	a.verify_code, a.paper_scan_id, a.paper_signed_on, a.paper_recorded_at, a.paper_recorded_by, a.paper_recorded_by_name,
 	a.paper_scan_sha256, a.paper_scan_type, a.paper_note, a.terms_id, a.accounts, COALESCE(l.idx, -1), p.code, p.title, y.name,
 	EXISTS (SELECT 1 FROM cycle_versions v WHERE v.cycle_id = a.cycle_id AND v.material = 1 AND v.to_version_id > a.policy_version_id),
-	k.title, k.policy_name, COALESCE(t.agency, ''), COALESCE(t.version, 0)
+	k.title, k.policy_name, COALESCE(t.agency, ''), COALESCE(t.version, 0), (k.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
 	FROM acknowledgments a
 	JOIN policy_versions p ON p.id = a.policy_version_id
 	JOIN cycles y ON y.id = a.cycle_id
@@ -340,11 +340,12 @@ func scanAck(rows *sql.Rows) (*app.Acknowledgment, error) {
 	var superseded bool
 	var kindTitle, kindPolicy, termsAgency string
 	var termsVersion int
-	a, err := scanAckRecord(rows, &idx, &code, &title, &cycle, &superseded, &kindTitle, &kindPolicy, &termsAgency, &termsVersion)
+	var annual bool
+	a, err := scanAckRecord(rows, &idx, &code, &title, &cycle, &superseded, &kindTitle, &kindPolicy, &termsAgency, &termsVersion, &annual)
 	if err != nil {
 		return nil, fmt.Errorf("scan acknowledgment: %w", err)
 	}
-	a.KindTitle, a.KindPolicyName, a.TermsAgency, a.TermsVersion = kindTitle, kindPolicy, termsAgency, termsVersion
+	a.KindTitle, a.KindPolicyName, a.TermsAgency, a.TermsVersion, a.KindAnnual = kindTitle, kindPolicy, termsAgency, termsVersion, annual
 	a.LogIndex, a.PolicyCode, a.PolicyTitle, a.CycleName, a.Superseded = idx, code, title, cycle, superseded
 	return a, nil
 }
