@@ -178,6 +178,11 @@ func TestAgencyUseAcknowledgment(t *testing.T) {
 			t.Fatalf("%d annual acknowledgments", n)
 		}
 		mustContain(t, c.get("/").Body, "Signed")
+		// HR sees both kinds on her page: the cycles and what she signed.
+		hr := newClient(t, tp.BaseURL)
+		hr.signIn(tp.signInLink(t, "1002"))
+		mustContain(t, hr.get("/hr/people/"+itoa(zoe.ID)).Body, "Authorized poster acknowledgment: posting for your agency 20",
+			"annual acknowledgment", "accounts: Facebook StateDAFSNews; "+zoe.Agency+" Terms of Comment, version 1")
 	})
 
 	t.Run("its certificate is titled with the kind, verifies and is proven in the log", func(t *testing.T) {
