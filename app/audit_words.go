@@ -41,6 +41,7 @@ var auditWords = map[string]eventWords{
 	"assignment.exemption_ended":     {"Exemption ended", "ended the exemption of {subject}"},
 	"mail.invitation_resent":         {"Invitation sent again", "sent the invitation to {subject} again"},
 	"team.reminder_sent":             {"Reminder sent by a manager", "sent a reminder to {subject}"},
+	"demo.authorized":                {"Demo poster authorized", "authorized {subject} to post, in the demo data"}, // until the authorizations land
 }
 
 // EventLabel names a kind of audit event in words. A code without words
