@@ -117,3 +117,60 @@ func TestCreateCycleRefusesKindsNotOpenedByHR(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizationKindsFallDueAYearAfterSigning: once a poster has signed
+// the agency-use acknowledgment, the next year's cycle (opened by the
+// portal when the year turns, last year's closed) asks them again a year
+// after that signature, not the kind's due days after their first
+// authorization; what they signed stays.
+func TestAuthorizationKindsFallDueAYearAfterSigning(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Date(2025, 6, 10, 15, 0, 0, 0, time.UTC)
+	f.db.Now = func() time.Time { return now }
+	for _, q := range []string{
+		`INSERT INTO social_accounts (id, agency, platform, handle, url, purpose, terms_accepted_by, terms_accepted_on, archive_method,
+			status, review_on, created_at, updated_at) VALUES (1, 'A', 'Facebook', 'StateA', 'https://x.example', 'News', 'X', '2025-01-01',
+			'export', 'active', '2026-01-01', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')`,
+		`INSERT INTO poster_authorizations (id, employee_id, account_id, agency, scope, starts_on, granted_at)
+			VALUES (1, ?, 1, 'A', 'post', '2025-06-01', '2025-06-01T00:00:00Z')`,
+	} {
+		if _, err := f.db.execWrite(ctx, q, f.emp.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ks := NewKindService(f.db)
+	if err := ks.SyncAuthorizationKinds(ctx, f.emp.ID); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ks.OpenCycleOf(ctx, "agency-use", f.emp.ID)
+	if err != nil || first.Year != 2025 {
+		t.Fatalf("first cycle %+v %v", first, err)
+	}
+	f.cycle = first
+	ack, _ := f.sign(t)
+
+	now = time.Date(2026, 2, 1, 15, 0, 0, 0, time.UTC)
+	if err := ks.SyncAllAuthorizationKinds(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next, err := ks.OpenCycleOf(ctx, "agency-use", f.emp.ID)
+	if err != nil || next.Year != 2026 || next.ID == first.ID {
+		t.Fatalf("next cycle %+v %v", next, err)
+	}
+	var due string
+	if err := f.db.read.QueryRowContext(ctx, `SELECT due_on FROM assignments WHERE cycle_id = ? AND employee_id = ?`, next.ID, f.emp.ID).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if due != "2026-06-10" {
+		t.Fatalf("due %s, want 2026-06-10: a year after signing on 2025-06-10", due)
+	}
+	var open, acks int
+	if err := f.db.read.QueryRowContext(ctx, `SELECT (SELECT open FROM cycles WHERE id = ?), (SELECT COUNT(*) FROM acknowledgments WHERE id = ? AND cycle_id = ?)`,
+		first.ID, ack.ID, first.ID).Scan(&open, &acks); err != nil {
+		t.Fatal(err)
+	}
+	if open != 0 || acks != 1 {
+		t.Fatalf("last year's cycle open %d, its acknowledgment %d", open, acks)
+	}
+}
