@@ -16,7 +16,7 @@ const (
 // Module audiences.
 const (
 	AudienceAll     = "all"
-	AudiencePosters = "posters" // only employees with RolePoster
+	AudiencePosters = "posters" // the agency-use acknowledgment's part (acknowledgment_kinds.part)
 )
 
 // PolicyVersion is one frozen bundle of policy text, guidance modules and
