@@ -58,6 +58,17 @@ type Acknowledgment struct {
 	// Paper is set for an acknowledgment HR recorded from a signed paper
 	// form (AuthMethod is AuthPaper); nil for one signed in the portal.
 	Paper *PaperRecord
+	// What an agency-use acknowledgment names, as at signing: the Terms of
+	// Comment version in force and the accounts the signer was authorized
+	// on ("Platform handle"). Unset for the annual one.
+	TermsID  *int64
+	Accounts []string
+	// Joined, for display: the kind of its cycle and the Terms version.
+	KindTitle      string
+	KindPolicyName string
+	KindAnnual     bool // of the annual acknowledgment (the first kind HR opens cycles of)
+	TermsAgency    string
+	TermsVersion   int
 }
 
 // SignRequest is what the employee submits on the sign page, plus the
@@ -135,7 +146,7 @@ type AckService interface {
 	// FindQuizDraft returns the check in progress (ENOTFOUND if none);
 	// StartQuizDraft replaces it with a new draw; SaveQuizAnswers merges
 	// answers into it (EINVALID if its draw was replaced meanwhile).
-	FindQuizDraft(ctx context.Context, employeeID, versionID int64) (*QuizDraft, error)
+	FindQuizDraft(ctx context.Context, employeeID, versionID int64, part string) (*QuizDraft, error)
 	StartQuizDraft(ctx context.Context, d *QuizDraft) error
 	SaveQuizAnswers(ctx context.Context, d *QuizDraft, answers map[string]string) error
 	// QuestionStats says how often each question of a version was shown and

@@ -2,6 +2,7 @@ package app
 
 import (
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -27,7 +28,23 @@ type Certificate struct {
 	// Paper is set when HR recorded the acknowledgment from a signed paper
 	// form: the certificate says so, by whom and when, with the scan's hash.
 	Paper *PaperRecord
+	// An acknowledgment of another kind than the annual one (the agency-use
+	// one) is titled with its kind's title and names its policy and, for
+	// the agency-use one, the accounts and the Terms of Comment version as
+	// at signing. All empty on the annual one's, whose certificate stays as
+	// it always was.
+	KindTitle  string
+	PolicyName string
+	Accounts   []string
+	Terms      string // e.g. "DAFS Terms of Comment, version 1"
 }
+
+// OtherKind reports whether the certificate is of another acknowledgment
+// than the annual one, titled with its kind's title.
+func (c *Certificate) OtherKind() bool { return c.KindTitle != "" }
+
+// AgencyUse reports whether the certificate names accounts and Terms of Comment.
+func (c *Certificate) AgencyUse() bool { return len(c.Accounts) > 0 || c.Terms != "" }
 
 // PaperSignedOnText is the paper form's date in words, e.g. "February 9, 2026".
 func (c *Certificate) PaperSignedOnText() string {
@@ -72,10 +89,20 @@ type CertificateRenderer interface {
 
 // CertificateFor builds what is printed for a stored acknowledgment.
 func CertificateFor(a *Acknowledgment, baseURL string, loc *time.Location) *Certificate {
-	return &Certificate{
+	c := &Certificate{
 		Number: a.CertificateNo, VerifyCode: a.VerifyCode, VerifyURL: baseURL + "/verify/" + a.VerifyCode,
 		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
 		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
 		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment, LogIndex: a.LogIndex, Paper: a.Paper,
 	}
+	if !a.KindAnnual && a.KindTitle != "" {
+		c.KindTitle, c.PolicyName = a.KindTitle, a.KindPolicyName
+	}
+	if a.TermsID != nil || len(a.Accounts) > 0 {
+		c.Accounts = a.Accounts
+		if a.TermsID != nil {
+			c.Terms = a.TermsAgency + " Terms of Comment, version " + strconv.Itoa(a.TermsVersion)
+		}
+	}
+	return c
 }

@@ -32,6 +32,10 @@ type Cycle struct {
 	Open            bool
 	CreatedAt       time.Time
 	OpenedBy        *int64 // the HR user who opened it, for the audit log
+	// Kind is the acknowledgment kind's code (acknowledgment_kinds): what
+	// people sign in this cycle. "" when created means the first kind HR
+	// opens cycles of (assign 'cycle').
+	Kind string
 }
 
 // Status of an employee in a cycle: exactly one of these, decided in this

@@ -15,7 +15,7 @@ type Role string
 const (
 	RoleHR     Role = "hr"
 	RoleAdmin  Role = "admin"
-	RolePoster Role = "poster" // authorized to post for the agency: gets the agency-use module
+	RolePoster Role = "poster" // a roster label only: who owes the agency-use acknowledgment follows poster_authorizations
 )
 
 // KnownRoles lists every role the roster may name.

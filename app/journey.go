@@ -8,11 +8,11 @@ import (
 	"unicode/utf8"
 )
 
-// QuestionsFor returns the knowledge-check questions for e: those about the
-// modules e must read.
-func (v *PolicyVersion) QuestionsFor(e *Employee) []Question {
+// QuestionsFor returns the knowledge-check questions of one part: those
+// about the part's modules.
+func (v *PolicyVersion) QuestionsFor(part string) []Question {
 	want := map[string]bool{}
-	for _, m := range v.ModulesFor(e) {
+	for _, m := range v.ModulesFor(part) {
 		want[m.Slug] = true
 	}
 	var out []Question
@@ -48,6 +48,7 @@ func (r *SignRequest) Validate(e *Employee) error {
 // Progress is where an employee stands in the current cycle.
 type Progress struct {
 	Cycle        *Cycle
+	Kind         *AcknowledgmentKind // what the cycle asks people to sign
 	Version      *PolicyVersion
 	DueOn        string
 	ModulesTotal int
@@ -87,12 +88,27 @@ func (p *Progress) NextStep() string {
 	return "sign"
 }
 
-// LoadProgress reads where the employee stands in the current cycle: the
-// version to sign, what is read, the attempts, the consent and the
-// acknowledgment that satisfies the cycle. It returns ENOTFOUND when no
+// Intent is the sentence the signer affirms: the kind's, else the version's.
+func (p *Progress) Intent() string { return p.Kind.IntentFor(p.Version) }
+
+// Part is the part of the version the cycle's kind covers.
+func (p *Progress) Part() string { return p.Kind.Part }
+
+// LoadProgress reads where the employee stands in the current annual
+// cycle: the version to sign, what is read, the attempts, the consent and
+// the acknowledgment that satisfies the cycle. It returns ENOTFOUND when no
 // cycle is open.
-func LoadProgress(ctx context.Context, cycles CycleService, policies PolicyService, acks AckService, e *Employee) (*Progress, error) {
+func LoadProgress(ctx context.Context, cycles CycleService, kinds KindService, policies PolicyService, acks AckService, e *Employee) (*Progress, error) {
 	cycle, err := cycles.CurrentCycle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return LoadProgressIn(ctx, cycle, kinds, policies, acks, e)
+}
+
+// LoadProgressIn is LoadProgress for a given cycle, of any kind.
+func LoadProgressIn(ctx context.Context, cycle *Cycle, kinds KindService, policies PolicyService, acks AckService, e *Employee) (*Progress, error) {
+	kind, err := kinds.FindKind(ctx, cycle.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -106,9 +122,9 @@ func LoadProgress(ctx context.Context, cycles CycleService, policies PolicyServi
 		return nil, err
 	}
 	asg := d.Assignment
-	p := &Progress{Cycle: cycle, Version: v, DueOn: asg.DueOn, Read: d.Read, Attempts: d.Attempts,
+	p := &Progress{Cycle: cycle, Kind: kind, Version: v, DueOn: asg.DueOn, Read: d.Read, Attempts: d.Attempts,
 		Passed: d.Passed, Consented: d.Consent, Exempt: asg.Exempt, Paper: asg.Paper}
-	for _, m := range v.ModulesFor(e) {
+	for _, m := range v.ModulesFor(kind.Part) {
 		p.ModulesTotal++
 		if _, ok := p.Read[m.Slug]; ok {
 			p.ModulesRead++

@@ -16,7 +16,7 @@ const (
 // Module audiences.
 const (
 	AudienceAll     = "all"
-	AudiencePosters = "posters" // only employees with RolePoster
+	AudiencePosters = "posters" // the agency-use acknowledgment's part (acknowledgment_kinds.part)
 )
 
 // PolicyVersion is one frozen bundle of policy text, guidance modules and
@@ -92,15 +92,16 @@ type Option struct {
 	Text string
 }
 
-// ModulesFor returns the modules an employee must read: all of them for
-// authorized posters, the others without the posters-only modules.
-func (v *PolicyVersion) ModulesFor(e *Employee) []Module {
+// ModulesFor returns the modules of one part of the version (an
+// acknowledgment kind's Part): the annual acknowledgment covers the modules
+// for everyone (AudienceAll), the agency-use one the posters-only modules.
+// A poster reads each part once, for the acknowledgment that covers it.
+func (v *PolicyVersion) ModulesFor(part string) []Module {
 	var out []Module
 	for _, m := range v.Modules {
-		if m.Audience == AudiencePosters && !e.HasRole(RolePoster) {
-			continue
+		if m.Audience == part {
+			out = append(out, m)
 		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -36,6 +36,7 @@ type ShownQuestion struct {
 type QuizDraft struct {
 	EmployeeID      int64
 	PolicyVersionID int64
+	Part            string // the part of the version it checks (an acknowledgment kind's)
 	Shown           []ShownQuestion
 	Answers         map[string]string // question id → option key
 }
@@ -60,12 +61,13 @@ func shuffle[T any](s []T, intn Intn) {
 	}
 }
 
-// DrawQuiz draws an attempt for e: up to QuestionsPerModule questions from
-// every module e must read, modules in reading order, each question's
-// options shuffled. It returns EINVALID when there is nothing to ask.
-func DrawQuiz(v *PolicyVersion, e *Employee, intn Intn) ([]ShownQuestion, error) {
+// DrawQuiz draws an attempt on one part of v: up to QuestionsPerModule
+// questions from every module of the part, modules in reading order, each
+// question's options shuffled. It returns EINVALID when there is nothing to
+// ask.
+func DrawQuiz(v *PolicyVersion, part string, intn Intn) ([]ShownQuestion, error) {
 	var out []ShownQuestion
-	for _, m := range v.ModulesFor(e) {
+	for _, m := range v.ModulesFor(part) {
 		var pool []Question
 		for _, q := range v.Questions {
 			if q.Module == m.Slug {
@@ -98,13 +100,13 @@ func (v *PolicyVersion) Question(id string) *Question {
 	return nil
 }
 
-// CheckDraw reports whether shown is a draw e could have been given from v:
-// every question exists, belongs to a module e must read, appears once, and
+// CheckDraw reports whether shown is a draw of one part of v: every
+// question exists, belongs to a module of the part, appears once, and
 // offers exactly its own options. A draft saved for another version or
-// role fails this check.
-func CheckDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion) error {
+// part fails this check.
+func CheckDraw(v *PolicyVersion, part string, shown []ShownQuestion) error {
 	mine := map[string]bool{}
-	for _, m := range v.ModulesFor(e) {
+	for _, m := range v.ModulesFor(part) {
 		mine[m.Slug] = true
 	}
 	seen := map[string]bool{}
@@ -123,9 +125,8 @@ func CheckDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion) error {
 	if len(shown) == 0 {
 		return Errorf(EINVALID, "This version has no questions.")
 	}
-	// Every module with questions must be in the draw: a person who became
-	// a poster after drawing gets a new draw with the agency-use questions.
-	for _, q := range v.QuestionsFor(e) {
+	// Every module with questions must be in the draw.
+	for _, q := range v.QuestionsFor(part) {
 		if !slices.ContainsFunc(shown, func(s ShownQuestion) bool { return v.Question(s.ID).Module == q.Module }) {
 			return Errorf(EINVALID, "This knowledge check no longer matches the guidance you must read. Start it again.")
 		}
@@ -135,26 +136,25 @@ func CheckDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion) error {
 
 // QuizDrafts keeps the checks in progress (see AckService).
 type QuizDrafts interface {
-	FindQuizDraft(ctx context.Context, employeeID, versionID int64) (*QuizDraft, error)
+	FindQuizDraft(ctx context.Context, employeeID, versionID int64, part string) (*QuizDraft, error)
 	StartQuizDraft(ctx context.Context, d *QuizDraft) error
 }
 
-// OpenQuizDraft returns e's check in progress for v, drawing and storing a
-// new one when there is none or when the one there no longer fits what e
-// must read (their roles changed).
-func OpenQuizDraft(ctx context.Context, drafts QuizDrafts, v *PolicyVersion, e *Employee) (*QuizDraft, error) {
-	d, err := drafts.FindQuizDraft(ctx, e.ID, v.ID)
-	if err == nil && CheckDraw(v, e, d.Shown) == nil {
+// OpenQuizDraft returns e's check in progress on a part of v, drawing and
+// storing a new one when there is none or when the one there no longer fits.
+func OpenQuizDraft(ctx context.Context, drafts QuizDrafts, v *PolicyVersion, part string, e *Employee) (*QuizDraft, error) {
+	d, err := drafts.FindQuizDraft(ctx, e.ID, v.ID, part)
+	if err == nil && CheckDraw(v, part, d.Shown) == nil {
 		return d, nil
 	}
 	if err != nil && ErrorCode(err) != ENOTFOUND {
 		return nil, err
 	}
-	shown, err := DrawQuiz(v, e, CryptoIntn)
+	shown, err := DrawQuiz(v, part, CryptoIntn)
 	if err != nil {
 		return nil, err
 	}
-	d = &QuizDraft{EmployeeID: e.ID, PolicyVersionID: v.ID, Shown: shown}
+	d = &QuizDraft{EmployeeID: e.ID, PolicyVersionID: v.ID, Part: part, Shown: shown}
 	if err := drafts.StartQuizDraft(ctx, d); err != nil {
 		return nil, err
 	}
@@ -199,11 +199,11 @@ func QuestionField(id string) string { return "q-" + id }
 // answered with one of the options shown for it; each unanswered question is
 // a field error (errors.Join of them all) and a forged answer is EINVALID,
 // and then nothing should be recorded. The attempt passes when the overall
-// score reaches passMark and, for authorized posters, the questions of the
-// posters-only modules on their own reach it too, so a poster cannot pass
-// while failing every agency-use question. The attempt is not yet stored.
-func GradeDraw(v *PolicyVersion, e *Employee, shown []ShownQuestion, answers map[string]string, passMark int) (*QuizAttempt, error) {
-	if err := CheckDraw(v, e, shown); err != nil {
+// score reaches passMark and the questions of the posters-only modules, if
+// any, on their own reach it too (a draw made before parts held both). The
+// attempt is not yet stored.
+func GradeDraw(v *PolicyVersion, part string, e *Employee, shown []ShownQuestion, answers map[string]string, passMark int) (*QuizAttempt, error) {
+	if err := CheckDraw(v, part, shown); err != nil {
 		return nil, err
 	}
 	if err := CheckAnswers(shown, answers); err != nil {

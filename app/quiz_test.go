@@ -31,8 +31,8 @@ func moduleOf(v *PolicyVersion, id string) string { return v.Question(id).Module
 
 func TestDrawQuiz(t *testing.T) {
 	v := drawVersion()
-	employee, poster := &Employee{ID: 1}, &Employee{ID: 2, Roles: []Role{RolePoster}}
-	t.Run("up to two a module from every module the person reads, in reading order", func(t *testing.T) {
+	employee, poster := AudienceAll, AudiencePosters // the two parts
+	t.Run("up to two a module from every module of the part, in reading order", func(t *testing.T) {
 		for range 200 {
 			shown, err := DrawQuiz(v, employee, CryptoIntn)
 			if err != nil {
@@ -52,14 +52,14 @@ func TestDrawQuiz(t *testing.T) {
 				t.Fatal(err)
 			}
 			if CheckDraw(v, poster, shown) == nil {
-				t.Fatal("an employee's draw passes as a poster's, without the posters' questions")
+				t.Fatal("a draw of the part for everyone passes as one of the posters' part")
 			}
 			shown, _ = DrawQuiz(v, poster, CryptoIntn)
-			if len(shown) != 5 || moduleOf(v, shown[3].ID) != "post" || moduleOf(v, shown[4].ID) != "post" {
-				t.Fatalf("poster's draw %v", shown)
+			if len(shown) != 2 || moduleOf(v, shown[0].ID) != "post" || moduleOf(v, shown[1].ID) != "post" {
+				t.Fatalf("posters' part draw %v", shown)
 			}
 			if CheckDraw(v, employee, shown) == nil {
-				t.Fatal("a poster's draw passes for an employee who does not read the posters' module")
+				t.Fatal("a draw of the posters' part passes for the part for everyone")
 			}
 		}
 	})
@@ -98,9 +98,10 @@ func TestDrawQuiz(t *testing.T) {
 func TestGradeDraw(t *testing.T) {
 	v := drawVersion()
 	poster := &Employee{ID: 2, Roles: []Role{RolePoster}}
+	part := AudienceAll
 	shown := []ShownQuestion{{"b2", []string{"c", "a", "d", "b"}}, {"b4", []string{"a", "b", "c", "d"}},
-		{"o1", []string{"d", "c", "b", "a"}}, {"p1", []string{"b", "a", "c", "d"}}, {"p3", []string{"a", "d", "c", "b"}}}
-	right := map[string]string{"b2": "a", "b4": "a", "o1": "a", "p1": "a", "p3": "a"}
+		{"o1", []string{"d", "c", "b", "a"}}}
+	right := map[string]string{"b2": "a", "b4": "a", "o1": "a"}
 	with := func(changes ...string) map[string]string {
 		m := map[string]string{}
 		for k, val := range right {
@@ -116,26 +117,28 @@ func TestGradeDraw(t *testing.T) {
 		return m
 	}
 	t.Run("all right passes and keeps what was shown", func(t *testing.T) {
-		a, err := GradeDraw(v, poster, shown, right, 80)
-		if err != nil || !a.Passed || a.Score != 5 || a.Total != 5 || !slices.EqualFunc(a.Shown, shown, func(x, y ShownQuestion) bool {
+		a, err := GradeDraw(v, part, poster, shown, right, 80)
+		if err != nil || !a.Passed || a.Score != 3 || a.Total != 3 || !slices.EqualFunc(a.Shown, shown, func(x, y ShownQuestion) bool {
 			return x.ID == y.ID && slices.Equal(x.Options, y.Options)
 		}) {
 			t.Fatalf("%+v %v", a, err)
 		}
 	})
-	t.Run("a poster who fails the posting questions fails, even at 80 percent overall", func(t *testing.T) {
-		// 4 of 5 is 80 % overall, but 1 of 2 posting questions is 50 %.
-		a, err := GradeDraw(v, poster, shown, with("p1", "b"), 80)
-		if err != nil || a.Passed || a.Percent() != 80 || !slices.Equal(a.Wrong, []string{"p1"}) {
+	t.Run("the posters' part is graded on its own questions with its own pass mark", func(t *testing.T) {
+		ps := []ShownQuestion{{"p1", []string{"b", "a", "c", "d"}}, {"p3", []string{"a", "d", "c", "b"}}}
+		a, err := GradeDraw(v, AudiencePosters, poster, ps, map[string]string{"p1": "b", "p3": "a"}, 80)
+		if err != nil || a.Passed || a.Percent() != 50 || !slices.Equal(a.Wrong, []string{"p1"}) {
 			t.Fatalf("%+v %v", a, err)
 		}
-		// The same 80 % with the miss elsewhere passes.
-		if a, err := GradeDraw(v, poster, shown, with("b2", "b"), 80); err != nil || !a.Passed {
+		if a, err := GradeDraw(v, AudiencePosters, poster, ps, map[string]string{"p1": "b", "p3": "a"}, 50); err != nil || !a.Passed {
 			t.Fatalf("%+v %v", a, err)
+		}
+		if a, err := GradeDraw(v, AudienceAll, poster, ps, map[string]string{"p1": "a", "p3": "a"}, 80); ErrorCode(err) != EINVALID || a != nil {
+			t.Fatalf("a posters' draw graded for the part for everyone: %+v %v", a, err)
 		}
 	})
 	t.Run("gaps are named, one error a question, and nothing is graded", func(t *testing.T) {
-		a, err := GradeDraw(v, poster, shown, with("b4", "", "p3", ""), 80)
+		a, err := GradeDraw(v, part, poster, shown, with("b4", "", "o1", ""), 80)
 		var fields []string
 		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 			var ae *Error
@@ -143,7 +146,7 @@ func TestGradeDraw(t *testing.T) {
 				fields = append(fields, ae.Field+" "+ae.Message)
 			}
 		}
-		if a != nil || !slices.Equal(fields, []string{"q-b4 Answer question 2.", "q-p3 Answer question 5."}) {
+		if a != nil || !slices.Equal(fields, []string{"q-b4 Answer question 2.", "q-o1 Answer question 3."}) {
 			t.Fatalf("%+v %q", a, fields)
 		}
 	})
@@ -152,33 +155,35 @@ func TestGradeDraw(t *testing.T) {
 			"a question not drawn":        with("b1", "a"),
 			"an option key not offered":   with("b2", "z"),
 			"a question of no version":    with("nope", "a"),
-			"a question of another draw ": with("p2", "a"),
+			"a question of another draw ": with("b3", "a"),
+			"a question of another part":  with("p1", "a"),
 		} {
-			if a, err := GradeDraw(v, poster, shown, answers, 80); ErrorCode(err) != EINVALID || a != nil {
+			if a, err := GradeDraw(v, part, poster, shown, answers, 80); ErrorCode(err) != EINVALID || a != nil {
 				t.Errorf("%s: %+v %v", name, a, err)
 			}
 		}
 		for name, bad := range map[string][]ShownQuestion{
 			"a question twice":        append(slices.Clone(shown), shown[0]),
 			"a question of no module": {{"zz", []string{"a"}}},
-			"an option dropped":       {{"b2", []string{"a", "b", "c"}}, shown[2], shown[3]},
-			"an option invented":      {{"b2", []string{"a", "b", "c", "e"}}, shown[2], shown[3]},
-			"a module left out":       shown[:3],
+			"an option dropped":       {{"b2", []string{"a", "b", "c"}}, shown[2]},
+			"an option invented":      {{"b2", []string{"a", "b", "c", "e"}}, shown[2]},
+			"a module left out":       shown[:2],
+			"another part's question": append(slices.Clone(shown), ShownQuestion{"p1", []string{"a", "b", "c", "d"}}),
 			"another version's draw":  {{"q1", []string{"a", "b", "c"}}},
 			"no questions":            nil,
 		} {
-			if a, err := GradeDraw(v, poster, bad, right, 80); ErrorCode(err) != EINVALID || a != nil {
+			if a, err := GradeDraw(v, part, poster, bad, right, 80); ErrorCode(err) != EINVALID || a != nil {
 				t.Errorf("%s: %+v %v", name, a, err)
 			}
 		}
 	})
 	t.Run("the sections to read again are the wrong answers' modules, once each, in reading order", func(t *testing.T) {
-		a, _ := GradeDraw(v, poster, shown, with("p3", "b", "b4", "c", "b2", "d"), 80)
+		a, _ := GradeDraw(v, part, poster, shown, with("o1", "b", "b4", "c", "b2", "d"), 80)
 		var titles []string
 		for _, m := range v.SectionsToReread(a) {
 			titles = append(titles, m.Title)
 		}
-		if !slices.Equal(titles, []string{"Big", "Posting"}) {
+		if !slices.Equal(titles, []string{"Big", "One"}) {
 			t.Fatalf("%v", titles)
 		}
 	})

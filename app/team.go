@@ -49,15 +49,16 @@ type MemberProgress struct {
 	LastReminder *time.Time      // the latest reminder queued to them in the cycle, scheduled or asked for
 }
 
-// SectionsTotal is how many sections of v the person must read.
+// SectionsTotal is how many sections of v the person must read for the
+// annual acknowledgment (the part for everyone: the team page is about it).
 func (m *MemberProgress) SectionsTotal(v *PolicyVersion) int {
-	return len(v.ModulesFor(&Employee{Roles: m.Roles}))
+	return len(v.ModulesFor(AudienceAll))
 }
 
 // SectionsRead is how many of the sections of v the person must read they have read.
 func (m *MemberProgress) SectionsRead(v *PolicyVersion) int {
 	n := 0
-	for _, s := range v.ModulesFor(&Employee{Roles: m.Roles}) {
+	for _, s := range v.ModulesFor(AudienceAll) {
 		if m.Read[s.Slug] {
 			n++
 		}

@@ -53,7 +53,7 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 		return strings.TrimPrefix(s.tp.signInLinkFor(t, s.visitor()), s.tp.BaseURL+"/signin/link/")
 	},
 	// the first guidance section the visitor reads
-	":slug": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.ModulesFor(s.visitor())[0].Slug },
+	":slug": func(t *testing.T, s *axeSweeper) string { return s.tp.Version.ModulesFor(app.AudienceAll)[0].Slug },
 	// the verification code of Siobhán O'Brien's (1008) acknowledgment
 	":code": func(t *testing.T, s *axeSweeper) string { return s.fx.code },
 	// the visitor's own latest acknowledgment, whose confirmation page only
@@ -106,6 +106,13 @@ var axeSweepParams = map[string]func(t *testing.T, s *axeSweeper) string{
 	// found" for the others and in the portal without a roster)
 	"/terms/:id :id":    axeSweepDemoTerms,
 	"/my/terms/:id :id": axeSweepDemoTerms,
+	// the agency-use acknowledgment, which the employee (Zoë) is asked to
+	// sign; the others get the page saying they are not
+	":kind": func(t *testing.T, s *axeSweeper) string { return "agency-use" },
+	"/acknowledgments/:kind/guidance/:slug :slug": func(t *testing.T, s *axeSweeper) string {
+		return s.tp.Version.ModulesFor(app.AudiencePosters)[0].Slug
+	},
+	"/acknowledgments/:kind/quiz/section/:n :n": func(t *testing.T, s *axeSweeper) string { return "1" },
 }
 
 func axeSweepDemoAccount(t *testing.T, s *axeSweeper) string {
@@ -117,7 +124,7 @@ func axeSweepDemoTerms(t *testing.T, s *axeSweeper) string {
 }
 
 func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {
-	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MAX(id), 0) FROM cycles`)))
+	return itoa(int64(s.tp.count(t, `SELECT COALESCE(MAX(id), 0) FROM cycles WHERE kind = 'personal-use'`)))
 }
 
 // axeSweepSkip are the GET routes that are not pages, with the reason.
@@ -200,6 +207,10 @@ var axeSweepExpect = map[string]string{
 
 	// HR's forms on a person who has not signed (only while a cycle is open)
 	"HR, cycle open /hr/people/{overdue-person}": "Extend the due date",
+
+	// the agency-use acknowledgment: Zoë is asked to sign it, HR is not
+	"employee /acknowledgments/:kind/guidance": "Guidance",
+	"HR /acknowledgments/:kind/guidance":       "You are not asked to sign the authorized poster acknowledgment",
 
 	// a code of the wrong shape is a form error (422) beside the field
 	"anonymous /verify?code=" + url.QueryEscape("not a code"): "Enter the code as printed on the certificate",
@@ -319,11 +330,11 @@ func (s *axeSweeper) quizAttempt(t *testing.T) string {
 		s.attempt = strconv.Itoa(n)
 		return s.attempt
 	}
-	if s.tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`) == 0 {
+	if s.tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1 AND kind = 'personal-use'`) == 0 {
 		return "999999"
 	}
 	b := s.b
-	for _, m := range s.tp.Version.ModulesFor(e) {
+	for _, m := range s.tp.Version.ModulesFor(app.AudienceAll) {
 		b.open(t, s.tp.BaseURL+"/guidance/"+m.Slug)
 		if st := b.press(t, `form.module-next button[type=submit]`); st != 200 {
 			b.fatalf(t, "I have read %s: status %d", m.Slug, st)
@@ -341,7 +352,7 @@ func (s *axeSweeper) quizAttempt(t *testing.T) string {
 	b.wantText(t, "check with gaps", "There is a problem", "Answer question 1 (section 1).")
 	s.check(t, "/quiz/check (nothing answered, submitted)", 422)
 	b.open(t, s.tp.BaseURL+"/quiz")
-	questions := s.tp.Version.QuestionsFor(e)
+	questions := s.tp.Version.QuestionsFor(app.AudienceAll)
 	if st := b.answerQuiz(t, questions, wrongOptionOf); st != 200 {
 		b.fatalf(t, "submit the knowledge check: status %d", st)
 	}
@@ -583,7 +594,7 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 		hr.b.wantPath(t, "/hr/cycles")
 		hr.b.wantFlash(t, "cycle closed", "The cycle is closed.")
 		hr.check(t, "/hr/cycles (the cycle closed)", 200)
-		if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`); n != 0 {
+		if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1 AND kind = 'personal-use'`); n != 0 {
 			t.Fatalf("%d cycles still open", n)
 		}
 	})

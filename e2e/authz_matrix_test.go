@@ -386,7 +386,7 @@ func TestObjectAuthorization(t *testing.T) {
 		if r := s.upload("/hr/versions", "bundle", "2099.1.zip", zipDir(t, "../app/content/testdata/2099.1"), nil); r.Status != 403 {
 			t.Errorf("scoped publish: %d, want 403", r.Status)
 		}
-		if tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`) != 1 || tp.count(t, `SELECT COUNT(*) FROM cycles`) != before ||
+		if tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1 AND kind = 'personal-use'`) != 1 || tp.count(t, `SELECT COUNT(*) FROM cycles`) != before ||
 			tp.count(t, `SELECT COUNT(*) FROM policy_versions`) != versions {
 			t.Error("a scoped HR user changed cycles or versions")
 		}
@@ -776,6 +776,25 @@ var azTable = map[string]azExpect{
 		req: func(e *azEnv, who azRole) azReq {
 			return azReq{path: "/my/terms/" + itoa(azDemoTerms(e)), form: form("confirm", "yes")}
 		}},
+	// Another kind's journey (the agency-use acknowledgment): any signed-in
+	// person may ask; the employee (Zoë, authorized on a DAFS account) is
+	// asked to sign it, everyone else gets the page saying they are not
+	// (404). Who owes it and what it records: TestAgencyUseAcknowledgment.
+	"GET /acknowledgments/:kind/guidance":             {allow: azSignedIn, ok: []int{200, 404}, req: azKindPath("/guidance")},
+	"GET /acknowledgments/:kind/guidance/changes":     {allow: azSignedIn, ok: []int{200, 404}, req: azKindPath("/guidance/changes")},
+	"GET /acknowledgments/:kind/guidance/:slug":       {allow: azSignedIn, ok: []int{200, 404}, req: azKindSlug("")},
+	"POST /acknowledgments/:kind/guidance/:slug/read": {allow: azSignedIn, ok: []int{303, 404}, req: azKindSlug("/read")},
+	"GET /acknowledgments/:kind/quiz":                 {allow: azSignedIn, ok: []int{200, 404}, req: azKindPath("/quiz")},
+	"POST /acknowledgments/:kind/quiz":                {allow: azSignedIn, ok: []int{404, 422}, req: azKindPath("/quiz"), note: "Zoë has not read the agency-use guidance: 422"},
+	"POST /acknowledgments/:kind/quiz/start":          {allow: azSignedIn, ok: []int{404, 422}, req: azKindPath("/quiz/start")},
+	"GET /acknowledgments/:kind/quiz/section/:n":      {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/quiz/section/1"), note: "no check started: back to its start"},
+	"POST /acknowledgments/:kind/quiz/section/:n":     {allow: azSignedIn, ok: []int{404, 422}, req: azKindPath("/quiz/section/1")},
+	"GET /acknowledgments/:kind/quiz/check":           {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/quiz/check")},
+	"GET /acknowledgments/:kind/sign":                 {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign"), note: "Zoë has not passed its check: to the guidance"},
+	"POST /acknowledgments/:kind/sign/consent":        {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/consent")},
+	"POST /acknowledgments/:kind/sign/review":         {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/review")},
+	"POST /acknowledgments/:kind/sign/edit":           {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/edit")},
+	"POST /acknowledgments/:kind/sign":                {allow: azSignedIn, ok: []int{403, 404}, req: azKindPath("/sign"), note: "not passed: refused, nothing signed"},
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS
@@ -798,6 +817,20 @@ func azDemoTerms(e *azEnv) int64 {
 // azDemoAccount is the id of the demo's DAFS Facebook account.
 func azDemoAccount(e *azEnv) int64 {
 	return int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE platform = 'Facebook' AND handle = 'StateDAFSNews'`))
+}
+
+// azKindPath is a path of the agency-use acknowledgment's journey.
+func azKindPath(path string) func(*azEnv, azRole) azReq {
+	return func(e *azEnv, who azRole) azReq {
+		return azReq{path: "/acknowledgments/agency-use" + path, form: form("typed_name", e.emp[who].FullName, "intent", "yes", "consent", "yes")}
+	}
+}
+
+// azKindSlug is a guidance section of the agency-use acknowledgment, then suffix.
+func azKindSlug(suffix string) func(*azEnv, azRole) azReq {
+	return func(e *azEnv, _ azRole) azReq {
+		return azReq{path: "/acknowledgments/agency-use/guidance/" + e.tp.Version.ModulesFor(app.AudiencePosters)[0].Slug + suffix}
+	}
 }
 
 func azSignForm(path string) func(*azEnv, azRole) azReq {
@@ -849,7 +882,7 @@ func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	if r := zc.post("/sign", form("typed_name", zoe.FullName, "intent", "yes")); r.Status != 303 {
 		t.Fatalf("Zoë signs: status %d", r.Status)
 	}
-	e.slug = tp.Version.ModulesFor(zoe)[0].Slug
+	e.slug = tp.Version.ModulesFor(app.AudienceAll)[0].Slug
 	publishDocsFixture(t, tp) // a version with an official document to download
 	// Two supervisors with no reports and no role, each signed, in place of
 	// the demo's (1009 has not signed, 2007 manages people).

@@ -68,7 +68,7 @@ func readyToSign(b testing.TB, tp *testPortal, n int, opts ...func(*app.Employee
 		if err := h.Employees.CreateEmployee(ctx, e); err != nil {
 			b.Fatal(err)
 		}
-		for _, m := range tp.Version.ModulesFor(e) {
+		for _, m := range tp.Version.ModulesFor(app.AudienceAll) {
 			if err := h.Acks.MarkModuleRead(ctx, e.ID, cycle.ID, m.Slug); err != nil {
 				b.Fatal(err)
 			}

@@ -75,7 +75,7 @@ func TestSignatureNameAndConfirmation(t *testing.T) {
 		if r.Status != 200 {
 			t.Fatalf("status %d", r.Status)
 		}
-		cycle := tp.text(t, `SELECT name FROM cycles WHERE open = 1`)
+		cycle := tp.text(t, `SELECT name FROM cycles WHERE open = 1 AND kind = 'personal-use'`)
 		mustContain(t, r.Body, `<div class="panel-confirmation">`, "Acknowledgment signed", code,
 			html.EscapeString(tp.Version.Title)+", version "+tp.Version.Code, `href="/guidance"`, cycle,
 			"<dd>Wang Xiaoming</dd>",

@@ -141,7 +141,7 @@ func prepareSigners(t *testing.T, dbPath string, n int) []int64 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range p.Version.ModulesFor(e) {
+		for _, m := range p.Version.ModulesFor(app.AudienceAll) {
 			if err := h.Acks.MarkModuleRead(ctx, id, cycle.ID, m.Slug); err != nil {
 				t.Fatal(err)
 			}

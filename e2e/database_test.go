@@ -186,10 +186,10 @@ func (tp *testPortal) attemptOf(t testing.TB, employeeID, cycleID int64) int64 {
 // cycleID is the open cycle's id (the demo has one).
 func (tp *testPortal) cycleID(t testing.TB) int64 {
 	t.Helper()
-	if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1`); n != 1 {
+	if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE open = 1 AND kind = 'personal-use'`); n != 1 {
 		t.Fatalf("%d open cycles", n)
 	}
-	return int64(tp.count(t, `SELECT id FROM cycles WHERE open = 1`))
+	return int64(tp.count(t, `SELECT id FROM cycles WHERE open = 1 AND kind = 'personal-use'`))
 }
 
 // logIndexOf is the evidence log entry of the acknowledgment with the code.

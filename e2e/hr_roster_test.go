@@ -54,7 +54,7 @@ func TestRosterImportInTheBrowserFlow(t *testing.T) {
 			t.Fatal("the second row was not stored as written")
 		}
 		if n := tp.count(t, `SELECT COUNT(*) FROM assignments a JOIN employees e ON e.id = a.employee_id
-			WHERE e.employee_number = '9001' AND a.due_on > (SELECT due_on FROM cycles WHERE open = 1)`); n != 1 {
+			WHERE e.employee_number = '9001' AND a.due_on > (SELECT due_on FROM cycles WHERE open = 1 AND kind = 'personal-use')`); n != 1 {
 			t.Fatal("the new hire was not given the new-hire window")
 		}
 		if r := c.post(m[1], form("sha256", m[2])); r.Status != 303 || !strings.Contains(c.get("/hr/roster").Body, "already imported") {

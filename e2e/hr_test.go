@@ -65,7 +65,7 @@ func TestCyclesAndVersions(t *testing.T) {
 
 	t.Run("a second open cycle in the same year is refused", func(t *testing.T) {
 		c.get("/hr/cycles")
-		year := tp.count(t, `SELECT year FROM cycles WHERE open = 1`)
+		year := tp.count(t, `SELECT year FROM cycles WHERE open = 1 AND kind = 'personal-use'`)
 		r := c.post("/hr/cycles", form("name", "again", "version", "1", "opens_on", itoa(int64(year))+"-12-01",
 			"due_on", itoa(int64(year))+"-12-20", "new_hire_days", "30"))
 		if r.Status != 422 || !strings.Contains(r.Body, "already open") {
@@ -89,7 +89,7 @@ func TestCyclesAndVersions(t *testing.T) {
 				t.Errorf("%s: the refused form lost the due date", name)
 			}
 		}
-		if n := tp.count(t, `SELECT COUNT(*) FROM cycles`); n != 1 {
+		if n := tp.count(t, `SELECT COUNT(*) FROM cycles WHERE kind = 'personal-use'`); n != 1 {
 			t.Fatalf("%d cycles", n)
 		}
 	})
@@ -117,7 +117,7 @@ func TestCyclesAndVersions(t *testing.T) {
 
 	t.Run("moving the cycle to a material version asks everyone to sign again", func(t *testing.T) {
 		c.get("/hr/cycles")
-		cycle := tp.count(t, `SELECT id FROM cycles WHERE open = 1`)
+		cycle := tp.count(t, `SELECT id FROM cycles WHERE open = 1 AND kind = 'personal-use'`)
 		current := tp.count(t, `SELECT policy_version_id FROM cycles WHERE id = ?`, cycle)
 		before := signed()
 		r := c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", itoa(int64(current))))
@@ -167,7 +167,7 @@ func TestCyclesAndVersions(t *testing.T) {
 		}
 		id := versionLinkRE.FindStringSubmatch(r.Location)[1]
 		c.get("/hr/cycles")
-		cycle := tp.count(t, `SELECT id FROM cycles WHERE open = 1`)
+		cycle := tp.count(t, `SELECT id FROM cycles WHERE open = 1 AND kind = 'personal-use'`)
 		if r := c.post("/hr/cycles/"+itoa(int64(cycle))+"/version", form("version", id)); r.Status != 303 {
 			t.Fatalf("status %d", r.Status)
 		}
@@ -213,7 +213,7 @@ func passQuizFor(t *testing.T, tp *testPortal, c *client, number, dir string) {
 	}
 	e := tp.employee(t, number)
 	d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), e.ID,
-		int64(tp.count(t, `SELECT policy_version_id FROM quiz_drafts WHERE employee_id = ? ORDER BY created_at DESC LIMIT 1`, e.ID)))
+		int64(tp.count(t, `SELECT policy_version_id FROM quiz_drafts WHERE employee_id = ? ORDER BY created_at DESC LIMIT 1`, e.ID)), app.AudienceAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestNewCycleFormSuggestsAFreeYear(t *testing.T) {
 	var opens string
 	db := readFile(t, tp.DB.Path)
 	defer db.Close()
-	if err := db.QueryRow(`SELECT opens_on FROM cycles WHERE open = 1`).Scan(&opens); err != nil {
+	if err := db.QueryRow(`SELECT opens_on FROM cycles WHERE open = 1 AND kind = 'personal-use'`).Scan(&opens); err != nil {
 		t.Fatal(err)
 	}
 	year, _ := strconv.Atoi(opens[:4])

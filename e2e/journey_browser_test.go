@@ -162,7 +162,7 @@ func TestEmployeeJourneyInBrowser(t *testing.T) {
 	b := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
 	tp := startTestPortal(t)
 	e := tp.employee(t, "1005")
-	modules, questions := tp.Version.ModulesFor(e), tp.Version.QuestionsFor(e)
+	modules, questions := tp.Version.ModulesFor(app.AudienceAll), tp.Version.QuestionsFor(app.AudienceAll)
 	var code string
 
 	journeyStep(t, "signed-out pages are accessible and a link can be mailed", func(t *testing.T) {
@@ -375,7 +375,7 @@ func TestJourneyWithoutJavaScript(t *testing.T) {
 	journeyStep(t, "sign in and read the guidance", func(t *testing.T) {
 		b.open(t, tp.signInLink(t, "1007"))
 		b.confirmSignIn(t, e.FullName)
-		b.readGuidance(t, tp.Version.ModulesFor(e))
+		b.readGuidance(t, tp.Version.ModulesFor(app.AudienceAll))
 	})
 	journeyStep(t, "page through the knowledge check: an answer, Continue and Back keep it", func(t *testing.T) {
 		b.press(t, `main form[action="/quiz/start"] button`)
@@ -395,7 +395,7 @@ func TestJourneyWithoutJavaScript(t *testing.T) {
 	})
 	journeyStep(t, "pass the knowledge check", func(t *testing.T) {
 		answers := tp.answers(e)
-		b.answerQuiz(t, tp.Version.QuestionsFor(e), func(q app.Question) string { return answers["q."+q.ID] })
+		b.answerQuiz(t, tp.Version.QuestionsFor(app.AudienceAll), func(q app.Question) string { return answers["q."+q.ID] })
 		b.wantText(t, "passed", "You passed")
 	})
 	journeyStep(t, "consent and a refused name", func(t *testing.T) {
@@ -453,9 +453,9 @@ func TestJourneyByKeyboard(t *testing.T) {
 	journeyStep(t, "reach the sign form with clicks", func(t *testing.T) {
 		b.open(t, tp.signInLink(t, "1006"))
 		b.confirmSignIn(t, e.FullName)
-		b.readGuidance(t, tp.Version.ModulesFor(e))
+		b.readGuidance(t, tp.Version.ModulesFor(app.AudienceAll))
 		answers := tp.answers(e)
-		b.answerQuiz(t, tp.Version.QuestionsFor(e), func(q app.Question) string { return answers["q."+q.ID] })
+		b.answerQuiz(t, tp.Version.QuestionsFor(app.AudienceAll), func(q app.Question) string { return answers["q."+q.ID] })
 		b.openSignForm(t, false)
 	})
 	journeyStep(t, "the skip link is the first Tab stop and moves focus to main", func(t *testing.T) {

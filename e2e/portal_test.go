@@ -231,7 +231,7 @@ func mustKeys(t testing.TB, cfg *server.Config) *server.Keys {
 // employee's knowledge check in progress (drawing it, as opening the check
 // does, if none is), as form values with the draw they answer.
 func (tp *testPortal) answers(e *app.Employee) map[string]string {
-	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, e)
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, app.AudienceAll, e)
 	if err != nil {
 		panic("open the knowledge check of " + e.EmployeeNumber + ": " + err.Error())
 	}
@@ -245,7 +245,7 @@ func (tp *testPortal) answers(e *app.Employee) map[string]string {
 // passedAttempt is a passing attempt at a check drawn for e, as the pages
 // draw it, graded but not stored: for tests that record evidence directly.
 func passedAttempt(v *app.PolicyVersion, e *app.Employee) (*app.QuizAttempt, error) {
-	shown, err := app.DrawQuiz(v, e, app.CryptoIntn)
+	shown, err := app.DrawQuiz(v, app.AudienceAll, app.CryptoIntn)
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +253,13 @@ func passedAttempt(v *app.PolicyVersion, e *app.Employee) (*app.QuizAttempt, err
 	for _, s := range shown {
 		answers[s.ID] = v.Question(s.ID).Answer
 	}
-	return app.GradeDraw(v, e, shown, answers, 80)
+	return app.GradeDraw(v, app.AudienceAll, e, shown, answers, 80)
 }
 
 // drawn returns the questions of the employee's knowledge check in
 // progress, in the order drawn (drawing it if none is).
 func (tp *testPortal) drawn(e *app.Employee) []app.Question {
-	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, e)
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, app.AudienceAll, e)
 	if err != nil {
 		panic("open the knowledge check of " + e.EmployeeNumber + ": " + err.Error())
 	}

@@ -178,7 +178,7 @@ func TestRosterPreviewByPerson(t *testing.T) {
 		if n, _ := invited(); n != 0 {
 			t.Fatalf("%d invitations before the file is applied", n)
 		}
-		mustContain(t, r.Body, "Applying invites the people it adds or reactivates to "+tp.text(t, `SELECT name FROM cycles WHERE open = 1`)+" at once")
+		mustContain(t, r.Body, "Applying invites the people it adds or reactivates to "+tp.text(t, `SELECT name FROM cycles WHERE open = 1 AND kind = 'personal-use'`)+" at once")
 		if r := hr.post(m[1], form("sha256", m[2])); r.Status != 303 {
 			t.Fatalf("apply: %d", r.Status)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"portal/app"
 	"portal/handlers"
 	"portal/server"
 )
@@ -107,7 +108,7 @@ func TestCSRF(t *testing.T) {
 	c := newClient(t, tp.BaseURL)
 	c.signIn(tp.signInLink(t, "1006"))
 	emp := tp.employee(t, "1006")
-	slug := tp.Version.ModulesFor(emp)[0].Slug
+	slug := tp.Version.ModulesFor(app.AudienceAll)[0].Slug
 	progress := func() int {
 		return tp.count(t, `SELECT COUNT(*) FROM module_progress WHERE employee_id = ? AND slug = ?`, emp.ID, slug)
 	}

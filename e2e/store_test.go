@@ -36,7 +36,7 @@ func readySigners(t *testing.T, tp *testPortal, n int) ([]*client, []*app.Employ
 		if err := h.Employees.CreateEmployee(ctx, e); err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range tp.Version.ModulesFor(e) {
+		for _, m := range tp.Version.ModulesFor(app.AudienceAll) {
 			if err := h.Acks.MarkModuleRead(ctx, e.ID, cycle, m.Slug); err != nil {
 				t.Fatal(err)
 			}

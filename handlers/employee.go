@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"html/template"
+	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -9,10 +10,26 @@ import (
 	"portal/app/content"
 )
 
-// progress loads where the employee stands in the current cycle. It returns
-// ENOTFOUND when no cycle is open.
+// progress is where e stands in the acknowledgment the route is about: the
+// annual one, or the kind named by :kind (unknown: not found; one e does not
+// owe: a page that says so).
 func (h *Handler) progress(c *fiber.Ctx, e *app.Employee) (*app.Progress, error) {
-	return app.LoadProgress(c.UserContext(), h.Cycles, h.Policies, h.Acks, e)
+	code := c.Params("kind")
+	if code == "" {
+		return app.LoadProgress(c.UserContext(), h.Cycles, h.Kinds, h.Policies, h.Acks, e)
+	}
+	k, err := h.Kinds.FindKind(c.UserContext(), code)
+	if err != nil {
+		return nil, err
+	}
+	cycle, err := h.Kinds.OpenCycleOf(c.UserContext(), k.Code, e.ID)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return nil, app.Errorf(app.ENOTFOUND, "You are not asked to sign the %s at the moment, so there is nothing to do here. Your home page lists what you are asked to sign.", lowerFirst(k.Title))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return app.LoadProgressIn(c.UserContext(), cycle, h.Kinds, h.Policies, h.Acks, e)
 }
 
 func (h *Handler) today() string { return app.Today(h.Now(), h.Config.Location) }
@@ -30,6 +47,64 @@ type homePage struct {
 	// TermsToRead are the Terms of Comment versions given to the person
 	// (a poster) that they have not confirmed yet.
 	TermsToRead []*app.TermsTask
+	Tasks       []homeTask // every acknowledgment the person is asked to sign, the annual one first
+}
+
+// homeTask is one acknowledgment on the home page's task list.
+type homeTask struct {
+	Title  string
+	Href   string // the next step, or the certificate once signed
+	Status string
+	DueOn  string
+	Ack    *app.Acknowledgment
+}
+
+// task makes a task-list entry of a progress, whose journey is under base.
+func (h *Handler) task(p *app.Progress, base string) homeTask {
+	t := homeTask{Title: p.Kind.Title, Status: p.Status(h.today()), DueOn: p.DueOn, Ack: p.Ack}
+	switch p.NextStep() {
+	case "done":
+		t.Href = "/certificates/" + url.PathEscape(p.Ack.VerifyCode)
+	default:
+		t.Href = base + "/" + p.NextStep()
+	}
+	return t
+}
+
+// otherTasks lists the acknowledgments other than the annual one that e is
+// asked to sign (the agency-use one of an authorized poster), after
+// bringing e's assignments up to date with their authorizations.
+func (h *Handler) otherTasks(c *fiber.Ctx, e *app.Employee, annual *app.Progress) ([]homeTask, error) {
+	ctx := c.UserContext()
+	if err := h.Kinds.SyncAuthorizationKinds(ctx, e.ID); err != nil {
+		return nil, err
+	}
+	kinds, err := h.Kinds.FindKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []homeTask
+	for _, k := range kinds {
+		if annual != nil && k.Code == annual.Kind.Code {
+			continue
+		}
+		cycle, err := h.Kinds.OpenCycleOf(ctx, k.Code, e.ID)
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if annual != nil && cycle.ID == annual.Cycle.ID {
+			continue
+		}
+		p, err := app.LoadProgressIn(ctx, cycle, h.Kinds, h.Policies, h.Acks, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h.task(p, kindPrefix+url.PathEscape(k.Code)))
+	}
+	return out, nil
 }
 
 func (h *Handler) home(c *fiber.Ctx) error {
@@ -43,11 +118,17 @@ func (h *Handler) home(c *fiber.Ctx) error {
 	switch {
 	case err == nil:
 		pg.Progress, pg.Status = p, p.Status(h.today())
+		pg.Tasks = append(pg.Tasks, h.task(p, ""))
 	case app.ErrorCode(err) == app.ENOTFOUND:
 		pg.NoCycle = true
 	default:
 		return err
 	}
+	others, err := h.otherTasks(c, e, pg.Progress)
+	if err != nil {
+		return err
+	}
+	pg.Tasks = append(pg.Tasks, others...)
 	if pg.History, _, err = h.Acks.FindAcknowledgments(c.UserContext(), app.AckFilter{EmployeeID: &e.ID}); err != nil {
 		return err
 	}
@@ -88,7 +169,7 @@ func (h *Handler) guidanceData(c *fiber.Ctx, title string) (*guidancePage, error
 	}
 	pg := &guidancePage{Page: h.page(c, title), Progress: p}
 	pg.Nav = "guidance"
-	for _, m := range p.Version.ModulesFor(e) {
+	for _, m := range p.Version.ModulesFor(p.Part()) {
 		_, ok := p.Read[m.Slug]
 		pg.Modules = append(pg.Modules, moduleLink{m, ok})
 	}
@@ -147,10 +228,10 @@ func (h *Handler) guidanceRead(c *fiber.Ctx) error {
 			return err
 		}
 		if i+1 < len(pg.Modules) {
-			return c.Redirect("/guidance/"+pg.Modules[i+1].Slug, fiber.StatusSeeOther)
+			return c.Redirect(pg.Base+"/guidance/"+pg.Modules[i+1].Slug, fiber.StatusSeeOther)
 		}
 		h.setFlash(c, "You have read all the guidance. Next: the knowledge check.")
-		return c.Redirect("/quiz", fiber.StatusSeeOther)
+		return c.Redirect(pg.Base+"/quiz", fiber.StatusSeeOther)
 	}
 	return app.Errorf(app.ENOTFOUND, "There is no guidance module with that name.")
 }
@@ -189,10 +270,9 @@ func (h *Handler) guidanceChanges(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		poster := currentUser(c).HasRole(app.RolePoster)
 		for _, ch := range content.Diff(old, p.Version) {
-			if ch.Kind == content.ChangeModule && ch.Audience == app.AudiencePosters && !poster {
-				continue
+			if ch.Kind == content.ChangeModule && ch.Audience != p.Part() {
+				continue // a section of another part: another acknowledgment's
 			}
 			pg.Changes = append(pg.Changes, ch)
 		}

@@ -60,6 +60,7 @@ type Handler struct {
 	Policies  app.PolicyService
 	Cycles    app.CycleService
 	Acks      app.AckService
+	Kinds     app.KindService // acknowledgment kinds, and the cycles the portal keeps for the agency-use one
 	SignIn    app.SignInService
 	Sessions  app.SessionService
 	Audit     app.AuditService

@@ -17,11 +17,15 @@ type cyclesPage struct {
 	Versions map[int64]*app.PolicyVersion
 	Latest   []*app.PolicyVersion
 	Form     cycleForm
+	// Kinds HR opens cycles of (assign 'cycle'): the form offers a choice
+	// only when there is more than the annual one.
+	Kinds []*app.AcknowledgmentKind
 }
 
 type cycleForm struct {
 	Name, OpensOn, DueOn, NewHireDays string
 	VersionID                         int64
+	Kind                              string
 }
 
 func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
@@ -38,6 +42,17 @@ func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
 	for _, v := range pg.Latest {
 		pg.Versions[v.ID] = v
 	}
+	kinds, err := h.Kinds.FindKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byHR := map[string]bool{}
+	for _, k := range kinds {
+		if k.Assign == app.AssignCycle {
+			pg.Kinds = append(pg.Kinds, k)
+			byHR[k.Code] = true
+		}
+	}
 	// Suggest the first year from this one that has no cycle yet, so the
 	// form never offers the name and dates of a cycle that exists: this
 	// year's opening today, a later one opening on its first day.
@@ -46,7 +61,8 @@ func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
 	for taken := true; taken; {
 		taken = false
 		for _, cy := range pg.Cycles {
-			if strings.HasPrefix(cy.OpensOn, strconv.Itoa(year)+"-") {
+			// The cycles the portal keeps for authorized posters take no year from HR.
+			if byHR[cy.Kind] && strings.HasPrefix(cy.OpensOn, strconv.Itoa(year)+"-") {
 				taken = true
 			}
 		}
@@ -80,13 +96,14 @@ func (h *Handler) cycleOpen(c *fiber.Ctx) error {
 	pg.Form = cycleForm{Name: strings.TrimSpace(utils.CopyString(c.FormValue("name"))), OpensOn: utils.CopyString(c.FormValue("opens_on")),
 		DueOn: utils.CopyString(c.FormValue("due_on")), NewHireDays: utils.CopyString(c.FormValue("new_hire_days"))}
 	pg.Form.VersionID, _ = strconv.ParseInt(c.FormValue("version"), 10, 64)
+	pg.Form.Kind = utils.CopyString(c.FormValue("kind")) // "": the annual acknowledgment
 	days, err := strconv.Atoi(pg.Form.NewHireDays)
 	if err != nil {
 		days = 0
 	}
 	actor := currentUser(c).ID
 	cy := &app.Cycle{Name: pg.Form.Name, PolicyVersionID: pg.Form.VersionID, OpensOn: pg.Form.OpensOn, DueOn: pg.Form.DueOn,
-		NewHireDays: days, Open: true, OpenedBy: &actor}
+		NewHireDays: days, Open: true, OpenedBy: &actor, Kind: pg.Form.Kind}
 	if _, ok := pg.Versions[cy.PolicyVersionID]; !ok {
 		cy.PolicyVersionID = 0
 	}
@@ -100,6 +117,10 @@ func (h *Handler) cycleOpen(c *fiber.Ctx) error {
 func (h *Handler) cycleFormError(c *fiber.Ctx, pg *cyclesPage, err error) error {
 	switch app.ErrorCode(err) {
 	case app.EINVALID, app.ECONFLICT:
+		if fe := formErrors(err); len(fe) == 1 && fe[0].Field == "kind" {
+			pg.Errors = fe
+			return h.render(c, fiber.StatusUnprocessableEntity, "hr_cycles", pg)
+		}
 		// A conflict (a cycle already open that year) is about the dates.
 		pg.Errors = formErrorsAt(err, "opens_on")
 		return h.render(c, fiber.StatusUnprocessableEntity, "hr_cycles", pg)

@@ -22,6 +22,7 @@ type Page struct {
 	Errors    FormErrors // the form's problems: "Error: " in the title, the summary, beside each field
 	Site      Site       // who runs the portal: the header's name and logo, the footer's help address
 	Wide      bool       // a wide page (HR and manager tables); HR, team and admin pages are wide anyway (see IsWide)
+	Base      string     // the journey's URL prefix: "" for the annual acknowledgment, /acknowledgments/<kind> for another
 }
 
 // navState is what the main navigation shows and which entry is current,
@@ -52,7 +53,7 @@ func (p Page) NavState() navState {
 func (h *Handler) page(c *fiber.Ctx, title string) Page {
 	csrf, _ := c.Locals(localCSRF).(string)
 	return Page{Title: title, User: currentUser(c), CSRF: csrf, Flash: h.takeFlash(c),
-		DevMail: h.Config.Demo && h.Config.DevMailbox, RequestID: requestID(c), Site: h.site()}
+		DevMail: h.Config.Demo && h.Config.DevMailbox, RequestID: requestID(c), Site: h.site(), Base: kindBase(c)}
 }
 
 // render writes a page with a status.

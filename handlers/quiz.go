@@ -42,7 +42,6 @@ type quizPage struct {
 	Section    *quizSection // the section page's section
 	Unanswered []quizQuestion
 	PerModule  int    // questions drawn from each section, at most
-	Poster     bool   // also graded on the posters-only sections on their own
 	Next       string // where to carry on: the first section with a question unanswered, or the check
 }
 
@@ -58,14 +57,14 @@ func (h *Handler) quizDraft(c *fiber.Ctx) (*app.Progress, *app.QuizDraft, error)
 	if !p.GuidanceDone() {
 		return p, nil, nil
 	}
-	d, err := h.Acks.FindQuizDraft(c.UserContext(), e.ID, p.Version.ID)
+	d, err := h.Acks.FindQuizDraft(c.UserContext(), e.ID, p.Version.ID, p.Part())
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return p, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if app.CheckDraw(p.Version, e, d.Shown) != nil {
+	if app.CheckDraw(p.Version, p.Part(), d.Shown) != nil {
 		return p, nil, nil
 	}
 	return p, d, nil
@@ -85,7 +84,7 @@ func (h *Handler) quizStart(c *fiber.Ctx) error {
 	if !p.GuidanceDone() {
 		return app.Errorf(app.EINVALID, "Read all the guidance before taking the knowledge check.")
 	}
-	d, err := app.OpenQuizDraft(c.UserContext(), h.Acks, p.Version, e)
+	d, err := app.OpenQuizDraft(c.UserContext(), h.Acks, p.Version, p.Part(), e)
 	if err != nil {
 		return err
 	}
@@ -98,9 +97,8 @@ func (h *Handler) quizStart(c *fiber.Ctx) error {
 
 // quizData lays the draw out in sections, with the answers given so far.
 func (h *Handler) quizData(c *fiber.Ctx, title string, p *app.Progress, d *app.QuizDraft) (*quizPage, error) {
-	pg := &quizPage{Page: h.page(c, title), Progress: p, PassMark: h.Config.PassMark}
+	pg := &quizPage{Page: h.page(c, title), Progress: p, PassMark: p.Kind.PassMarkOr(h.Config.PassMark)}
 	pg.Nav = "quiz"
-	pg.Poster = currentUser(c).HasRole(app.RolePoster)
 	pg.PerModule = app.QuestionsPerModule
 	if d == nil {
 		return pg, nil
@@ -137,9 +135,9 @@ func (h *Handler) quizData(c *fiber.Ctx, title string, p *app.Progress, d *app.Q
 		}
 		sec.Questions = append(sec.Questions, qq)
 	}
-	pg.Next = "/quiz/check"
+	pg.Next = pg.Base + "/quiz/check"
 	if len(pg.Unanswered) > 0 {
-		pg.Next = "/quiz/section/" + strconv.Itoa(pg.Unanswered[0].Section)
+		pg.Next = pg.Base + "/quiz/section/" + strconv.Itoa(pg.Unanswered[0].Section)
 	}
 	return pg, nil
 }
@@ -173,7 +171,7 @@ func (h *Handler) quizSectionForm(c *fiber.Ctx) error {
 		return err
 	}
 	if d == nil {
-		return c.Redirect("/quiz", fiber.StatusSeeOther)
+		return c.Redirect(kindBase(c)+"/quiz", fiber.StatusSeeOther)
 	}
 	pg, err := h.quizData(c, "Knowledge check", p, d)
 	if err != nil {
@@ -262,13 +260,13 @@ func (h *Handler) quizSectionSave(c *fiber.Ctx) error {
 	}
 	switch {
 	case c.FormValue("go") == "back" && sec.Number == 1:
-		return c.Redirect("/quiz", fiber.StatusSeeOther)
+		return c.Redirect(kindBase(c)+"/quiz", fiber.StatusSeeOther)
 	case c.FormValue("go") == "back":
-		return c.Redirect("/quiz/section/"+strconv.Itoa(sec.Number-1), fiber.StatusSeeOther)
+		return c.Redirect(pg.Base+"/quiz/section/"+strconv.Itoa(sec.Number-1), fiber.StatusSeeOther)
 	case sec.Number < len(pg.Sections):
-		return c.Redirect("/quiz/section/"+strconv.Itoa(sec.Number+1), fiber.StatusSeeOther)
+		return c.Redirect(pg.Base+"/quiz/section/"+strconv.Itoa(sec.Number+1), fiber.StatusSeeOther)
 	}
-	return c.Redirect("/quiz/check", fiber.StatusSeeOther)
+	return c.Redirect(pg.Base+"/quiz/check", fiber.StatusSeeOther)
 }
 
 // quizCheck lists every question with the answer chosen, before submitting.
@@ -278,7 +276,7 @@ func (h *Handler) quizCheck(c *fiber.Ctx) error {
 		return err
 	}
 	if d == nil {
-		return c.Redirect("/quiz", fiber.StatusSeeOther)
+		return c.Redirect(kindBase(c)+"/quiz", fiber.StatusSeeOther)
 	}
 	pg, err := h.quizData(c, "Check your answers – Knowledge check", p, d)
 	if err != nil {
@@ -306,7 +304,7 @@ func (h *Handler) quizSubmit(c *fiber.Ctx) error {
 	err = h.quizSave(c, d, nil)
 	var a *app.QuizAttempt
 	if err == nil {
-		a, err = app.GradeDraw(p.Version, e, d.Shown, d.Answers, h.Config.PassMark)
+		a, err = app.GradeDraw(p.Version, p.Part(), e, d.Shown, d.Answers, p.Kind.PassMarkOr(h.Config.PassMark))
 	}
 	if err != nil {
 		if app.ErrorCode(err) != app.EINVALID {
@@ -362,6 +360,10 @@ func (h *Handler) quizResult(c *fiber.Ctx) error {
 	}
 	pg := quizResultPage{Page: h.page(c, "Knowledge check result"), Attempt: a}
 	pg.Nav = "quiz"
+	// The links go on in the journey of the attempt's own acknowledgment.
+	if pg.Base, err = h.cycleBase(c, a.CycleID); err != nil {
+		return err
+	}
 	if !a.Passed {
 		pg.Reread = v.SectionsToReread(a)
 	}

@@ -150,6 +150,24 @@ func Routes() []Route {
 		{"GET", "/terms/:id", SupervisorHROrAdmin, (*Handler).termsShow},     // another agency's version: 404, checked in the handler
 		{"GET", "/my/terms/:id", Employee, (*Handler).myTerms},               // a version given to the signed-in person only
 		{"POST", "/my/terms/:id", Employee, (*Handler).myTermsReceive},       // the same
+		// Another acknowledgment kind's journey (the agency-use one): the
+		// annual one's handlers under the kind's prefix (see kinds.go); the
+		// kind is looked up, and the person's own cycle of it, in progress.
+		{"GET", "/acknowledgments/:kind/guidance", Employee, (*Handler).guidanceIndex},
+		{"GET", "/acknowledgments/:kind/guidance/changes", Employee, (*Handler).guidanceChanges},
+		{"GET", "/acknowledgments/:kind/guidance/:slug", Employee, (*Handler).guidanceModule},
+		{"POST", "/acknowledgments/:kind/guidance/:slug/read", Employee, (*Handler).guidanceRead},
+		{"GET", "/acknowledgments/:kind/quiz", Employee, (*Handler).quizForm},
+		{"POST", "/acknowledgments/:kind/quiz", Employee, (*Handler).quizSubmit},
+		{"POST", "/acknowledgments/:kind/quiz/start", Employee, (*Handler).quizStart},
+		{"GET", "/acknowledgments/:kind/quiz/section/:n", Employee, (*Handler).quizSectionForm},
+		{"POST", "/acknowledgments/:kind/quiz/section/:n", Employee, (*Handler).quizSectionSave},
+		{"GET", "/acknowledgments/:kind/quiz/check", Employee, (*Handler).quizCheck},
+		{"GET", "/acknowledgments/:kind/sign", Employee, (*Handler).signForm},
+		{"POST", "/acknowledgments/:kind/sign/consent", Employee, (*Handler).signConsent},
+		{"POST", "/acknowledgments/:kind/sign/review", Employee, (*Handler).signReview},
+		{"POST", "/acknowledgments/:kind/sign/edit", Employee, (*Handler).signEdit},
+		{"POST", "/acknowledgments/:kind/sign", Employee, (*Handler).signSubmit},
 	}
 }
 

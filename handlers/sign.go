@@ -16,6 +16,7 @@ type signPage struct {
 	Consent     *app.Consent
 	ConsentBody template.HTML
 	Form        signForm
+	Poster      *app.PosterContext // what an acknowledgment assigned by authorization names: accounts, Terms of Comment
 }
 
 type signForm struct {
@@ -44,10 +45,10 @@ func (h *Handler) signReady(c *fiber.Ctx) (*app.Progress, error) {
 		return nil, c.Redirect("/certificates/"+url.PathEscape(p.Ack.VerifyCode), fiber.StatusSeeOther)
 	case "guidance":
 		h.setFlash(c, "Read the guidance and pass the knowledge check before you sign.")
-		return nil, c.Redirect("/guidance", fiber.StatusSeeOther)
+		return nil, c.Redirect(kindBase(c)+"/guidance", fiber.StatusSeeOther)
 	case "quiz":
 		h.setFlash(c, "Pass the knowledge check before you sign.")
-		return nil, c.Redirect("/quiz", fiber.StatusSeeOther)
+		return nil, c.Redirect(kindBase(c)+"/quiz", fiber.StatusSeeOther)
 	}
 	return p, nil
 }
@@ -56,6 +57,11 @@ func (h *Handler) signPageData(c *fiber.Ctx, p *app.Progress, title string) (sig
 	pg := signPage{Page: h.page(c, title), Progress: p, Consent: h.Consent}
 	pg.Nav = "sign"
 	var err error
+	if p.Kind.ByAuthorization() {
+		if pg.Poster, err = h.Kinds.PosterContext(c.UserContext(), currentUser(c).ID); err != nil {
+			return pg, err
+		}
+	}
 	pg.ConsentBody, err = h.Markdown(h.Consent.Body)
 	return pg, err
 }
@@ -96,7 +102,7 @@ func (h *Handler) signConsent(c *fiber.Ctx) error {
 	if p.Consented != nil && p.Consented.SHA256 == h.Consent.SHA256 {
 		// Already given for this notice in this cycle: a consent is evidence
 		// for good, so pressing again records nothing more.
-		return c.Redirect("/sign", fiber.StatusSeeOther)
+		return c.Redirect(kindBase(c)+"/sign", fiber.StatusSeeOther)
 	}
 	e := currentUser(c)
 	err = h.Acks.RecordConsent(c.UserContext(), &app.ConsentRecord{EmployeeID: e.ID, CycleID: p.Cycle.ID,
@@ -104,13 +110,13 @@ func (h *Handler) signConsent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/sign", fiber.StatusSeeOther)
+	return c.Redirect(kindBase(c)+"/sign", fiber.StatusSeeOther)
 }
 
 // signValidate re-checks the form; on a problem it re-renders the form (422).
 func (h *Handler) signValidate(c *fiber.Ctx, p *app.Progress, f signForm) (bool, error) {
 	if p.Consented == nil || p.Consented.SHA256 != h.Consent.SHA256 {
-		return false, c.Redirect("/sign", fiber.StatusSeeOther)
+		return false, c.Redirect(kindBase(c)+"/sign", fiber.StatusSeeOther)
 	}
 	req := app.SignRequest{TypedName: f.TypedName, Intent: f.Intent, Comment: f.Comment}
 	if err := req.Validate(currentUser(c)); err != nil {
@@ -180,9 +186,18 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 	a := &app.Acknowledgment{
 		EmployeeID: e.ID, CycleID: p.Cycle.ID, PolicyVersionID: p.Version.ID, PolicySHA256: p.Version.SHA256,
 		TypedName: app.NormalizeName(f.TypedName), ConsentID: p.Consented.ID, ConsentVersion: p.Consented.Version,
-		ConsentSHA256: p.Consented.SHA256, IntentText: p.Version.Intent, Comment: f.Comment, IP: h.clientIP(c),
+		ConsentSHA256: p.Consented.SHA256, IntentText: p.Intent(), Comment: f.Comment, IP: h.clientIP(c),
 		UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent)), AuthMethod: currentSession(c).AuthMethod,
 		SignInIdentity: currentSession(c).Identity, QuizAttemptID: p.Passed.ID,
+	}
+	// An acknowledgment assigned by authorization names, as at signing, the
+	// accounts and the Terms of Comment version the review page showed.
+	if p.Kind.ByAuthorization() {
+		pc, err := h.Kinds.PosterContext(c.UserContext(), e.ID)
+		if err != nil {
+			return err
+		}
+		a.Accounts, a.TermsID = pc.Accounts, pc.TermsID
 	}
 	// A retry after a lost response finds the record already made
 	// (created is false) and shows the same confirmation.

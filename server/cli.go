@@ -46,7 +46,7 @@ func importRoster(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	rs := sqlite.NewRosterService(db)
+	rs := rosterWithSync(db)
 	existing, err := rs.ActiveManagers(ctx)
 	if err != nil {
 		return err

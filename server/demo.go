@@ -186,7 +186,7 @@ func seedRoster(ctx context.Context, p *Portal) error {
 		if err != nil {
 			return err
 		}
-		mods := p.Version.ModulesFor(e)
+		mods := p.Version.ModulesFor(app.AudienceAll) // the annual acknowledgment's part
 		if d.State == "reading" {
 			mods = mods[:2]
 		}
@@ -208,7 +208,7 @@ func seedRoster(ctx context.Context, p *Portal) error {
 func seedSignature(ctx context.Context, p *Portal, e *app.Employee, cycle *app.Cycle, at time.Time) error {
 	h := p.Handler
 	// A demo signer passed a check drawn for them, as the pages draw it.
-	shown, err := app.DrawQuiz(p.Version, e, app.CryptoIntn)
+	shown, err := app.DrawQuiz(p.Version, app.AudienceAll, app.CryptoIntn)
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func seedSignature(ctx context.Context, p *Portal, e *app.Employee, cycle *app.C
 	for _, s := range shown {
 		answers[s.ID] = p.Version.Question(s.ID).Answer
 	}
-	attempt, err := app.GradeDraw(p.Version, e, shown, answers, h.Config.PassMark)
+	attempt, err := app.GradeDraw(p.Version, app.AudienceAll, e, shown, answers, h.Config.PassMark)
 	if err != nil {
 		return err
 	}

@@ -450,10 +450,11 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Policies:     policies,
 		Cycles:       sqlite.NewCycleService(db),
 		Acks:         sqlite.NewAckService(db),
+		Kinds:        sqlite.NewKindService(db),
 		SignIn:       sessions,
 		Sessions:     sessions,
 		Audit:        sqlite.NewAuditService(db),
-		Roster:       sqlite.NewRosterService(db),
+		Roster:       rosterWithSync(db),
 		Dashboard:    dashboard,
 		Exports:      dashboard,
 		Scopes:       dashboard,
@@ -485,15 +486,18 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	// The Social Media Supervisors and the registry of agency accounts.
 	h.Supervisors = sqlite.NewSupervisorService(db)
 	h.Accounts = sqlite.NewAccountService(db)
-	// The lead wires OnPostersChanged (here and on the roster service) to
-	// the agency-use acknowledgment's assignment sync.
-	h.Authorizations = sqlite.NewAuthorizationService(db)
+	// Who owes an acknowledgment assigned by authorization (the agency-use
+	// one) follows each authorization change at once, not at the next
+	// home page visit or reminder pass.
+	authorizations := sqlite.NewAuthorizationService(db)
+	authorizations.OnPostersChanged = sqlite.NewKindService(db).SyncAuthorizationKinds
+	h.Authorizations = authorizations
 	h.Terms = sqlite.NewTermsService(db)
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.
 		Limit: handlers.NewRateLimiter(3, h.Config.LinkTTL)}
-	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks,
+	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks, Kinds: h.Kinds,
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
 		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now, Accounts: h.Accounts}
 	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
@@ -658,4 +662,13 @@ func backup(ctx context.Context, path string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "backup written to %s\n", path)
 	return nil
+}
+
+// rosterWithSync is the roster store whose changes to poster authorizations
+// (a person deactivated or moved ends theirs) bring the acknowledgments
+// assigned by authorization up to date in the same call.
+func rosterWithSync(db *sqlite.DB) *sqlite.RosterService {
+	rs := sqlite.NewRosterService(db)
+	rs.OnPostersChanged = sqlite.NewKindService(db).SyncAuthorizationKinds
+	return rs
 }

@@ -114,6 +114,9 @@ func FormatTime(t time.Time) string { return t.UTC().Truncate(time.Microsecond).
 // paper.note. A paper one has no consent and no attempt, written as 0.
 // Acknowledgments signed in the portal have no paper fields, so their
 // entries are byte for byte what was logged before paper ones existed.
+// Last, and only when set (an agency-use acknowledgment), terms_id (0 for
+// none) and accounts (the stored JSON array): every entry without them is
+// byte for byte what it was before agency-use acknowledgments existed.
 func AcknowledgmentLeaf(a *app.Acknowledgment) Leaf {
 	w := newCanon(KindAcknowledgment, a.ID)
 	w.int("employee_id", a.EmployeeID)
@@ -147,6 +150,14 @@ func AcknowledgmentLeaf(a *app.Acknowledgment) Leaf {
 		w.str("paper.scan_sha256", p.ScanSHA256)
 		w.str("paper.scan_type", p.ScanType)
 		w.str("paper.note", p.Note)
+	}
+	if a.TermsID != nil || len(a.Accounts) > 0 {
+		var terms int64
+		if a.TermsID != nil {
+			terms = *a.TermsID
+		}
+		w.int("terms_id", terms)
+		w.str("accounts", app.EncodeAccounts(a.Accounts))
 	}
 	return w.leaf(KindAcknowledgment, a.ID)
 }

@@ -19,6 +19,7 @@ type Composer struct {
 	Employees app.EmployeeService
 	Cycles    app.CycleService
 	Acks      app.AckService
+	Kinds     app.KindService // names the acknowledgment a cycle asks for; nil: every cycle is the annual one
 	Dashboard app.DashboardService
 	Certs     app.CertificateRenderer
 	Identity  app.IdentityService
@@ -64,6 +65,15 @@ func (c *Composer) Compose(ctx context.Context, m *app.Message) (skip string, er
 		return "", err
 	}
 	data := map[string]any{"Name": to.FullName, "CycleName": cycle.Name, "Link": c.BaseURL + "/"}
+	// An acknowledgment assigned by authorization (the agency-use one) is
+	// invited in its own words, with its kind's title.
+	if c.Kinds != nil {
+		k, err := c.Kinds.FindKind(ctx, cycle.Kind)
+		if err != nil {
+			return "", err
+		}
+		data["KindTitle"], data["ByAuthorization"] = k.Title, k.ByAuthorization()
+	}
 	var subject string
 	switch m.Kind {
 	case app.MailInvitation, app.MailReminder:

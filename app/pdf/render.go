@@ -138,7 +138,11 @@ func frame(pdf *gofpdf.Fpdf) {
 // layout places every line of the certificate.
 func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	const textW, commentBottom = 165.0, 181.0
-	p.centered(30, "SOCIAL MEDIA POLICY · ANNUAL ACKNOWLEDGMENT", regular, 9, muted)
+	if c.OtherKind() {
+		p.centered(30, p.fit(strings.ToUpper(oneLine(c.KindTitle, 200)), regular, 9, textW), regular, 9, muted)
+	} else {
+		p.centered(30, "SOCIAL MEDIA POLICY · ANNUAL ACKNOWLEDGMENT", regular, 9, muted)
+	}
 	p.centered(44, "Certificate of acknowledgment", bold, 26, navy)
 	p.centered(63, "This certifies that", regular, 12, muted)
 
@@ -187,7 +191,11 @@ func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 	y += 5
 	p.centered(y, "has read and acknowledged", regular, 12, muted)
 	y += 9
-	for _, line := range p.wrap(oneLine(c.PolicyTitle, 300), bold, 15, textW, 2) {
+	policy := c.PolicyTitle
+	if c.OtherKind() {
+		policy = c.PolicyName
+	}
+	for _, line := range p.wrap(oneLine(policy, 300), bold, 15, textW, 2) {
 		p.centered(y, line, bold, 15, ink)
 		y += 6.5
 	}
@@ -203,6 +211,9 @@ func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 		y = p.paper(c, y)
 	} else {
 		p.centered(y, p.fit("Signed on "+signedAt(c), regular, 12, textW), regular, 12, ink)
+	}
+	if c.AgencyUse() {
+		y = p.agencyUse(c, y)
 	}
 
 	if comment := clean(c.Comment, 2000); comment != "" {
@@ -303,6 +314,28 @@ func (p *page) paper(c *app.Certificate, y float64) float64 {
 	for _, line := range p.wrap(hash, regular, 8.5, 155, 2) {
 		y += 4.2
 		p.text(30, y, line, regular, 8.5, ink)
+	}
+	return y
+}
+
+// agencyUse writes what an agency-use acknowledgment names: the accounts
+// and the Terms of Comment version in force when it was signed.
+func (p *page) agencyUse(c *app.Certificate, y float64) float64 {
+	y += 10
+	p.text(30, y, "Accounts authorized on", bold, 10, ink)
+	accounts := strings.Join(c.Accounts, ", ")
+	if accounts == "" {
+		accounts = "none"
+	}
+	for _, line := range p.wrap(oneLine(accounts, 600), regular, 10, 155, 2) {
+		y += 4.8
+		p.text(30, y, line, regular, 10, ink)
+	}
+	if c.Terms != "" {
+		y += 6.5
+		p.text(30, y, "Terms of Comment", bold, 10, ink)
+		y += 4.8
+		p.text(30, y, p.fit(oneLine(c.Terms, 300), regular, 10, 155), regular, 10, ink)
 	}
 	return y
 }

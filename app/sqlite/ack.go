@@ -88,8 +88,11 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 		return err
 	}
 	// The attempt is recorded: its draft is done with, so the next visit draws anew.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ?`,
-		a.EmployeeID, a.PolicyVersionID); err != nil {
+	// The draft of the part the cycle's kind covers: a check of the other
+	// part in progress stays.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ?
+		AND part = (SELECT k.part FROM cycles c JOIN acknowledgment_kinds k ON k.code = c.kind WHERE c.id = ?)`,
+		a.EmployeeID, a.PolicyVersionID, a.CycleID); err != nil {
 		return fmt.Errorf("delete quiz draft: %w", err)
 	}
 	return tx.Commit()
@@ -229,11 +232,15 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	err := tx.QueryRowContext(ctx, `SELECT
 		(SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?),
 		y.year, y.name, p.code, p.title, e.employee_number, e.full_name, e.agency, e.department,
-		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments)
-		FROM cycles y, policy_versions p, employees e WHERE y.id = ? AND p.id = ? AND e.id = ?`,
-		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.CycleID, a.PolicyVersionID, a.EmployeeID).Scan(
+		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments), k.title, k.policy_name,
+		COALESCE((SELECT t.agency FROM terms_of_comment t WHERE t.id = ?), ''),
+		COALESCE((SELECT t.version FROM terms_of_comment t WHERE t.id = ?), 0), (k.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
+		FROM cycles y JOIN acknowledgment_kinds k ON k.code = y.kind, policy_versions p, employees e
+		WHERE y.id = ? AND p.id = ? AND e.id = ?`,
+		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.TermsID, a.TermsID, a.CycleID, a.PolicyVersionID, a.EmployeeID).Scan(
 		&existing, &year, &a.CycleName, &a.PolicyCode, &a.PolicyTitle,
-		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.ID)
+		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.ID, &a.KindTitle, &a.KindPolicyName,
+		&a.TermsAgency, &a.TermsVersion, &a.KindAnnual)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, fmt.Errorf("acknowledgment for a cycle, version or person that does not exist: %w", err)
 	}
@@ -253,12 +260,12 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	a.SignedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored (TimeLayout)
 	// The row holds the signer as they are now on the roster: a snapshot
 	// that later roster changes do not touch.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO acknowledgments (`+ackColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO acknowledgments (`+ackColumns+`, `+ackAgencyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.EmployeeID, a.EmployeeNumber, a.EmployeeName, a.EmployeeAgency, a.EmployeeDept, a.CycleID, a.PolicyVersionID,
 		a.PolicySHA256, a.TypedName, a.ConsentID, a.ConsentVersion, a.ConsentSHA256, a.IntentText, a.Comment,
 		formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod, a.SignInIdentity, a.QuizAttemptID, a.CertificateNo,
-		a.VerifyCode); err != nil {
+		a.VerifyCode, a.TermsID, app.EncodeAccounts(a.Accounts)); err != nil {
 		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
 	}
 	// a holds the row as stored: its canonical form is the log entry.
@@ -298,11 +305,14 @@ const ackSelect = `SELECT a.id, a.employee_id, a.employee_number, a.full_name, a
 	a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id, a.consent_version, a.consent_sha256, a.intent_text,
 	a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method, a.sign_in_identity, a.quiz_attempt_id, a.certificate_no,
 	a.verify_code, a.paper_scan_id, a.paper_signed_on, a.paper_recorded_at, a.paper_recorded_by, a.paper_recorded_by_name,
-	a.paper_scan_sha256, a.paper_scan_type, a.paper_note, COALESCE(l.idx, -1), p.code, p.title, y.name,
-	EXISTS (SELECT 1 FROM cycle_versions v WHERE v.cycle_id = a.cycle_id AND v.material = 1 AND v.to_version_id > a.policy_version_id)
+	a.paper_scan_sha256, a.paper_scan_type, a.paper_note, a.terms_id, a.accounts, COALESCE(l.idx, -1), p.code, p.title, y.name,
+	EXISTS (SELECT 1 FROM cycle_versions v WHERE v.cycle_id = a.cycle_id AND v.material = 1 AND v.to_version_id > a.policy_version_id),
+	k.title, k.policy_name, COALESCE(t.agency, ''), COALESCE(t.version, 0), (k.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
 	FROM acknowledgments a
 	JOIN policy_versions p ON p.id = a.policy_version_id
 	JOIN cycles y ON y.id = a.cycle_id
+	JOIN acknowledgment_kinds k ON k.code = y.kind
+	LEFT JOIN terms_of_comment t ON t.id = a.terms_id
 	LEFT JOIN log_entries l ON l.kind = 'acknowledgment' AND l.ref_id = a.id`
 
 // findAcks returns acknowledgments matching where, newest first; limit -1 means all.
@@ -328,10 +338,14 @@ func scanAck(rows *sql.Rows) (*app.Acknowledgment, error) {
 	var idx int64
 	var code, title, cycle string
 	var superseded bool
-	a, err := scanAckRecord(rows, &idx, &code, &title, &cycle, &superseded)
+	var kindTitle, kindPolicy, termsAgency string
+	var termsVersion int
+	var annual bool
+	a, err := scanAckRecord(rows, &idx, &code, &title, &cycle, &superseded, &kindTitle, &kindPolicy, &termsAgency, &termsVersion, &annual)
 	if err != nil {
 		return nil, fmt.Errorf("scan acknowledgment: %w", err)
 	}
+	a.KindTitle, a.KindPolicyName, a.TermsAgency, a.TermsVersion, a.KindAnnual = kindTitle, kindPolicy, termsAgency, termsVersion, annual
 	a.LogIndex, a.PolicyCode, a.PolicyTitle, a.CycleName, a.Superseded = idx, code, title, cycle, superseded
 	return a, nil
 }

@@ -24,8 +24,9 @@ const dueExpr = `CASE WHEN e.hire_date > c.opens_on AND date(e.hire_date, '+' ||
 const dueOrExtendedExpr = `MAX(` + dueExpr + `, COALESCE((SELECT MAX(x.new_due_on) FROM due_extensions x
 	WHERE x.employee_id = e.id AND x.cycle_id = c.id), ''))`
 
-// syncAssignments makes the assignments of open cycles match the roster for
-// the employees selected by where (an SQL condition on e), inserting missing
+// syncAssignments makes the assignments of open cycles HR opened (kinds
+// with assign 'cycle': everyone on the roster owes them) match the roster
+// for the employees selected by where (an SQL condition on e), inserting missing
 // rows and updating those whose agency, department, due date or activity
 // changed. Rows that already match are not touched, so the counting triggers
 // fire only for real changes.
@@ -34,7 +35,8 @@ func syncAssignments(ctx context.Context, tx *sql.Tx, cycleCond, where string, a
 	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active)
 		SELECT c.id, e.id, e.agency, e.department, `+dueOrExtendedExpr+`, e.active
 		FROM cycles c JOIN employees e ON `+where+`
-		WHERE c.open = 1 AND `+cycleCond+` AND (e.active = 1 OR EXISTS (
+		WHERE c.open = 1 AND `+cycleCond+`
+			AND c.kind IN (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle') AND (e.active = 1 OR EXISTS (
 			SELECT 1 FROM assignments x WHERE x.cycle_id = c.id AND x.employee_id = e.id))
 		ON CONFLICT (cycle_id, employee_id) DO UPDATE SET agency = excluded.agency, department = excluded.department,
 			due_on = excluded.due_on, active = excluded.active

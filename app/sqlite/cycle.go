@@ -18,12 +18,12 @@ type CycleService struct{ db *DB }
 // NewCycleService returns the cycle store.
 func NewCycleService(db *DB) *CycleService { return &CycleService{db: db} }
 
-const cycleColumns = `id, year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at`
+const cycleColumns = `id, year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at, kind`
 
 func scanCycle(row interface{ Scan(...any) error }) (*app.Cycle, error) {
 	var c app.Cycle
 	var created string
-	if err := row.Scan(&c.ID, &c.Year, &c.Name, &c.PolicyVersionID, &c.OpensOn, &c.DueOn, &c.NewHireDays, &c.Open, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.Year, &c.Name, &c.PolicyVersionID, &c.OpensOn, &c.DueOn, &c.NewHireDays, &c.Open, &created, &c.Kind); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = parseTime(created)
@@ -86,9 +86,15 @@ func (s *CycleService) CurrentCycle(ctx context.Context) (*app.Cycle, error) {
 	return c, err
 }
 
+// currentCycle is the annual acknowledgment's open cycle: of a kind HR
+// opens cycles of (assign 'cycle'), the first such kind by position. The
+// cycles the portal keeps for the agency-use acknowledgment (assign
+// 'authorization') are never "the" cycle of the dashboard, lists, exports,
+// reminders' person actions or the team page.
 func (s *CycleService) currentCycle(ctx context.Context, today string) (*app.Cycle, error) {
 	c, err := scanCycle(s.db.read.QueryRowContext(ctx, `SELECT `+cycleColumns+` FROM cycles
-		WHERE open = 1 AND opens_on <= ? ORDER BY opens_on DESC, id DESC LIMIT 1`, today))
+		WHERE open = 1 AND opens_on <= ? AND kind = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1)
+		ORDER BY opens_on DESC, id DESC LIMIT 1`, today))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "No acknowledgment cycle is open.")
 	}
@@ -122,8 +128,25 @@ func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
 	}
 	defer tx.Rollback()
 	now := s.db.Now().UTC()
-	res, err := tx.ExecContext(ctx, `INSERT INTO cycles (year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Year, c.Name, c.PolicyVersionID, c.OpensOn, c.DueOn, c.NewHireDays, boolInt(c.Open), formatTime(now))
+	if c.Kind == "" {
+		if err := tx.QueryRowContext(ctx, `SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1`).Scan(&c.Kind); err != nil {
+			return fmt.Errorf("find the annual kind: %w", err)
+		}
+	}
+	var assign string
+	err = tx.QueryRowContext(ctx, `SELECT assign FROM acknowledgment_kinds WHERE code = ?`, c.Kind).Scan(&assign)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Invalid("kind", "Choose an acknowledgment from the list.")
+	}
+	if err != nil {
+		return fmt.Errorf("find kind: %w", err)
+	}
+	if assign != app.AssignCycle {
+		// The portal keeps these cycles itself, from the authorizations.
+		return app.Invalid("kind", "That acknowledgment is assigned by authorization: the portal opens its cycles itself.")
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO cycles (year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Year, c.Name, c.PolicyVersionID, c.OpensOn, c.DueOn, c.NewHireDays, boolInt(c.Open), formatTime(now), c.Kind)
 	if isUniqueViolation(err) {
 		return app.Errorf(app.ECONFLICT, "A cycle for %d is already open.", c.Year)
 	}

@@ -58,11 +58,13 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 		(SELECT signed_at FROM assignments WHERE cycle_id = y.id AND employee_id = e.id),
 		(SELECT k.certificate_no FROM acknowledgments k WHERE k.employee_id = e.id AND k.cycle_id = y.id
 			AND k.policy_version_id = y.policy_version_id),
-		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments)
-		FROM cycles y JOIN policy_versions p ON p.id = y.policy_version_id, employees e
+		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments), kd.title, kd.policy_name,
+		(kd.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
+		FROM cycles y JOIN policy_versions p ON p.id = y.policy_version_id JOIN acknowledgment_kinds kd ON kd.code = y.kind, employees e
 		WHERE y.id = ? AND e.id = ?`, r.RecordedBy, r.CycleID, r.EmployeeID).Scan(
 		&open, &year, &a.CycleName, &a.PolicyVersionID, &a.PolicySHA256, &a.PolicyCode, &a.PolicyTitle,
-		&active, &a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &recorder, &signedAt, &certNo, &a.ID)
+		&active, &a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &recorder, &signedAt, &certNo, &a.ID,
+		&a.KindTitle, &a.KindPolicyName, &a.KindAnnual)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, app.Errorf(app.ENOTFOUND, "Person or cycle not found.")

@@ -12,17 +12,17 @@ import (
 
 // FindQuizDraft returns the employee's check in progress for the version, or
 // ENOTFOUND when none is started.
-func (s *AckService) FindQuizDraft(ctx context.Context, employeeID, versionID int64) (*app.QuizDraft, error) {
+func (s *AckService) FindQuizDraft(ctx context.Context, employeeID, versionID int64, part string) (*app.QuizDraft, error) {
 	var shown, answers string
-	err := s.db.read.QueryRowContext(ctx, `SELECT shown, answers FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ?`,
-		employeeID, versionID).Scan(&shown, &answers)
+	err := s.db.read.QueryRowContext(ctx, `SELECT shown, answers FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ? AND part = ?`,
+		employeeID, versionID, part).Scan(&shown, &answers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "No knowledge check is in progress.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find quiz draft: %w", err)
 	}
-	d := &app.QuizDraft{EmployeeID: employeeID, PolicyVersionID: versionID}
+	d := &app.QuizDraft{EmployeeID: employeeID, PolicyVersionID: versionID, Part: part}
 	if err := json.Unmarshal([]byte(shown), &d.Shown); err != nil {
 		return nil, fmt.Errorf("decode quiz draft: %w", err)
 	}
@@ -43,10 +43,10 @@ func (s *AckService) StartQuizDraft(ctx context.Context, d *app.QuizDraft) error
 		return err
 	}
 	d.Answers = map[string]string{}
-	_, err = s.db.execWrite(ctx, `INSERT INTO quiz_drafts (employee_id, policy_version_id, shown, answers, created_at)
-		VALUES (?, ?, ?, '{}', ?) ON CONFLICT (employee_id, policy_version_id)
+	_, err = s.db.execWrite(ctx, `INSERT INTO quiz_drafts (employee_id, policy_version_id, part, shown, answers, created_at)
+		VALUES (?, ?, ?, ?, '{}', ?) ON CONFLICT (employee_id, policy_version_id, part)
 		DO UPDATE SET shown = excluded.shown, answers = '{}', created_at = excluded.created_at`,
-		d.EmployeeID, d.PolicyVersionID, string(shown), formatTime(s.db.Now().UTC()))
+		d.EmployeeID, d.PolicyVersionID, draftPart(d), string(shown), formatTime(s.db.Now().UTC()))
 	if err != nil {
 		return fmt.Errorf("start quiz draft: %w", err)
 	}
@@ -77,8 +77,8 @@ func (s *AckService) SaveQuizAnswers(ctx context.Context, d *app.QuizDraft, answ
 		return err
 	}
 	// The WHERE on shown makes the save apply only to the draw the page came from.
-	res, err := s.db.execWrite(ctx, `UPDATE quiz_drafts SET answers = ? WHERE employee_id = ? AND policy_version_id = ? AND shown = ?`,
-		string(body), d.EmployeeID, d.PolicyVersionID, string(shown))
+	res, err := s.db.execWrite(ctx, `UPDATE quiz_drafts SET answers = ? WHERE employee_id = ? AND policy_version_id = ? AND part = ? AND shown = ?`,
+		string(body), d.EmployeeID, d.PolicyVersionID, draftPart(d), string(shown))
 	if err != nil {
 		return fmt.Errorf("save quiz answers: %w", err)
 	}
@@ -87,4 +87,12 @@ func (s *AckService) SaveQuizAnswers(ctx context.Context, d *app.QuizDraft, answ
 	}
 	d.Answers = merged
 	return nil
+}
+
+// draftPart is the part a draft checks: the part for everyone unless set.
+func draftPart(d *app.QuizDraft) string {
+	if d.Part == "" {
+		return app.AudienceAll
+	}
+	return d.Part
 }

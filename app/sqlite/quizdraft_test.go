@@ -12,7 +12,7 @@ import (
 func TestQuizDrafts(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	if _, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID); app.ErrorCode(err) != app.ENOTFOUND {
+	if _, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID, app.AudienceAll); app.ErrorCode(err) != app.ENOTFOUND {
 		t.Fatalf("no draft yet: %v", err)
 	}
 	first := &app.QuizDraft{EmployeeID: f.emp.ID, PolicyVersionID: f.version.ID, Shown: []app.ShownQuestion{{ID: "q", Options: []string{"b", "a"}}}}
@@ -23,7 +23,7 @@ func TestQuizDrafts(t *testing.T) {
 		if err := f.acks.SaveQuizAnswers(ctx, first, map[string]string{"q": "b"}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID)
+		got, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID, app.AudienceAll)
 		if err != nil || !reflect.DeepEqual(got.Shown, first.Shown) || got.Answers["q"] != "b" {
 			t.Fatalf("%+v %v", got, err)
 		}
@@ -36,7 +36,7 @@ func TestQuizDrafts(t *testing.T) {
 		if err := f.acks.SaveQuizAnswers(ctx, first, map[string]string{"q": "a"}); app.ErrorCode(err) != app.EINVALID {
 			t.Fatalf("saved into a replaced draw: %v", err)
 		}
-		got, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID)
+		got, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID, app.AudienceAll)
 		if err != nil || !reflect.DeepEqual(got.Shown, second.Shown) || len(got.Answers) != 0 {
 			t.Fatalf("%+v %v", got, err)
 		}
@@ -52,7 +52,7 @@ func TestQuizDrafts(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(back.Shown, a.Shown) {
 			t.Fatalf("%+v %v", back, err)
 		}
-		if _, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID); app.ErrorCode(err) != app.ENOTFOUND {
+		if _, err := f.acks.FindQuizDraft(ctx, f.emp.ID, f.version.ID, app.AudienceAll); app.ErrorCode(err) != app.ENOTFOUND {
 			t.Fatalf("the draft outlived its attempt: %v", err)
 		}
 		if rep, err := f.db.VerifyLog(ctx, evidence.VerifyOptions{Key: f.db.key}); err != nil || rep.Problem != nil {

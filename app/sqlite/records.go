@@ -26,7 +26,7 @@ type recordKind struct {
 // recordKinds maps every kind of log entry to its table. A new kind of
 // evidence is a new entry here and a leaf function in package evidence.
 var recordKinds = map[string]recordKind{
-	evidence.KindAcknowledgment: {"acknowledgments", ackColumns + ", " + ackPaperColumns, func(row interface{ Scan(...any) error }) (int64, evidence.Leaf, string, error) {
+	evidence.KindAcknowledgment: {"acknowledgments", ackColumns + ", " + ackPaperColumns + ", " + ackAgencyColumns, func(row interface{ Scan(...any) error }) (int64, evidence.Leaf, string, error) {
 		a, err := scanAckRecord(row)
 		if err != nil {
 			return 0, evidence.Leaf{}, "", err
@@ -102,23 +102,39 @@ const ackPaperColumns = `paper_scan_id, paper_signed_on, paper_recorded_at, pape
 // paper columns yet: no acknowledgment was a paper one then.
 const ackPaperColumnsAt005 = `NULL, '', '', NULL, '', '', '', ''`
 
-// scanAckRecord reads ackColumns and ackPaperColumns, then after. A paper
+// ackAgencyColumns are what an agency-use acknowledgment names (019), read
+// after ackPaperColumns.
+const ackAgencyColumns = `terms_id, accounts`
+
+// ackAgencyColumnsAt005 stand for them before 019.
+const ackAgencyColumnsAt005 = `NULL, ''`
+
+// scanAckRecord reads ackColumns, ackPaperColumns and ackAgencyColumns, then after. A paper
 // acknowledgment has no consent and no attempt (NULL), read as 0.
 func scanAckRecord(row interface{ Scan(...any) error }, after ...any) (*app.Acknowledgment, error) {
 	var a app.Acknowledgment
 	var p app.PaperRecord
 	var signed, recordedAt string
-	var consent, attempt, scan, recordedBy sql.NullInt64
+	var consent, attempt, scan, recordedBy, terms sql.NullInt64
+	var accounts string
 	dest := append([]any{&a.ID, &a.EmployeeID, &a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept,
 		&a.CycleID, &a.PolicyVersionID, &a.PolicySHA256, &a.TypedName, &consent, &a.ConsentVersion, &a.ConsentSHA256,
 		&a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod, &a.SignInIdentity, &attempt,
 		&a.CertificateNo, &a.VerifyCode,
-		&scan, &p.SignedOn, &recordedAt, &recordedBy, &p.RecordedByName, &p.ScanSHA256, &p.ScanType, &p.Note}, after...)
+		&scan, &p.SignedOn, &recordedAt, &recordedBy, &p.RecordedByName, &p.ScanSHA256, &p.ScanType, &p.Note,
+		&terms, &accounts}, after...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	a.ConsentID, a.QuizAttemptID = consent.Int64, attempt.Int64
 	a.SignedAt = parseTime(signed)
+	if terms.Valid {
+		a.TermsID = &terms.Int64
+	}
+	var err error
+	if a.Accounts, err = app.DecodeAccounts(accounts); err != nil {
+		return nil, fmt.Errorf("decode accounts: %w", err)
+	}
 	a.LogIndex = -1
 	if scan.Valid {
 		p.ScanID, p.RecordedBy, p.RecordedAt = scan.Int64, recordedBy.Int64, parseTime(recordedAt)
@@ -265,7 +281,7 @@ func recordKindsAt005() map[string]recordKind {
 	rk.columns = strings.TrimSuffix(quizColumns, ", shown") + ", '[]'"
 	out[evidence.KindQuizAttempt] = rk
 	rk = out[evidence.KindAcknowledgment]
-	rk.columns = ackColumns + ", " + ackPaperColumnsAt005 // 014 adds them
+	rk.columns = ackColumns + ", " + ackPaperColumnsAt005 + ", " + ackAgencyColumnsAt005 // 014 and 019 add them
 	out[evidence.KindAcknowledgment] = rk
 	return out
 }

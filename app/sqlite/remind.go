@@ -56,6 +56,14 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 	year, week := local.ISOWeek()
 	weekKey := fmt.Sprintf("%d-W%02d", year, week)
 	stamp := formatTime(now)
+	// The agency-use acknowledgment's assignments follow authorizations,
+	// which start and end by date: bring them up to date before reminding
+	// (not in a dry run, which changes nothing).
+	if !dryRun {
+		if err := (&KindService{db: s.db}).SyncAllAuthorizationKinds(ctx); err != nil {
+			return nil, err
+		}
+	}
 	tx, err := s.db.beginWrite(ctx)
 	if err != nil {
 		return nil, err
