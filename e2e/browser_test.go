@@ -107,7 +107,9 @@ func newBrowser(t *testing.T, scripts bool) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.CombinedOutput(out),
 	)
-	root, cancelRoot := context.WithTimeout(t.Context(), 10*time.Minute)
+	// A bound on a browser that hangs, not a speed goal: the sweep of every
+	// page for every role on a loaded two-core machine takes about ten minutes.
+	root, cancelRoot := context.WithTimeout(t.Context(), 30*time.Minute)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root, opts...)
 	tab, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancelTab(); cancelAlloc(); cancelRoot() })
