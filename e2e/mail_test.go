@@ -544,15 +544,16 @@ func subjectOf(t *testing.T, raw string) string {
 	return s
 }
 
-// subjectLine is the Subject header line of a raw message ("" if none).
+// subjectLine is the decoded Subject of a raw message ("" if it has none
+// or cannot be read).
 func subjectLine(raw string) string {
-	for _, l := range strings.Split(raw, "\n") {
-		if strings.HasPrefix(l, "Subject:") {
-			return l
-		}
-		if strings.TrimSpace(l) == "" {
-			break
-		}
+	m, err := netmail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		return ""
 	}
-	return ""
+	s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		return ""
+	}
+	return s
 }

@@ -137,6 +137,10 @@ func TestPosterAuthorizationsEndWithTheRoster(t *testing.T) {
 	})
 
 	t.Run("moved to another agency by the command line; without a supervisor, HR is told", func(t *testing.T) {
+		// The demo designates DHHS's supervisor; an administrator ends it first.
+		if err := tp.Handler.Supervisors.EndDesignation(t.Context(), dhhs, "left the post", tp.employee(t, "1003").ID); err != nil {
+			t.Fatal(err)
+		}
 		tp.authorize(t, dhhs, "2008", instagram, "")
 		tp.authorize(t, dafs, "1007", facebook, "")
 		lan, xiaoming := tp.employee(t, "1007"), tp.employee(t, "2008")
