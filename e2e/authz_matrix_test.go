@@ -814,11 +814,6 @@ func azDemoTerms(e *azEnv) int64 {
 	return int64(e.tp.count(e.t, `SELECT id FROM terms_of_comment WHERE agency = ? AND version = 1`, dafs))
 }
 
-// azDemoAccount is the id of the demo's DAFS Facebook account.
-func azDemoAccount(e *azEnv) int64 {
-	return int64(e.tp.count(e.t, `SELECT id FROM social_accounts WHERE platform = 'Facebook' AND handle = 'StateDAFSNews'`))
-}
-
 // azKindPath is a path of the agency-use acknowledgment's journey.
 func azKindPath(path string) func(*azEnv, azRole) azReq {
 	return func(e *azEnv, who azRole) azReq {

@@ -196,12 +196,18 @@ func (s *KindService) yearCycle(ctx context.Context, tx *sql.Tx, k *app.Acknowle
 	for rows.Next() {
 		var c int64
 		if err := rows.Scan(&c); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan's error is the one to report
 			return 0, false, err
 		}
 		closed = append(closed, c)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		_ = rows.Close() // the iteration's error is the one to report
+		return 0, false, fmt.Errorf("close last year's cycle: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, false, fmt.Errorf("close last year's cycle: %w", err)
+	}
 	for _, c := range closed {
 		if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, Action: "cycle.closed", SubjectType: "cycle", SubjectID: c,
 			Detail: "a new year's cycle of " + k.Title + " opened"}); err != nil {
