@@ -232,7 +232,7 @@ func TestHeaderStaysOnOneLine(t *testing.T) {
 	if st := b.press(t, `main form button[type=submit]`); st != 200 {
 		b.fatalf(t, "sign in: status %d", st)
 	}
-	want := []string{"Home", "Guidance", "Knowledge check", "Sign", "Your team", "HR", "Admin"}
+	want := []string{"Home", "Guidance", "Knowledge check", "Sign", "Your team", "HR", "Admin", "Accounts"}
 
 	for _, page := range []string{"/", "/hr", "/hr/people", "/hr/audit", "/admin/roles", "/team", "/privacy"} {
 		b.do(t, "a 1280×900 window", chromedp.EmulateViewport(1280, 900))
