@@ -19,7 +19,8 @@ import (
 // change them: the registry is the supervisor's record, and HR's part is
 // the people.
 
-// registryAgencies is whose accounts the signed-in user may see: every
+// registryAgencies is whose accounts, posters and Terms of Comment the
+// signed-in user may see: every
 // agency (all) for an administrator or an HR user with no agency limit; an
 // HR user's agencies; a supervisor's own.
 func (h *Handler) registryAgencies(c *fiber.Ctx) (agencies []string, all bool, err error) {

@@ -12,33 +12,9 @@ import (
 	"portal/app"
 )
 
-// viewerAgencies is whose posters and Terms of Comment the signed-in user
-// may see: every agency (all) for an administrator or an HR user with no
-// agency limit; an HR user's agencies; a supervisor's own agency.
-func (h *Handler) viewerAgencies(c *fiber.Ctx) (agencies []string, all bool, err error) {
-	u := currentUser(c)
-	if u.HasRole(app.RoleAdmin) {
-		return nil, true, nil
-	}
-	if u.HasRole(app.RoleHR) {
-		scope, err := h.hrScope(c)
-		if err != nil {
-			return nil, false, err
-		}
-		if len(scope) == 0 {
-			return nil, true, nil
-		}
-		agencies = append(agencies, scope...)
-	}
-	if u.SupervisorOf != "" && !slices.Contains(agencies, u.SupervisorOf) {
-		agencies = append(agencies, u.SupervisorOf)
-	}
-	return agencies, false, nil
-}
-
 // mayView reports whether the user may see agency's posters and terms.
 func (h *Handler) mayView(c *fiber.Ctx, agency string) (bool, error) {
-	agencies, all, err := h.viewerAgencies(c)
+	agencies, all, err := h.registryAgencies(c)
 	return all || slices.Contains(agencies, agency), err
 }
 
@@ -67,7 +43,7 @@ var authTagClass = map[string]string{app.AuthActive: "tag-signed", app.AuthEndin
 
 // postersData reads the authorizations the user may see.
 func (h *Handler) postersData(c *fiber.Ctx) (*postersPage, error) {
-	agencies, all, err := h.viewerAgencies(c)
+	agencies, all, err := h.registryAgencies(c)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type termsPage struct {
 // termsAgency is the agency /terms shows: ?agency= when the viewer may
 // see it, else the supervisor's own, else the first they may see.
 func (h *Handler) termsAgency(c *fiber.Ctx) (string, []string, error) {
-	agencies, all, err := h.viewerAgencies(c)
+	agencies, all, err := h.registryAgencies(c)
 	if err != nil {
 		return "", nil, err
 	}
