@@ -182,7 +182,7 @@ var axeSweepExtras = []string{
 	"/hr/people/999999",                                               // 404
 	"/hr?agency=" + url.QueryEscape(dol),                              // one agency's departments
 	"/signin?next=" + url.QueryEscape("/hr/people"),
-	"/hr/people/{overdue-person}", // HR's forms for someone who has not signed (Zoë Côté, 1005)
+	"/hr/people/{overdue-person}", // HR's forms for someone who has not signed (Nguyễn Thị Lan, 1007: the employee on a phone, 1005, signs during the sweep)
 	"/team?sort=-status",          // sorted: aria-sort on a header
 	"/team?sort=bogus",            // 422: an order the page does not offer
 	"/accounts?status=bogus",      // 422: a status the registry does not have
@@ -504,7 +504,7 @@ func (s *axeSweeper) sweep(t *testing.T, cycleOpen bool) {
 		}
 		t.Run(x, func(t *testing.T) {
 			address := strings.ReplaceAll(x, "{used-token}", s.fx.usedToken)
-			address = strings.ReplaceAll(address, "{overdue-person}", itoa(s.tp.employee(t, "1005").ID))
+			address = strings.ReplaceAll(address, "{overdue-person}", itoa(s.tp.employee(t, "1007").ID))
 			s.visit(t, x, address, nil)
 		})
 	}
