@@ -146,7 +146,7 @@ type AckService interface {
 	// FindQuizDraft returns the check in progress (ENOTFOUND if none);
 	// StartQuizDraft replaces it with a new draw; SaveQuizAnswers merges
 	// answers into it (EINVALID if its draw was replaced meanwhile).
-	FindQuizDraft(ctx context.Context, employeeID, versionID int64, part string) (*QuizDraft, error)
+	FindQuizDraft(ctx context.Context, employeeID, versionID int64, kind string) (*QuizDraft, error)
 	StartQuizDraft(ctx context.Context, d *QuizDraft) error
 	SaveQuizAnswers(ctx context.Context, d *QuizDraft, answers map[string]string) error
 	// QuestionStats says how often each question of a version was shown and

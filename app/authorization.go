@@ -224,6 +224,7 @@ func (a *PosterAccount) Name() string { return a.Platform + " " + a.Handle }
 type AuthorizationFilter struct {
 	Agencies   []string // of these agencies only (nil: every agency)
 	EmployeeID *int64
+	AccountID  *int64 // on this account only
 	Today      string // for TermsReceived: the version in force
 }
 

@@ -52,6 +52,13 @@ func (k *AcknowledgmentKind) IntentFor(v *PolicyVersion) string {
 // authorized to post, rather than HR opening cycles of it.
 func (k *AcknowledgmentKind) ByAuthorization() bool { return k.Assign == AssignAuthorization }
 
+// KeptCycleError is the refusal of a change by HR to a cycle of kind k
+// that the portal keeps itself (k.ByAuthorization()).
+func KeptCycleError(k *AcknowledgmentKind) error {
+	return Errorf(ECONFLICT, "The portal keeps the cycles of the %s itself, from the people's authorizations: "+
+		"HR does not close them, move their version or change their due date.", k.Title)
+}
+
 // PosterContext is what an agency-use acknowledgment names as at signing:
 // the accounts the person is authorized on ("Platform handle") and the
 // Terms of Comment version in force for their agency.

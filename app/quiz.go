@@ -30,13 +30,14 @@ type ShownQuestion struct {
 }
 
 // QuizDraft is the knowledge check a person is working through: the draw
-// and the answers saved so far. It is kept server-side per employee and
-// version, so it survives paging and reloads, and is replaced only when a
-// new attempt starts.
+// and the answers saved so far. It is kept server-side per employee,
+// version and acknowledgment kind, so it survives paging and reloads, and
+// is replaced only when a new attempt at that kind's check starts.
 type QuizDraft struct {
 	EmployeeID      int64
 	PolicyVersionID int64
-	Part            string // the part of the version it checks (an acknowledgment kind's)
+	Kind            string // the acknowledgment kind's code
+	Part            string // the part of the version it checks (the kind's)
 	Shown           []ShownQuestion
 	Answers         map[string]string // question id → option key
 }
@@ -136,14 +137,16 @@ func CheckDraw(v *PolicyVersion, part string, shown []ShownQuestion) error {
 
 // QuizDrafts keeps the checks in progress (see AckService).
 type QuizDrafts interface {
-	FindQuizDraft(ctx context.Context, employeeID, versionID int64, part string) (*QuizDraft, error)
+	FindQuizDraft(ctx context.Context, employeeID, versionID int64, kind string) (*QuizDraft, error)
 	StartQuizDraft(ctx context.Context, d *QuizDraft) error
 }
 
-// OpenQuizDraft returns e's check in progress on a part of v, drawing and
-// storing a new one when there is none or when the one there no longer fits.
-func OpenQuizDraft(ctx context.Context, drafts QuizDrafts, v *PolicyVersion, part string, e *Employee) (*QuizDraft, error) {
-	d, err := drafts.FindQuizDraft(ctx, e.ID, v.ID, part)
+// OpenQuizDraft returns e's check in progress of kind k on v (on k's part
+// of v), drawing and storing a new one when there is none or when the one
+// there no longer fits.
+func OpenQuizDraft(ctx context.Context, drafts QuizDrafts, v *PolicyVersion, k *AcknowledgmentKind, e *Employee) (*QuizDraft, error) {
+	part := k.Part
+	d, err := drafts.FindQuizDraft(ctx, e.ID, v.ID, k.Code)
 	if err == nil && CheckDraw(v, part, d.Shown) == nil {
 		return d, nil
 	}
@@ -154,7 +157,7 @@ func OpenQuizDraft(ctx context.Context, drafts QuizDrafts, v *PolicyVersion, par
 	if err != nil {
 		return nil, err
 	}
-	d = &QuizDraft{EmployeeID: e.ID, PolicyVersionID: v.ID, Part: part, Shown: shown}
+	d = &QuizDraft{EmployeeID: e.ID, PolicyVersionID: v.ID, Kind: k.Code, Part: part, Shown: shown}
 	if err := drafts.StartQuizDraft(ctx, d); err != nil {
 		return nil, err
 	}

@@ -213,7 +213,7 @@ func passQuizFor(t *testing.T, tp *testPortal, c *client, number, dir string) {
 	}
 	e := tp.employee(t, number)
 	d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), e.ID,
-		int64(tp.count(t, `SELECT policy_version_id FROM quiz_drafts WHERE employee_id = ? ORDER BY created_at DESC LIMIT 1`, e.ID)), app.AudienceAll)
+		int64(tp.count(t, `SELECT policy_version_id FROM quiz_drafts WHERE employee_id = ? ORDER BY created_at DESC LIMIT 1`, e.ID)), "personal-use")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ const agencyUse = "/acknowledgments/agency-use"
 // its answers, right or all wrong, as form values with the draw.
 func agencyAnswers(t *testing.T, tp *testPortal, e *app.Employee, right bool) map[string]string {
 	t.Helper()
-	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, app.AudiencePosters, e)
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, tp.kind("agency-use"), e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestAgencyUseAcknowledgment(t *testing.T) {
 	})
 
 	t.Run("the annual check of a poster has no posters' questions", func(t *testing.T) {
-		d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, app.AudienceAll, zoe)
+		d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, tp.kind("personal-use"), zoe)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func TestKindsAreData(t *testing.T) {
 		}
 	}
 	c.post(base+"/quiz/start", nil)
-	if r := postAnswers(c, base+"/quiz", tp.answers(jose)); r.Status != 303 {
+	if r := postAnswers(c, base+"/quiz", tp.answersFor(jose, "records-preservation")); r.Status != 303 {
 		t.Fatalf("submit: %d", r.Status)
 	}
 	if n := tp.count(t, `SELECT COUNT(*) FROM quiz_attempts WHERE employee_id = ? AND cycle_id = ? AND passed = 1 AND pass_mark = 100`, jose.ID, cycle); n != 1 {
@@ -312,5 +312,54 @@ func TestKindsAreData(t *testing.T) {
 	// The annual acknowledgment is untouched: still to sign.
 	if n := tp.count(t, `SELECT COUNT(*) FROM assignments WHERE cycle_id = ? AND employee_id = ? AND signed_at IS NULL`, tp.cycleID(t), jose.ID); n != 1 {
 		t.Fatal("signing the new kind signed the annual one")
+	}
+}
+
+// TestPortalKeptCyclesAreNotHRs: the agency-use cycle the portal keeps is
+// listed apart on HR's cycles page, with no action; closing it, moving its
+// version or its due date is refused by address too, and nothing changes.
+func TestPortalKeptCyclesAreNotHRs(t *testing.T) {
+	tp := startTestPortal(t)
+	hr := newClient(t, tp.BaseURL)
+	hr.signIn(tp.signInLink(t, "1002"))
+	kept := int64(tp.count(t, `SELECT id FROM cycles WHERE kind = 'agency-use' AND open = 1`))
+	if kept == 0 {
+		t.Fatal("the demo has no agency-use cycle")
+	}
+	page := hr.get("/hr/cycles").Body
+	i := strings.Index(page, "Cycles the portal keeps")
+	if i < 0 {
+		t.Fatal("no section for the cycles the portal keeps")
+	}
+	mustContain(t, page[i:], `href="/hr?cycle=`+itoa(kept)+`"`, "Authorized poster acknowledgment")
+	for _, a := range []string{"/close", "/due", "/version"} {
+		if strings.Contains(page, "/hr/cycles/"+itoa(kept)+a) {
+			t.Errorf("the cycles page offers %s for the portal's cycle", a)
+		}
+	}
+	if !strings.Contains(page[:i], "/hr/cycles/"+itoa(tp.cycleID(t))+"/close") {
+		t.Error("the annual cycle lost its actions")
+	}
+	before := tp.count(t, `SELECT COUNT(*) FROM audit_events`)
+	base := "/hr/cycles/" + itoa(kept)
+	for _, r := range []struct {
+		what string
+		resp response
+		want int
+	}{
+		{"the close confirmation", hr.get(base + "/close"), 409},
+		{"the due date form", hr.get(base + "/due"), 409},
+		{"the version confirmation", hr.get(base + "/version?version=" + itoa(tp.Version.ID)), 409},
+		{"close", hr.post(base+"/close", nil), 409},
+		{"a new due date", hr.post(base+"/due", form("due_on", "2099-01-01", "reason", "later")), 409},
+		{"a new version", hr.post(base+"/version", form("version", itoa(tp.Version.ID))), 422},
+	} {
+		if r.resp.Status != r.want || !strings.Contains(r.resp.Body, "The portal keeps the cycles of the Authorized poster acknowledgment") {
+			t.Errorf("%s: status %d, want %d and the reason", r.what, r.resp.Status, r.want)
+		}
+	}
+	if tp.count(t, `SELECT COUNT(*) FROM cycles WHERE id = ? AND open = 1 AND due_on <> '2099-01-01'`, kept) != 1 ||
+		tp.count(t, `SELECT COUNT(*) FROM audit_events`) != before {
+		t.Fatal("a refused change to the portal's cycle changed something")
 	}
 }

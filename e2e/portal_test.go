@@ -227,11 +227,25 @@ func mustKeys(t testing.TB, cfg *server.Config) *server.Keys {
 	return k
 }
 
+// kind reads an acknowledgment kind ("personal-use", "agency-use").
+func (tp *testPortal) kind(code string) *app.AcknowledgmentKind {
+	k, err := tp.Handler.Kinds.FindKind(context.Background(), code)
+	if err != nil {
+		panic("read the kind " + code + ": " + err.Error())
+	}
+	return k
+}
+
 // answers returns the right answers to the questions drawn for the
-// employee's knowledge check in progress (drawing it, as opening the check
-// does, if none is), as form values with the draw they answer.
+// employee's annual knowledge check in progress (drawing it, as opening
+// the check does, if none is), as form values with the draw they answer.
 func (tp *testPortal) answers(e *app.Employee) map[string]string {
-	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, app.AudienceAll, e)
+	return tp.answersFor(e, "personal-use")
+}
+
+// answersFor is answers for the check of another acknowledgment kind.
+func (tp *testPortal) answersFor(e *app.Employee, kind string) map[string]string {
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, tp.kind(kind), e)
 	if err != nil {
 		panic("open the knowledge check of " + e.EmployeeNumber + ": " + err.Error())
 	}
@@ -259,7 +273,7 @@ func passedAttempt(v *app.PolicyVersion, e *app.Employee) (*app.QuizAttempt, err
 // drawn returns the questions of the employee's knowledge check in
 // progress, in the order drawn (drawing it if none is).
 func (tp *testPortal) drawn(e *app.Employee) []app.Question {
-	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, app.AudienceAll, e)
+	d, err := app.OpenQuizDraft(context.Background(), tp.Handler.Acks, tp.Version, tp.kind("personal-use"), e)
 	if err != nil {
 		panic("open the knowledge check of " + e.EmployeeNumber + ": " + err.Error())
 	}

@@ -38,7 +38,7 @@ func TestPagedKnowledgeCheckOverHTTP(t *testing.T) {
 	emp := tp.employee(t, "1005")
 	draft := func() *app.QuizDraft {
 		t.Helper()
-		d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), emp.ID, tp.Version.ID, app.AudienceAll)
+		d, err := tp.Handler.Acks.FindQuizDraft(context.Background(), emp.ID, tp.Version.ID, "personal-use")
 		if err != nil {
 			t.Fatal(err)
 		}

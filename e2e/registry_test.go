@@ -163,6 +163,21 @@ func TestAccountRegistryPages(t *testing.T) {
 		r := sup.get("/")
 		mustContain(t, r.Body, "the accounts you supervise", "/accounts/"+itoa(fb), "StateDAFS", "Review overdue since", `<a href="/accounts"`)
 	})
+	t.Run("an account's page says who may post on it, and who no longer may", func(t *testing.T) {
+		r := sup.get("/accounts/" + itoa(fb))
+		mustContain(t, r.Body, "Authorized posters", "Zoë Côté", "(1005)", "Post news and service updates", "Until revoked", "Authorize someone or revoke")
+		if r := hr.get("/accounts/" + itoa(fb)); !strings.Contains(r.Body, "Zoë Côté") || strings.Contains(r.Body, "Authorize someone") {
+			t.Error("HR reads who may post on the account, without a way to authorize anyone")
+		}
+		if r := sup.get("/accounts/" + itoa(yt)); !strings.Contains(r.Body, "No one has been authorized to post on this account.") || strings.Contains(r.Body, "Zoë") {
+			t.Error("the dormant account, with nobody authorized, lists someone")
+		}
+		id := int64(tp.count(t, `SELECT id FROM poster_authorizations WHERE account_id = ?`, fb))
+		if r := sup.post("/posters/"+itoa(id)+"/revoke", form("reason", "moved to another team")); r.Status != 303 {
+			t.Fatalf("revoke: status %d", r.Status)
+		}
+		mustContain(t, sup.get("/accounts/"+itoa(fb)).Body, "Zoë Côté", "Ended", "moved to another team")
+	})
 	t.Run("another agency's account is out of reach by id, and nothing changes", func(t *testing.T) {
 		before := registryCounts(t, tp)
 		for _, c := range []struct {

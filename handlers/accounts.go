@@ -139,6 +139,11 @@ type accountPage struct {
 	Changes   []*app.AccountChange
 	Today     string
 	CanChange bool
+	// CanAuthorize: the viewer is the account's agency's supervisor.
+	CanAuthorize bool
+	// Posters are the authorizations on the account, running ones first,
+	// each newest first.
+	Posters []posterRow
 }
 
 // accountShow shows an account and its change history in words.
@@ -148,12 +153,25 @@ func (h *Handler) accountShow(c *fiber.Ctx) error {
 		return err
 	}
 	pg := &accountPage{Page: h.page(c, a.Platform+" "+a.Handle), Account: a, Today: h.today(),
-		CanChange: mayChangeAccounts(currentUser(c), a.Agency)}
+		CanChange: mayChangeAccounts(currentUser(c), a.Agency), CanAuthorize: currentUser(c).SupervisorOf == a.Agency}
 	pg.Nav = "accounts"
 	pg.Wide = true
 	if pg.Changes, err = h.Accounts.AccountChanges(c.UserContext(), a.ID); err != nil {
 		return err
 	}
+	auths, err := h.Authorizations.FindAuthorizations(c.UserContext(), app.AuthorizationFilter{AccountID: &a.ID, Today: pg.Today})
+	if err != nil {
+		return err
+	}
+	var ended []posterRow
+	for _, au := range auths {
+		if r := newPosterRow(au, pg.Today, ""); r.StatusCode == app.AuthEnded {
+			ended = append(ended, r)
+		} else {
+			pg.Posters = append(pg.Posters, r)
+		}
+	}
+	pg.Posters = append(pg.Posters, ended...)
 	return h.render(c, fiber.StatusOK, "account", pg)
 }
 

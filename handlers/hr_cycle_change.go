@@ -25,13 +25,25 @@ type cycleConfirmPage struct {
 	Version   *app.PolicyVersion // the version moved to
 }
 
-// cycleParam finds the cycle named by :id.
+// cycleParam finds the cycle named by :id, one HR changes: a cycle the
+// portal keeps itself is a conflict (the store refuses its changes too).
 func (h *Handler) cycleParam(c *fiber.Ctx) (*app.Cycle, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return nil, app.Errorf(app.ENOTFOUND, "Cycle not found.")
 	}
-	return h.Cycles.FindCycleByID(c.UserContext(), id)
+	cy, err := h.Cycles.FindCycleByID(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	k, err := h.Kinds.FindKind(c.UserContext(), cy.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if k.ByAuthorization() {
+		return nil, app.KeptCycleError(k)
+	}
+	return cy, nil
 }
 
 // cycleCloseConfirm says what closing the cycle will do.

@@ -20,6 +20,9 @@ type cyclesPage struct {
 	// Kinds HR opens cycles of (assign 'cycle'): the form offers a choice
 	// only when there is more than the annual one.
 	Kinds []*app.AcknowledgmentKind
+	// Kept are the cycles the portal keeps for the kinds it assigns by
+	// authorization: listed, with no actions (Cycles holds HR's own).
+	Kept []*app.Cycle
 }
 
 type cycleForm struct {
@@ -53,6 +56,15 @@ func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
 			byHR[k.Code] = true
 		}
 	}
+	hrs := pg.Cycles[:0:0]
+	for _, cy := range pg.Cycles {
+		if byHR[cy.Kind] {
+			hrs = append(hrs, cy)
+		} else {
+			pg.Kept = append(pg.Kept, cy)
+		}
+	}
+	pg.Cycles = hrs
 	// Suggest the first year from this one that has no cycle yet, so the
 	// form never offers the name and dates of a cycle that exists: this
 	// year's opening today, a later one opening on its first day.
@@ -61,8 +73,7 @@ func (h *Handler) cyclesData(c *fiber.Ctx) (*cyclesPage, error) {
 	for taken := true; taken; {
 		taken = false
 		for _, cy := range pg.Cycles {
-			// The cycles the portal keeps for authorized posters take no year from HR.
-			if byHR[cy.Kind] && strings.HasPrefix(cy.OpensOn, strconv.Itoa(year)+"-") {
+			if strings.HasPrefix(cy.OpensOn, strconv.Itoa(year)+"-") {
 				taken = true
 			}
 		}

@@ -41,6 +41,18 @@ type postersPage struct {
 var authTagClass = map[string]string{app.AuthActive: "tag-signed", app.AuthEndingSoon: "tag-in_progress",
 	app.AuthNotStarted: "tag-not_started", app.AuthEnded: "tag-ended"}
 
+// newPosterRow says a's status on today; the viewer may revoke it if it
+// is still running and they supervise its agency (supervisorOf).
+func newPosterRow(a *app.Authorization, today, supervisorOf string) posterRow {
+	st := a.Status(today)
+	r := posterRow{Authorization: a, StatusCode: st, StatusLabel: app.AuthorizationStatusLabel(st), TagClass: authTagClass[st],
+		CanRevoke: st != app.AuthEnded && supervisorOf != "" && a.Agency == supervisorOf, ReasonField: "reason-" + strconv.FormatInt(a.ID, 10)}
+	if a.Ended != nil {
+		r.EndedLabel = app.EndReasonLabel(a.Ended.Reason)
+	}
+	return r
+}
+
 // postersData reads the authorizations the user may see.
 func (h *Handler) postersData(c *fiber.Ctx) (*postersPage, error) {
 	agencies, all, err := h.registryAgencies(c)
@@ -60,13 +72,8 @@ func (h *Handler) postersData(c *fiber.Ctx) (*postersPage, error) {
 	today := h.today()
 	unreceived := map[string]bool{}
 	for _, a := range list {
-		st := a.Status(today)
-		r := posterRow{Authorization: a, StatusCode: st, StatusLabel: app.AuthorizationStatusLabel(st), TagClass: authTagClass[st],
-			CanRevoke: st != app.AuthEnded && a.Agency == pg.Agency, ReasonField: "reason-" + strconv.FormatInt(a.ID, 10)}
-		if a.Ended != nil {
-			r.EndedLabel = app.EndReasonLabel(a.Ended.Reason)
-		}
-		if st == app.AuthEnded {
+		r := newPosterRow(a, today, pg.Agency)
+		if r.StatusCode == app.AuthEnded {
 			pg.Ended = append(pg.Ended, r)
 			continue
 		}

@@ -57,7 +57,7 @@ func (h *Handler) quizDraft(c *fiber.Ctx) (*app.Progress, *app.QuizDraft, error)
 	if !p.GuidanceDone() {
 		return p, nil, nil
 	}
-	d, err := h.Acks.FindQuizDraft(c.UserContext(), e.ID, p.Version.ID, p.Part())
+	d, err := h.Acks.FindQuizDraft(c.UserContext(), e.ID, p.Version.ID, p.Kind.Code)
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return p, nil, nil
 	}
@@ -84,7 +84,7 @@ func (h *Handler) quizStart(c *fiber.Ctx) error {
 	if !p.GuidanceDone() {
 		return app.Errorf(app.EINVALID, "Read all the guidance before taking the knowledge check.")
 	}
-	d, err := app.OpenQuizDraft(c.UserContext(), h.Acks, p.Version, p.Part(), e)
+	d, err := app.OpenQuizDraft(c.UserContext(), h.Acks, p.Version, p.Kind, e)
 	if err != nil {
 		return err
 	}

@@ -88,10 +88,9 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 		return err
 	}
 	// The attempt is recorded: its draft is done with, so the next visit draws anew.
-	// The draft of the part the cycle's kind covers: a check of the other
-	// part in progress stays.
+	// The draft of the cycle's kind: a check of another kind in progress stays.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ?
-		AND part = (SELECT k.part FROM cycles c JOIN acknowledgment_kinds k ON k.code = c.kind WHERE c.id = ?)`,
+		AND kind = (SELECT c.kind FROM cycles c WHERE c.id = ?)`,
 		a.EmployeeID, a.PolicyVersionID, a.CycleID); err != nil {
 		return fmt.Errorf("delete quiz draft: %w", err)
 	}

@@ -24,6 +24,7 @@ const auditEventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_typ
 		WHEN 'cycle' THEN (SELECT c.name FROM cycles c WHERE c.id = v.subject_id)
 		WHEN 'policy_version' THEN (SELECT p.code FROM policy_versions p WHERE p.id = v.subject_id)
 		WHEN 'social_account' THEN (SELECT sa.agency || ' ' || sa.platform || ' ' || sa.handle FROM social_accounts sa WHERE sa.id = v.subject_id)
+		WHEN 'terms' THEN (SELECT t.agency || ' Terms of Comment version ' || t.version FROM terms_of_comment t WHERE t.id = v.subject_id)
 	END, ''),
 	COALESCE(CASE v.subject_type WHEN 'employee' THEN (SELECT s.employee_number FROM employees s WHERE s.id = v.subject_id) END, '')
 	FROM audit_events v LEFT JOIN employees a ON a.id = v.actor_id`
@@ -58,10 +59,15 @@ func (s *AuditService) auditWhere(ctx context.Context, f app.AuditFilter) (strin
 		conds, args = append(conds, "v.at < ?"), append(args, formatTime(f.Before))
 	}
 	if len(f.Scope) > 0 {
-		// Events about people of the viewer's agencies, and the viewer's own.
-		conds = append(conds, `(v.subject_type = 'employee' AND v.subject_id IN (SELECT id FROM employees WHERE agency IN (`+
-			placeholders(len(f.Scope))+`)) OR v.actor_id = ?)`)
-		args = append(append(args, anySlice(f.Scope)...), f.ViewerID)
+		// Events about people, accounts and Terms of Comment of the
+		// viewer's agencies, and the viewer's own.
+		in := ` IN (` + placeholders(len(f.Scope)) + `)`
+		conds = append(conds, `(v.subject_type = 'employee' AND v.subject_id IN (SELECT id FROM employees WHERE agency`+in+`)
+			OR v.subject_type = 'social_account' AND v.subject_id IN (SELECT id FROM social_accounts WHERE agency`+in+`)
+			OR v.subject_type = 'terms' AND v.subject_id IN (SELECT id FROM terms_of_comment WHERE agency`+in+`)
+			OR v.actor_id = ?)`)
+		scope := anySlice(f.Scope)
+		args = append(append(append(append(args, scope...), scope...), scope...), f.ViewerID)
 	}
 	return strings.Join(conds, " AND "), args, nil
 }

@@ -170,22 +170,41 @@ func TestAuditLogOrderFiltersAndScope(t *testing.T) {
 			t.Errorf("%d events in the window, want %d", len(events), want)
 		}
 	})
-	t.Run("an HR user limited to an agency sees its people's events and their own", func(t *testing.T) {
+	t.Run("an HR user limited to an agency sees its people's, accounts' and Terms of Comment's events and their own", func(t *testing.T) {
 		const viewer = 5 // Agency 5
+		// An account and a Terms of Comment version of Agency 7 (ids 7) and
+		// of Agency 3 (ids 3), each with an event by the portal.
+		for _, id := range []int{3, 7} {
+			agency := fmt.Sprintf("Agency %d", id)
+			for _, q := range []string{
+				`INSERT INTO social_accounts (id, agency, platform, handle, url, purpose, terms_accepted_by, terms_accepted_on, archive_method,
+					status, review_on, created_at, updated_at) VALUES (?1, ?2, 'Facebook', 'H' || ?1, 'https://x.example', 'News', 'X',
+					'2026-01-01', 'export', 'active', '2027-01-01', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+				`INSERT INTO terms_of_comment (id, agency, version, body, sha256, published_at) VALUES (?1, ?2, 1, 'Be kind.', 'ab', '2026-01-01T00:00:00Z')`,
+				`INSERT INTO audit_events (at, action, subject_type, subject_id, detail, ip) VALUES ('2026-10-15T12:00:00Z', 'account.added', 'social_account', ?1, '', '')`,
+				`INSERT INTO audit_events (at, action, subject_type, subject_id, detail, ip) VALUES ('2026-10-15T12:00:00Z', 'terms.published', 'terms', ?1, '', '')`,
+			} {
+				if _, err := db.execWrite(ctx, q, id, agency); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		events := all(app.AuditFilter{Scope: []string{"Agency 7"}, ViewerID: viewer})
-		var own, theirs int
+		var own, theirs, registry int
 		for _, e := range events {
 			switch {
 			case e.ActorID != nil && *e.ActorID == viewer:
 				own++
 			case e.SubjectType == "employee" && e.SubjectID%20 == 7:
 				theirs++
+			case (e.SubjectType == "social_account" || e.SubjectType == "terms") && e.SubjectID == 7:
+				registry++
 			default:
 				t.Errorf("event %d (%s about %s %d) is outside the scope", e.ID, e.Action, e.SubjectType, e.SubjectID)
 			}
 		}
-		if own == 0 || theirs == 0 {
-			t.Errorf("own %d, agency's %d: want both", own, theirs)
+		if own == 0 || theirs == 0 || registry != 2 {
+			t.Errorf("own %d, agency's people %d, its account and terms %d: want some, some and 2", own, theirs, registry)
 		}
 		inOrder(t, events)
 	})

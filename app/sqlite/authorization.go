@@ -229,6 +229,9 @@ func (s *AuthorizationService) FindAuthorizations(ctx context.Context, f app.Aut
 	if f.EmployeeID != nil {
 		where, args = append(where, "pa.employee_id = ?"), append(args, *f.EmployeeID)
 	}
+	if f.AccountID != nil {
+		where, args = append(where, "pa.account_id = ?"), append(args, *f.AccountID)
+	}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT pa.id, pa.employee_id, e.employee_number, e.full_name, e.email, pa.account_id,
 		a.platform, a.handle, pa.agency, pa.scope, pa.starts_on, pa.ends_on, pa.terms_id, COALESCE(t.version, 0),
 		pa.granted_by, COALESCE(g.full_name, ''), pa.granted_at,

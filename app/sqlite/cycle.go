@@ -194,6 +194,9 @@ func (s *CycleService) CloseCycle(ctx context.Context, id int64, actor *int64) e
 		return err
 	}
 	defer tx.Rollback()
+	if err := refuseKept(ctx, tx, id); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE cycles SET open = 0 WHERE id = ? AND open = 1`, id)
 	if err != nil {
 		return fmt.Errorf("close cycle: %w", err)

@@ -21,6 +21,27 @@ const (
 	restartCond = `cycle_id = ?`
 )
 
+// refuseKept refuses a change by HR to a cycle the portal keeps itself
+// (one of a kind assigned by authorization): the portal opens it each
+// year, closes last year's and gives each person their due date from their
+// authorizations, so a close, a version move or a new due date from HR
+// would be undone or would strand the people it is keeping.
+func refuseKept(ctx context.Context, q querier, cycleID int64) error {
+	var k app.AcknowledgmentKind
+	err := q.QueryRowContext(ctx, `SELECT k.assign, k.title FROM cycles c JOIN acknowledgment_kinds k ON k.code = c.kind WHERE c.id = ?`,
+		cycleID).Scan(&k.Assign, &k.Title)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Errorf(app.ENOTFOUND, "Cycle not found.")
+	}
+	if err != nil {
+		return fmt.Errorf("read cycle kind: %w", err)
+	}
+	if k.ByAuthorization() {
+		return app.KeptCycleError(&k)
+	}
+	return nil
+}
+
 // versionMove is a checked move of a cycle to a newer version.
 type versionMove struct {
 	from int64
@@ -32,6 +53,9 @@ type versionMove struct {
 // its version, and works out whether the move is material: signatures
 // stand only if every version since the current one is minor.
 func findVersionMove(ctx context.Context, q querier, cycleID, versionID int64) (*versionMove, error) {
+	if err := refuseKept(ctx, q, cycleID); err != nil {
+		return nil, err
+	}
 	var mv versionMove
 	var open bool
 	err := q.QueryRowContext(ctx, `SELECT policy_version_id, open FROM cycles WHERE id = ?`, cycleID).Scan(&mv.from, &open)
@@ -91,6 +115,9 @@ func (s *CycleService) VersionImpact(ctx context.Context, cycleID, versionID int
 // CloseImpact counts what closing the cycle does: the people still to sign,
 // who are reminded no more, and the signatures that stay.
 func (s *CycleService) CloseImpact(ctx context.Context, cycleID int64) (*app.CycleImpact, error) {
+	if err := refuseKept(ctx, s.db.read, cycleID); err != nil {
+		return nil, err
+	}
 	var open bool
 	err := s.db.read.QueryRowContext(ctx, `SELECT open FROM cycles WHERE id = ?`, cycleID).Scan(&open)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -124,6 +151,9 @@ func (s *CycleService) SetCycleDueDate(ctx context.Context, cycleID int64, dueOn
 		return 0, err
 	}
 	defer tx.Rollback()
+	if err := refuseKept(ctx, tx, cycleID); err != nil {
+		return 0, err
+	}
 	c, err := scanCycle(tx.QueryRowContext(ctx, `SELECT `+cycleColumns+` FROM cycles WHERE id = ?`, cycleID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, app.Errorf(app.ENOTFOUND, "Cycle not found.")

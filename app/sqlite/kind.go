@@ -234,7 +234,8 @@ func (s *KindService) yearCycle(ctx context.Context, tx *sql.Tx, k *app.Acknowle
 // owes its kind: a person with an active authorization is due the kind's
 // due_days after the earliest start of their authorizations in force, or a
 // year after their last signature of the kind in an earlier cycle if that
-// is later; a person whose authorizations all ended and who has not signed
+// is later, and never before a later date HR gave them (due_extensions);
+// a person whose authorizations all ended and who has not signed
 // in the cycle drops out (inactive), as the roster drops people. Rows that
 // already match are not touched, so the counting triggers fire only for
 // real changes.
@@ -243,9 +244,10 @@ func syncAuthorizationAssignments(ctx context.Context, tx *sql.Tx, cycleID int64
 	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active)
 		SELECT c.id, e.id, e.agency, e.department,
-			COALESCE(MAX(date(f.first_on, '+' || k.due_days || ' days'), COALESCE((SELECT date(substr(MAX(a.signed_at), 1, 10), '+1 year')
+			MAX(COALESCE(MAX(date(f.first_on, '+' || k.due_days || ' days'), COALESCE((SELECT date(substr(MAX(a.signed_at), 1, 10), '+1 year')
 				FROM acknowledgments a JOIN cycles y ON y.id = a.cycle_id
 				WHERE y.kind = c.kind AND y.id <> c.id AND a.employee_id = e.id), '')), x.due_on, date(:today, '+' || k.due_days || ' days')),
+				COALESCE((SELECT MAX(d.new_due_on) FROM due_extensions d WHERE d.cycle_id = c.id AND d.employee_id = e.id), '')),
 			CASE WHEN e.active = 1 AND f.first_on IS NOT NULL THEN 1 WHEN x.signed_at IS NOT NULL THEN 1 ELSE 0 END
 		FROM cycles c JOIN acknowledgment_kinds k ON k.code = c.kind
 		JOIN employees e ON `+empCond+`

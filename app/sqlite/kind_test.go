@@ -92,6 +92,36 @@ func TestAuthorizationKindsFollowAuthorizations(t *testing.T) {
 		t.Fatalf("poster context %+v %v", pc, err)
 	}
 
+	// HR neither closes the portal's cycle nor moves its version or due
+	// date: each is refused and changes nothing.
+	cs := NewCycleService(f.db)
+	before := count(`SELECT COUNT(*) FROM audit_events`)
+	for name, err := range map[string]error{
+		"close":          cs.CloseCycle(ctx, cy.ID, nil),
+		"close impact":   func() error { _, err := cs.CloseImpact(ctx, cy.ID); return err }(),
+		"due date":       func() error { _, err := cs.SetCycleDueDate(ctx, cy.ID, "2026-12-01", "later", nil); return err }(),
+		"version":        cs.SetCycleVersion(ctx, cy.ID, f.version.ID+1, nil),
+		"version impact": func() error { _, err := cs.VersionImpact(ctx, cy.ID, f.version.ID+1); return err }(),
+	} {
+		if app.ErrorCode(err) != app.ECONFLICT {
+			t.Errorf("%s of the portal's cycle: %v, want a conflict", name, err)
+		}
+	}
+	if n := count(`SELECT COUNT(*) FROM cycles WHERE id = ? AND open = 1 AND due_on = '2026-12-31'`, cy.ID); n != 1 || count(`SELECT COUNT(*) FROM audit_events`) != before {
+		t.Fatal("a refused change to the portal's cycle changed it")
+	}
+	// A later due date given to the person stays when the portal syncs again.
+	if err := NewPersonActionService(f.db).ExtendDue(ctx, &app.DueExtension{CycleID: cy.ID, EmployeeID: f.emp.ID,
+		NewDueOn: "2026-08-15", Reason: "on leave"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.SyncAllAuthorizationKinds(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT COUNT(*) FROM assignments WHERE cycle_id = ? AND employee_id = ? AND due_on = '2026-08-15'`, cy.ID, f.emp.ID); n != 1 {
+		t.Fatal("the portal's sync moved an extended due date back")
+	}
+
 	// Revoked: she drops out, as the roster drops people; nothing is deleted.
 	exec(`INSERT INTO authorization_ends (authorization_id, reason, at) VALUES (1, 'revoked', '2026-06-10T15:00:00Z')`)
 	if err := ks.SyncAuthorizationKinds(ctx, f.emp.ID); err != nil {

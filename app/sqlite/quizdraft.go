@@ -10,19 +10,19 @@ import (
 	"portal/app"
 )
 
-// FindQuizDraft returns the employee's check in progress for the version, or
-// ENOTFOUND when none is started.
-func (s *AckService) FindQuizDraft(ctx context.Context, employeeID, versionID int64, part string) (*app.QuizDraft, error) {
-	var shown, answers string
-	err := s.db.read.QueryRowContext(ctx, `SELECT shown, answers FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ? AND part = ?`,
-		employeeID, versionID, part).Scan(&shown, &answers)
+// FindQuizDraft returns the employee's check in progress of the kind on the
+// version, or ENOTFOUND when none is started.
+func (s *AckService) FindQuizDraft(ctx context.Context, employeeID, versionID int64, kind string) (*app.QuizDraft, error) {
+	var part, shown, answers string
+	err := s.db.read.QueryRowContext(ctx, `SELECT part, shown, answers FROM quiz_drafts WHERE employee_id = ? AND policy_version_id = ? AND kind = ?`,
+		employeeID, versionID, kind).Scan(&part, &shown, &answers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "No knowledge check is in progress.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find quiz draft: %w", err)
 	}
-	d := &app.QuizDraft{EmployeeID: employeeID, PolicyVersionID: versionID, Part: part}
+	d := &app.QuizDraft{EmployeeID: employeeID, PolicyVersionID: versionID, Kind: kind, Part: part}
 	if err := json.Unmarshal([]byte(shown), &d.Shown); err != nil {
 		return nil, fmt.Errorf("decode quiz draft: %w", err)
 	}
@@ -35,18 +35,22 @@ func (s *AckService) FindQuizDraft(ctx context.Context, employeeID, versionID in
 	return d, nil
 }
 
-// StartQuizDraft stores a new draw for the employee and version, replacing
-// any check in progress and its answers: a new attempt starts.
+// StartQuizDraft stores a new draw for the employee, version and kind,
+// replacing any check of the kind in progress and its answers: a new
+// attempt starts.
 func (s *AckService) StartQuizDraft(ctx context.Context, d *app.QuizDraft) error {
 	shown, err := json.Marshal(d.Shown)
 	if err != nil {
 		return err
 	}
 	d.Answers = map[string]string{}
-	_, err = s.db.execWrite(ctx, `INSERT INTO quiz_drafts (employee_id, policy_version_id, part, shown, answers, created_at)
-		VALUES (?, ?, ?, ?, '{}', ?) ON CONFLICT (employee_id, policy_version_id, part)
-		DO UPDATE SET shown = excluded.shown, answers = '{}', created_at = excluded.created_at`,
-		d.EmployeeID, d.PolicyVersionID, draftPart(d), string(shown), formatTime(s.db.Now().UTC()))
+	if d.Kind == "" {
+		return app.Errorf(app.EINVALID, "A knowledge check belongs to an acknowledgment kind.")
+	}
+	_, err = s.db.execWrite(ctx, `INSERT INTO quiz_drafts (employee_id, policy_version_id, kind, part, shown, answers, created_at)
+		VALUES (?, ?, ?, ?, ?, '{}', ?) ON CONFLICT (employee_id, policy_version_id, kind)
+		DO UPDATE SET part = excluded.part, shown = excluded.shown, answers = '{}', created_at = excluded.created_at`,
+		d.EmployeeID, d.PolicyVersionID, d.Kind, draftPart(d), string(shown), formatTime(s.db.Now().UTC()))
 	if err != nil {
 		return fmt.Errorf("start quiz draft: %w", err)
 	}
@@ -77,8 +81,8 @@ func (s *AckService) SaveQuizAnswers(ctx context.Context, d *app.QuizDraft, answ
 		return err
 	}
 	// The WHERE on shown makes the save apply only to the draw the page came from.
-	res, err := s.db.execWrite(ctx, `UPDATE quiz_drafts SET answers = ? WHERE employee_id = ? AND policy_version_id = ? AND part = ? AND shown = ?`,
-		string(body), d.EmployeeID, d.PolicyVersionID, draftPart(d), string(shown))
+	res, err := s.db.execWrite(ctx, `UPDATE quiz_drafts SET answers = ? WHERE employee_id = ? AND policy_version_id = ? AND kind = ? AND shown = ?`,
+		string(body), d.EmployeeID, d.PolicyVersionID, d.Kind, string(shown))
 	if err != nil {
 		return fmt.Errorf("save quiz answers: %w", err)
 	}
