@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The Social Media Supervisors and the registry of agency accounts through
@@ -350,5 +351,47 @@ func TestAccountReviewReminder(t *testing.T) {
 		if strings.HasPrefix(subjectOf(t, raw), "Review due") {
 			mustContain(t, strings.ReplaceAll(strings.ReplaceAll(raw, "=\r\n", ""), "\r\n", "\n"), "Social Media Supervisor", "/accounts/")
 		}
+	}
+
+	// A reminder queued while the mail is held back, for an account then
+	// reviewed (a new date) or closed, is skipped when its turn comes.
+	id := accountID(t, tp, "StateDAFS")
+	for i, c2 := range []struct{ what, status, review string }{
+		{"reviewed", "dormant", tp.DB.Now().In(tp.Config.TimeZone).AddDate(1, 0, 0).Format("2006-01-02")},
+		{"closed", "closed", ""},
+	} {
+		t.Run("a reminder for an account "+c2.what+" before it went out is skipped", func(t *testing.T) {
+			c := signedIn(t, tp, "1009") // a new session: the clock moves on
+			due := tp.DB.Now().In(tp.Config.TimeZone).AddDate(0, 0, -3-i).Format("2006-01-02")
+			f := accountForm(tp, "platform", "YouTube", "handle", "StateDAFS", "url", "https://www.youtube.com/@StateDAFS", "status", "dormant", "review_on", due)
+			if r := c.post("/accounts/"+itoa(id), f); r.Status != 303 {
+				t.Fatalf("set a past review date: %d", r.Status)
+			}
+			ms.stop() // hold the mail back
+			tp.pass(t)
+			if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'account_review' AND status = 'queued' AND subject = ?`, due); n != 1 {
+				t.Fatalf("%d reminders queued for the review date %s", n, due)
+			}
+			review := c2.review
+			if review == "" {
+				review = due
+			}
+			f.Set("status", c2.status)
+			f.Set("review_on", review)
+			if r := c.post("/accounts/"+itoa(id), f); r.Status != 303 {
+				t.Fatalf("the account %s: %d", c2.what, r.Status)
+			}
+			tp.failedOnce(t)
+			ms.start()
+			tp.Clock.Advance(2 * time.Hour) // past any back-off
+			tp.Worker.Kick()
+			eventually(t, "the queue", func() bool { return tp.queued(t) == 0 })
+			if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE kind = 'account_review' AND status = 'skipped' AND subject = ?`, due); n != 1 {
+				t.Fatalf("%d reminders skipped, want 1", n)
+			}
+			if n := reviewMails(); n != 2 {
+				t.Fatalf("%d review mails sent, want still 2", n)
+			}
+		})
 	}
 }

@@ -27,7 +27,14 @@ func scanKind(row interface{ Scan(...any) error }) (*app.AcknowledgmentKind, err
 
 // FindKinds lists every kind in position order.
 func (s *KindService) FindKinds(ctx context.Context) ([]*app.AcknowledgmentKind, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT `+kindColumns+` FROM acknowledgment_kinds ORDER BY position`)
+	return findKinds(ctx, s.db.read, `1 = 1`)
+}
+
+// findKinds lists the kinds that meet cond (constant SQL with args), in
+// position order.
+func findKinds(ctx context.Context, q querier, cond string, args ...any) ([]*app.AcknowledgmentKind, error) {
+	// #nosec G202 -- cond is a constant SQL fragment; every value is a bound parameter
+	rows, err := q.QueryContext(ctx, `SELECT `+kindColumns+` FROM acknowledgment_kinds WHERE `+cond+` ORDER BY position`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find kinds: %w", err)
 	}
@@ -144,20 +151,7 @@ func (s *KindService) sync(ctx context.Context, empCond string, args ...any) err
 }
 
 func kindsAssignedByAuthorization(ctx context.Context, tx *sql.Tx) ([]*app.AcknowledgmentKind, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+kindColumns+` FROM acknowledgment_kinds WHERE assign = ? ORDER BY position`, app.AssignAuthorization)
-	if err != nil {
-		return nil, fmt.Errorf("find kinds: %w", err)
-	}
-	defer rows.Close()
-	var out []*app.AcknowledgmentKind
-	for rows.Next() {
-		k, err := scanKind(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan kind: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return findKinds(ctx, tx, `assign = ?`, app.AssignAuthorization)
 }
 
 // yearCycle returns this year's open cycle of k, opening it when someone
