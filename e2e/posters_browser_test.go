@@ -4,8 +4,10 @@ package e2e
 // on a desktop and at 390 px: the authorized posters, the authorization
 // form (with its search and its errors), the Terms of Comment with their
 // preview, one version, and the poster's own copy with its receipt. The
-// accessibility sweep sees these pages as HR, administrators and
-// employees; no role of the sweep supervises an agency, so this test does.
+// accessibility sweeps see every page as each role (the DAFS supervisor
+// among them), on a desktop and at 390 px; this test adds the states they
+// do not reach: an authorization ending soon, the search, a new version's
+// preview and the poster's side.
 
 import (
 	"testing"
