@@ -70,6 +70,7 @@ func TestSupervisorDesignationPages(t *testing.T) {
 		{"no reason", form("agency", dafs, "employee_number", "1004", "reason", " "), "reason", "Give the reason"},
 		{"an agency not on the roster", form("agency", "Ministry of Silly Walks", "employee_number", "1004", "reason", "letter"), "agency", "Choose the agency"},
 		{"the supervisor again", form("agency", dafs, "employee_number", "1009", "reason", "letter"), "employee_number", "already the Social Media Supervisor"},
+		{"the administrator themselves", form("agency", dafs, "employee_number", "1003", "reason", "letter"), "employee_number", "You cannot designate yourself"},
 	}
 	for _, c := range refusals {
 		t.Run("refuses "+c.name+" and changes nothing", func(t *testing.T) {

@@ -44,6 +44,7 @@ func TestSupervisorDesignations(t *testing.T) {
 		{"an agency nobody works for", "Q", "S1", "letter", "agency", "Choose an agency"},
 		{"no reason", "A", "S1", "  ", "reason", "Give the reason"},
 		{"no number", "A", "", "letter", "employee_number", "Enter the employee number"},
+		{"the administrator themselves", f.emp.Agency, f.emp.EmployeeNumber, "letter", "employee_number", "You cannot designate yourself"},
 	}
 	for _, c := range refused {
 		t.Run("refuses "+c.name, func(t *testing.T) {

@@ -93,6 +93,10 @@ func (s *SupervisorService) Designate(ctx context.Context, agency, number, reaso
 		return nil, app.Invalid("employee_number", "%s (%s) is no longer active on the roster: a supervisor must be an active employee.", who.FullName, number)
 	case home != agency:
 		return nil, app.Invalid("employee_number", "%s (%s) works for %s, not %s: a supervisor must be in the agency they supervise.", who.FullName, number, home, agency)
+	case who.EmployeeID == actorID:
+		// As with the hr and admin roles: nobody gives themselves the power
+		// to decide who speaks for an agency.
+		return nil, app.Invalid("employee_number", "You cannot designate yourself: ask another administrator to.")
 	}
 	now := s.db.Now().UTC()
 	var current int64
