@@ -280,7 +280,9 @@ func TestPosterAuthorization(t *testing.T) {
 		if tp.count(t, `SELECT COUNT(*) FROM terms_receipts WHERE terms_id = ? AND employee_id = ? AND ip <> '' AND user_agent <> ''`, dafsTerms, zoeID) != 1 {
 			t.Fatal("no receipt with its address and browser")
 		}
-		event := tp.count(t, `SELECT id FROM audit_events WHERE action = 'terms.received' AND subject_id = ? AND actor_id = ?`, zoeID, zoeID)
+		// The event names the text received by its digest.
+		event := tp.count(t, `SELECT e.id FROM audit_events e JOIN terms_of_comment c ON c.id = ?
+			WHERE e.action = 'terms.received' AND e.subject_id = ? AND e.actor_id = ? AND e.detail LIKE '%sha256 ' || c.sha256 || '%'`, dafsTerms, zoeID, zoeID)
 		if event == 0 || tp.count(t, `SELECT COUNT(*) FROM log_entries WHERE kind = 'audit_event' AND ref_id = ?`, event) != 1 {
 			t.Fatalf("the receipt's audit event %d is not in the evidence log", event)
 		}

@@ -238,10 +238,11 @@ func (s *TermsService) ReceiveTerms(ctx context.Context, r *app.TermsReceipt) er
 	var agency string
 	var version int
 	var received bool
-	err = tx.QueryRowContext(ctx, `SELECT t.agency, t.version,
+	var sum string
+	err = tx.QueryRowContext(ctx, `SELECT t.agency, t.version, t.sha256,
 		EXISTS (SELECT 1 FROM terms_receipts r WHERE r.terms_id = d.terms_id AND r.employee_id = d.employee_id)
 		FROM terms_deliveries d JOIN terms_of_comment t ON t.id = d.terms_id WHERE d.terms_id = ? AND d.employee_id = ?`,
-		r.TermsID, r.EmployeeID).Scan(&agency, &version, &received)
+		r.TermsID, r.EmployeeID).Scan(&agency, &version, &sum, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Errorf(app.ENOTFOUND, "These Terms of Comment were not given to you.")
 	}
@@ -263,7 +264,8 @@ func (s *TermsService) ReceiveTerms(ctx context.Context, r *app.TermsReceipt) er
 	actor := r.EmployeeID
 	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: r.ReceivedAt, ActorID: &actor, Action: "terms.received",
 		SubjectType: "employee", SubjectID: r.EmployeeID, IP: r.IP,
-		Detail: fmt.Sprintf("%s: Terms of Comment version %d (terms %d) received", agency, version, r.TermsID)}); err != nil {
+		// The text's digest makes the log entry say which words were received.
+		Detail: fmt.Sprintf("%s: Terms of Comment version %d (terms %d, sha256 %s) received", agency, version, r.TermsID, sum)}); err != nil {
 		return err
 	}
 	return tx.Commit()
