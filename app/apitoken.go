@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,15 +67,17 @@ func HashAPIToken(secret string) []byte {
 
 // ValidateAPIToken checks a new token's name and scopes and returns them
 // tidied: the name trimmed, the scopes known, once each, in APIScopes order.
+// A bad name and bad scopes are both reported (errors.Join), each about its field.
 func ValidateAPIToken(name string, scopes []string) (string, []string, error) {
 	name = strings.TrimSpace(name)
+	var nameErr, scopeErr error
 	switch {
 	case name == "":
-		return "", nil, Invalid("name", "Enter a name for the token, for example the system that will use it.")
+		nameErr = Invalid("name", "Enter a name for the token, for example the system that will use it.")
 	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxAPITokenName:
-		return "", nil, Invalid("name", "Enter a name of at most %d characters.", MaxAPITokenName)
+		nameErr = Invalid("name", "Enter a name of at most %d characters.", MaxAPITokenName)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", nil, Invalid("name", "Enter a name without tabs or line breaks.")
+		nameErr = Invalid("name", "Enter a name without tabs or line breaks.")
 	}
 	var out []string
 	for _, s := range scopes {
@@ -83,14 +86,18 @@ func ValidateAPIToken(name string, scopes []string) (string, []string, error) {
 			continue
 		}
 		if !slices.Contains(APIScopes, s) {
-			return "", nil, Invalid("scope", "%q is not a scope. Choose from %s.", s, strings.Join(APIScopes, ", "))
+			scopeErr = Invalid("scope", "%q is not a scope. Choose from %s.", s, strings.Join(APIScopes, ", "))
+			break
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
-	if len(out) == 0 {
-		return "", nil, Invalid("scope", "Choose at least one scope: %s.", strings.Join(APIScopes, ", "))
+	if len(out) == 0 && scopeErr == nil {
+		scopeErr = Invalid("scope", "Choose at least one scope: %s.", strings.Join(APIScopes, ", "))
+	}
+	if err := errors.Join(nameErr, scopeErr); err != nil {
+		return "", nil, err
 	}
 	slices.SortFunc(out, func(a, b string) int { return slices.Index(APIScopes, a) - slices.Index(APIScopes, b) })
 	return name, out, nil
