@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -120,53 +118,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		})
 	}
 
-	// The API with tokens, one of each scope: each gets in where the route
-	// needs its scope and 403 elsewhere; no token, a made-up one and a
-	// revoked one get 401, and none of the refusals writes a row but the
-	// record of a call made with a live token.
+	// The API with tokens, one of each scope (authz_api_test.go).
 	t.Run("API tokens", func(t *testing.T) {
 		t.Parallel()
-		e := azPortal(t)
-		admin := e.client(azAdmin)
-		tokens := map[string]string{}
-		for _, s := range app.APIScopes {
-			tokens[s] = pageToken(t, admin, "Matrix "+s, s)
-		}
-		revoked := pageToken(t, admin, "Matrix revoked", app.APIScopes...)
-		id := e.tp.count(t, `SELECT id FROM api_tokens WHERE name = 'Matrix revoked'`)
-		if r := admin.post("/admin/api-tokens/"+itoa(int64(id))+"/revoke", nil); r.Status != 303 {
-			t.Fatalf("revoke: status %d", r.Status)
-		}
-		apiRoutes := 0
-		for _, r := range routes {
-			exp := azTable[azKey(r)]
-			if exp.api == "" {
-				continue
-			}
-			apiRoutes++
-			q := e.request(r, azAnon)
-			for _, s := range app.APIScopes {
-				res := apiGet(t, e.tp.BaseURL, tokens[s], q.path)
-				switch {
-				case s == exp.api && !slices.Contains(exp.ok, res.Status):
-					t.Errorf("%s with a %s token: status %d, want one of %v: %s", azKey(r), s, res.Status, exp.ok, res.Body)
-				case s != exp.api && res.Status != 403:
-					t.Errorf("%s with a %s token: status %d, want 403", azKey(r), s, res.Status)
-				}
-			}
-			before := e.counts()
-			for name, tok := range map[string]string{"no": "", "a made-up": "smp_" + strings.Repeat("x", 43), "a revoked": revoked} {
-				if res := apiGet(t, e.tp.BaseURL, tok, q.path); res.Status != 401 {
-					t.Errorf("%s with %s token: status %d, want 401", azKey(r), name, res.Status)
-				}
-			}
-			if d := azDelta(before, e.counts()); len(d) > 0 {
-				t.Errorf("%s: refused calls changed rows: %v", azKey(r), d)
-			}
-		}
-		if apiRoutes == 0 {
-			t.Error("no API route in the table")
-		}
+		azAPITokens(t, routes)
 	})
 
 	// The development mailbox exists only in demo mode.
@@ -870,15 +825,6 @@ var azTable = map[string]azExpect{
 		}
 		return azReq{path: "/admin/api-tokens/" + itoa(tok.ID) + "/revoke"}
 	}},
-}
-
-// randomName is a name no other token of the test has.
-func randomName() string {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS
