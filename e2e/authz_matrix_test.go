@@ -41,6 +41,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if exp.devOnly != (r.Access == handlers.DevOnly) {
 			t.Errorf("route %s: azTable devOnly=%v but the route's access level is %d", key, exp.devOnly, r.Access)
 		}
+		if exp.api != r.Access.APIScope() {
+			t.Errorf("route %s: azTable api=%q but the route's access level needs the scope %q", key, exp.api, r.Access.APIScope())
+		}
 		if exp.writes != nil && r.Method != "GET" {
 			t.Errorf("route %s: writes is for GET routes", key)
 		}
@@ -114,6 +117,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		})
 	}
+
+	// The API with tokens, one of each scope (authz_api_test.go).
+	t.Run("API tokens", func(t *testing.T) {
+		t.Parallel()
+		azAPITokens(t, routes)
+	})
 
 	// The development mailbox exists only in demo mode.
 	t.Run("DevOnly without demo", func(t *testing.T) {
@@ -485,6 +494,7 @@ type azExpect struct {
 	devOnly bool                             // 404 for everyone when the portal is not a demo
 	writes  map[string]int                   // GET only: rows an allowed request adds (see azGETWrites)
 	note    string                           // why, where the table needs a word
+	api     string                           // an API route: the token scope it needs (no session role is allowed)
 }
 
 // azGETWrites: GET routes that legitimately add rows. An export is a read,
@@ -795,6 +805,26 @@ var azTable = map[string]azExpect{
 	"POST /acknowledgments/:kind/sign/review":         {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/review")},
 	"POST /acknowledgments/:kind/sign/edit":           {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/edit")},
 	"POST /acknowledgments/:kind/sign":                {allow: azSignedIn, ok: []int{403, 404}, req: azKindPath("/sign"), note: "not passed: refused, nothing signed"},
+	// The API: a bearer token with the route's scope and nothing else, so
+	// every role's browser session gets 401 (api: true); the tokens of each
+	// scope are tried by TestAuthorizationMatrix/API_tokens.
+	"GET /api/v1/openapi.json": {allow: azEveryone, ok: []int{200}},
+	"GET /api/v1/completion":   {api: app.ScopeCompletionRead, ok: []int{200}},
+	"GET /api/v1/people/:number/acknowledgments": {api: app.ScopeCompletionRead, ok: []int{200},
+		req: func(*azEnv, azRole) azReq { return azReq{path: "/api/v1/people/1008/acknowledgments"} }},
+	"GET /api/v1/certificates/:code": {api: app.ScopeCertificatesRead, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/api/v1/certificates/" + e.code[azAnon]} }},
+	"GET /admin/api-tokens": {allow: azSetAdmin, ok: []int{200}},
+	"POST /admin/api-tokens": {allow: azSetAdmin, ok: []int{200}, req: func(_ *azEnv, who azRole) azReq {
+		return azReq{path: "/admin/api-tokens", form: form("name", "Matrix "+who.String(), "scope", app.ScopeCompletionRead)}
+	}},
+	"POST /admin/api-tokens/:id/revoke": {allow: azSetAdmin, ok: []int{303}, note: "a token made for each request", req: func(e *azEnv, who azRole) azReq {
+		tok, _, err := e.tp.Handler.APITokens.CreateAPIToken(e.t.Context(), "Matrix revoke "+who.String()+" "+randomName(), []string{app.ScopeCompletionRead}, nil)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return azReq{path: "/admin/api-tokens/" + itoa(tok.ID) + "/revoke"}
+	}},
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS
@@ -1095,6 +1125,11 @@ func azCheckCell(t *testing.T, r handlers.Route, who azRole, q azReq, res respon
 	t.Helper()
 	key, exp := azKey(r), azTable[azKey(r)]
 	switch {
+	case exp.api != "":
+		// A browser session, whoever's, authorizes no API call.
+		if res.Status != 401 || !strings.Contains(res.Body, `"error":"unauthorized"`) {
+			t.Errorf("%s as %s (%s): status %d %s, want 401 in JSON", key, who, q.path, res.Status, res.Body)
+		}
 	case exp.allow.has(who):
 		if !slices.Contains(exp.ok, res.Status) {
 			t.Errorf("%s as %s (%s): status %d, want one of %v (allowed)", key, who, q.path, res.Status, exp.ok)
