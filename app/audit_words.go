@@ -53,6 +53,9 @@ var auditWords = map[string]eventWords{
 	"terms.published":                {"Terms of Comment published", "published a new version of the agency's Terms of Comment"},
 	"terms.delivered":                {"Terms of Comment given to a poster", "gave the agency's Terms of Comment to {subject}"},
 	"terms.received":                 {"Terms of Comment receipt confirmed", "confirmed receipt of the agency's Terms of Comment"},
+	"api_token.created":              {"API token created", "created {subject}"},
+	"api_token.revoked":              {"API token revoked", "revoked {subject}"},
+	"api.called":                     {"API called", "answered a call of the API made with {subject}"},
 }
 
 // EventLabel names a kind of audit event in words. A code without words

@@ -111,6 +111,10 @@ type PeopleFilter struct {
 	Offset     int
 	Limit      int    // 0 means all (exports)
 	Sort       string // the order of People: one of SortKeys, "" for the due date
+	// AfterID pages People by employee id (the API's cursor): when set,
+	// only people whose id is above it, in id order; Offset and Sort are
+	// ignored. The count People returns is still of the whole filter.
+	AfterID *int64
 }
 
 // PersonStatus is one row of the HR people list.

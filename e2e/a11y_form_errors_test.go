@@ -50,6 +50,7 @@ var axeFormErrorStates = map[string][]axeFormErrorState{
 			`main form[action="/admin/supervisors"] button[type=submit]`, "employee_number"},
 		{"supervisors: an end without a reason", "/admin/supervisors", nil, `main form[action="/admin/supervisors/end"] button[type=submit]`, "end_reason"},
 		{"accounts: no agency chosen", "/accounts/new", map[string]string{"#platform": "Threads"}, `main form[action="/accounts"] button[type=submit]`, "agency"},
+		{"API tokens: no name, no scope", "/admin/api-tokens", nil, `main form[action="/admin/api-tokens"] button[type=submit]`, "name"},
 	},
 	"supervisor": {
 		{"accounts: an address that is not https", "/accounts/new", map[string]string{"#platform": "Threads", "#handle": "StateDAFS", "#url": "http://www.threads.net/@x"},

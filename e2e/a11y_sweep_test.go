@@ -130,6 +130,12 @@ func axeSweepNewestCycle(t *testing.T, s *axeSweeper) string {
 // axeSweepSkip are the GET routes that are not pages, with the reason.
 var axeSweepSkip = map[string]string{
 	"/healthz": "JSON for the load balancer",
+	// The API answers programs in JSON (and PDF), and a browser session
+	// gets only its 401 there (TestAPIAuthentication).
+	"/api/v1/openapi.json":                   "JSON for API clients",
+	"/api/v1/completion":                     "JSON for API clients",
+	"/api/v1/people/:number/acknowledgments": "JSON for API clients",
+	"/api/v1/certificates/:code":             "a PDF for API clients",
 }
 
 // axeSweepDownloads are the GET routes that download a file, with its

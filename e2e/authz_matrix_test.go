@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -40,6 +42,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		if exp.devOnly != (r.Access == handlers.DevOnly) {
 			t.Errorf("route %s: azTable devOnly=%v but the route's access level is %d", key, exp.devOnly, r.Access)
+		}
+		if exp.api != r.Access.APIScope() {
+			t.Errorf("route %s: azTable api=%q but the route's access level needs the scope %q", key, exp.api, r.Access.APIScope())
 		}
 		if exp.writes != nil && r.Method != "GET" {
 			t.Errorf("route %s: writes is for GET routes", key)
@@ -114,6 +119,55 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		})
 	}
+
+	// The API with tokens, one of each scope: each gets in where the route
+	// needs its scope and 403 elsewhere; no token, a made-up one and a
+	// revoked one get 401, and none of the refusals writes a row but the
+	// record of a call made with a live token.
+	t.Run("API tokens", func(t *testing.T) {
+		t.Parallel()
+		e := azPortal(t)
+		admin := e.client(azAdmin)
+		tokens := map[string]string{}
+		for _, s := range app.APIScopes {
+			tokens[s] = pageToken(t, admin, "Matrix "+s, s)
+		}
+		revoked := pageToken(t, admin, "Matrix revoked", app.APIScopes...)
+		id := e.tp.count(t, `SELECT id FROM api_tokens WHERE name = 'Matrix revoked'`)
+		if r := admin.post("/admin/api-tokens/"+itoa(int64(id))+"/revoke", nil); r.Status != 303 {
+			t.Fatalf("revoke: status %d", r.Status)
+		}
+		apiRoutes := 0
+		for _, r := range routes {
+			exp := azTable[azKey(r)]
+			if exp.api == "" {
+				continue
+			}
+			apiRoutes++
+			q := e.request(r, azAnon)
+			for _, s := range app.APIScopes {
+				res := apiGet(t, e.tp.BaseURL, tokens[s], q.path)
+				switch {
+				case s == exp.api && !slices.Contains(exp.ok, res.Status):
+					t.Errorf("%s with a %s token: status %d, want one of %v: %s", azKey(r), s, res.Status, exp.ok, res.Body)
+				case s != exp.api && res.Status != 403:
+					t.Errorf("%s with a %s token: status %d, want 403", azKey(r), s, res.Status)
+				}
+			}
+			before := e.counts()
+			for name, tok := range map[string]string{"no": "", "a made-up": "smp_" + strings.Repeat("x", 43), "a revoked": revoked} {
+				if res := apiGet(t, e.tp.BaseURL, tok, q.path); res.Status != 401 {
+					t.Errorf("%s with %s token: status %d, want 401", azKey(r), name, res.Status)
+				}
+			}
+			if d := azDelta(before, e.counts()); len(d) > 0 {
+				t.Errorf("%s: refused calls changed rows: %v", azKey(r), d)
+			}
+		}
+		if apiRoutes == 0 {
+			t.Error("no API route in the table")
+		}
+	})
 
 	// The development mailbox exists only in demo mode.
 	t.Run("DevOnly without demo", func(t *testing.T) {
@@ -485,6 +539,7 @@ type azExpect struct {
 	devOnly bool                             // 404 for everyone when the portal is not a demo
 	writes  map[string]int                   // GET only: rows an allowed request adds (see azGETWrites)
 	note    string                           // why, where the table needs a word
+	api     string                           // an API route: the token scope it needs (no session role is allowed)
 }
 
 // azGETWrites: GET routes that legitimately add rows. An export is a read,
@@ -795,6 +850,35 @@ var azTable = map[string]azExpect{
 	"POST /acknowledgments/:kind/sign/review":         {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/review")},
 	"POST /acknowledgments/:kind/sign/edit":           {allow: azSignedIn, ok: []int{303, 404}, req: azKindPath("/sign/edit")},
 	"POST /acknowledgments/:kind/sign":                {allow: azSignedIn, ok: []int{403, 404}, req: azKindPath("/sign"), note: "not passed: refused, nothing signed"},
+	// The API: a bearer token with the route's scope and nothing else, so
+	// every role's browser session gets 401 (api: true); the tokens of each
+	// scope are tried by TestAuthorizationMatrix/API_tokens.
+	"GET /api/v1/openapi.json": {allow: azEveryone, ok: []int{200}},
+	"GET /api/v1/completion":   {api: app.ScopeCompletionRead, ok: []int{200}},
+	"GET /api/v1/people/:number/acknowledgments": {api: app.ScopeCompletionRead, ok: []int{200},
+		req: func(*azEnv, azRole) azReq { return azReq{path: "/api/v1/people/1008/acknowledgments"} }},
+	"GET /api/v1/certificates/:code": {api: app.ScopeCertificatesRead, ok: []int{200},
+		req: func(e *azEnv, _ azRole) azReq { return azReq{path: "/api/v1/certificates/" + e.code[azAnon]} }},
+	"GET /admin/api-tokens": {allow: azSetAdmin, ok: []int{200}},
+	"POST /admin/api-tokens": {allow: azSetAdmin, ok: []int{200}, req: func(_ *azEnv, who azRole) azReq {
+		return azReq{path: "/admin/api-tokens", form: form("name", "Matrix "+who.String(), "scope", app.ScopeCompletionRead)}
+	}},
+	"POST /admin/api-tokens/:id/revoke": {allow: azSetAdmin, ok: []int{303}, note: "a token made for each request", req: func(e *azEnv, who azRole) azReq {
+		tok, _, err := e.tp.Handler.APITokens.CreateAPIToken(e.t.Context(), "Matrix revoke "+who.String()+" "+randomName(), []string{app.ScopeCompletionRead}, nil)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return azReq{path: "/admin/api-tokens/" + itoa(tok.ID) + "/revoke"}
+	}},
+}
+
+// randomName is a name no other token of the test has.
+func randomName() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS
@@ -1095,6 +1179,11 @@ func azCheckCell(t *testing.T, r handlers.Route, who azRole, q azReq, res respon
 	t.Helper()
 	key, exp := azKey(r), azTable[azKey(r)]
 	switch {
+	case exp.api != "":
+		// A browser session, whoever's, authorizes no API call.
+		if res.Status != 401 || !strings.Contains(res.Body, `"error":"unauthorized"`) {
+			t.Errorf("%s as %s (%s): status %d %s, want 401 in JSON", key, who, q.path, res.Status, res.Body)
+		}
 	case exp.allow.has(who):
 		if !slices.Contains(exp.ok, res.Status) {
 			t.Errorf("%s as %s (%s): status %d, want one of %v (allowed)", key, who, q.path, res.Status, exp.ok)

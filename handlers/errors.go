@@ -86,6 +86,10 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		h.Logger.Error("internal error", "request_id", c.Locals(localRequestID), "method", c.Method(), "path", logPath(c), "err", err)
 		msg = "Internal error. The problem has been logged; quote reference " + requestID(c) + " if you contact the help desk."
 	}
+	if IsAPIPath(c.Path()) {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return apiErrorResponse(c, status, msg)
+	}
 	title := map[int]string{400: "Request refused", 401: "Please sign in", 403: "Not allowed", 404: "Page not found", 413: "Too large", 415: "Request refused",
 		422: "Please check what you entered", 429: "Too many requests", 503: "Please try again in a moment"}[status]
 	if title == "" {

@@ -114,6 +114,11 @@ type Handler struct {
 	// agencies' Terms of Comment, their delivery and receipts.
 	Authorizations app.AuthorizationService
 	Terms          app.TermsService
+
+	// APITokens are the API's bearer tokens; APILimit the calls each token
+	// may make (keyed by the token's id).
+	APITokens app.APITokenService
+	APILimit  *RateLimiter
 }
 
 // NewApp builds the Fiber application. It parses every template first and

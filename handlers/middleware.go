@@ -162,6 +162,9 @@ var errCSRF = app.Errorf(app.EFORBIDDEN, "This form has expired or did not come 
 // header, never from the address: a token in a URL ends up in logs,
 // histories and Referer headers.
 func (h *Handler) csrf(c *fiber.Ctx) error {
+	if IsAPIPath(c.Path()) {
+		return c.Next() // bearer tokens, no cookies: see api_auth.go
+	}
 	key := c.Cookies(h.cookie(csrfCookie))
 	fresh := len(key) != 32
 	if fresh {
@@ -204,7 +207,7 @@ func sentCSRF(c *fiber.Ctx) string {
 // loadSession finds the signed-in employee from the session cookie.
 func (h *Handler) loadSession(c *fiber.Ctx) error {
 	id := c.Cookies(h.cookie(sessionCookie))
-	if id == "" {
+	if id == "" || IsAPIPath(c.Path()) { // API calls are the token's, never a session's
 		return c.Next()
 	}
 	ctx := c.UserContext()
@@ -231,7 +234,7 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 // request comes straight from a trusted proxy. It runs after the CSRF check,
 // so a refused request starts no session.
 func (h *Handler) ssoSession(c *fiber.Ctx) error {
-	if currentUser(c) != nil {
+	if currentUser(c) != nil || IsAPIPath(c.Path()) {
 		return c.Next()
 	}
 	if email := h.ssoIdentity(c); email != "" {
@@ -311,6 +314,9 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if level == Public {
 			return c.Next()
+		}
+		if scope := level.APIScope(); scope != "" {
+			return h.authorizeAPI(c, scope) // the token alone: a session never authorizes an API call
 		}
 		if level == DevOnly {
 			if h.Config.Demo && h.Config.DevMailbox {

@@ -47,3 +47,15 @@ func (r *RateLimiter) Allow(key string) bool {
 	r.hits[key] = append(ts, now)
 	return true
 }
+
+// RetryAfter is how long until key may have another event: zero when it
+// may now.
+func (r *RateLimiter) RetryAfter(key string) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ts := r.hits[key]
+	if len(ts) < r.Limit {
+		return 0
+	}
+	return max(ts[len(ts)-r.Limit].Add(r.Window).Sub(r.Now()), 0)
+}

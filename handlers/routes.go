@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"portal/app"
 	"portal/static"
 )
 
@@ -27,7 +28,27 @@ const (
 	SupervisorHROrAdmin                // a supervisor (their own agency only), the hr role (their scope) or the admin role
 	DevOnly                            // only in demo mode with the development mailbox
 	SupervisorOrAdmin                  // a supervisor (their own agency only, checked in the handler) or the admin role
+	// The API's levels: a bearer token with the scope (api_auth.go), never
+	// a browser session. Their routes live under apiPrefixes, take no CSRF
+	// token and answer in JSON.
+	APICompletionRead   // an API token with the completion:read scope
+	APICertificatesRead // an API token with the certificates:read scope
+	APIRosterWrite      // an API token with the roster:write scope
 )
+
+// APIScope is the token scope an API access level needs ("" for the levels
+// of browser sessions).
+func (a Access) APIScope() string {
+	switch a {
+	case APICompletionRead:
+		return app.ScopeCompletionRead
+	case APICertificatesRead:
+		return app.ScopeCertificatesRead
+	case APIRosterWrite:
+		return app.ScopeRosterWrite
+	}
+	return ""
+}
 
 // Route is one entry of the route table. Tests walk the table, so every
 // route has a declared access level and state-changing routes are POSTs.
@@ -168,6 +189,15 @@ func Routes() []Route {
 		{"POST", "/acknowledgments/:kind/sign/review", Employee, (*Handler).signReview},
 		{"POST", "/acknowledgments/:kind/sign/edit", Employee, (*Handler).signEdit},
 		{"POST", "/acknowledgments/:kind/sign", Employee, (*Handler).signSubmit},
+		// The API (api_*.go): bearer tokens only, JSON. Every /api/v1/ route
+		// is also in the OpenAPI document (api_openapi.go); a test holds the two together.
+		{"GET", "/api/v1/openapi.json", Public, (*Handler).apiOpenAPI},
+		{"GET", "/api/v1/completion", APICompletionRead, (*Handler).apiCompletion},
+		{"GET", "/api/v1/people/:number/acknowledgments", APICompletionRead, (*Handler).apiPersonAcks},
+		{"GET", "/api/v1/certificates/:code", APICertificatesRead, (*Handler).apiCertificate},
+		{"GET", "/admin/api-tokens", Admin, (*Handler).apiTokensIndex},
+		{"POST", "/admin/api-tokens", Admin, (*Handler).apiTokenCreate},
+		{"POST", "/admin/api-tokens/:id/revoke", Admin, (*Handler).apiTokenRevoke},
 	}
 }
 

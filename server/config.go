@@ -64,6 +64,9 @@ type Config struct {
 	OrgName   string
 	OrgLogo   *handlers.Logo
 	HelpEmail string
+	// APIRatePerMinute is how many calls each API token may make a minute
+	// (PORTAL_API_RATE, default 600; 0 here means the default).
+	APIRatePerMinute int
 }
 
 func env(name, def string) string {
@@ -166,8 +169,20 @@ func (c *Config) loadExports() error {
 			return fmt.Errorf("%s must be a duration such as %s", d.name, d.def)
 		}
 	}
-	return nil
+	return c.loadAPI()
 }
+
+// loadAPI reads the API's limit per token.
+func (c *Config) loadAPI() error {
+	var err error
+	c.APIRatePerMinute, err = envInt("PORTAL_API_RATE", defaultAPIRate, 1, 100_000)
+	return err
+}
+
+// defaultAPIRate is the calls an API token may make a minute: ten a second,
+// enough to page through 13,000 people in seconds, not enough for one
+// system to hold the writer (each call is an audit event).
+const defaultAPIRate = 600
 
 // loadKeys reads where the portal's secret and the log key are; the demo
 // keeps both beside its database, made on first run.

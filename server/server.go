@@ -62,6 +62,11 @@ commands:
                  checkpoint extends the one kept in FILE; exit 1 with "the log
                  was rewritten" if not
   backup FILE    write an online, consistent copy of the database to FILE
+  api-token create --name NAME --scope SCOPE[,SCOPE]
+                 make an API token and print it (once: only its hash is kept);
+                 scopes: completion:read, certificates:read, roster:write
+  api-token list | api-token revoke ID
+                 list the API tokens; revoke one for good
 `
 
 // Main runs the command line args (without the program name) until ctx is
@@ -118,6 +123,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return UsageError{}
 		}
 		return backup(ctx, args[1], stdout)
+	case "api-token":
+		return apiToken(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -493,6 +500,13 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	authorizations.OnPostersChanged = sqlite.NewKindService(db).SyncAuthorizationKinds
 	h.Authorizations = authorizations
 	h.Terms = sqlite.NewTermsService(db)
+	// The API's bearer tokens, and the calls each may make a minute.
+	h.APITokens = sqlite.NewAPITokenService(db)
+	apiRate := cfg.APIRatePerMinute
+	if apiRate <= 0 {
+		apiRate = defaultAPIRate
+	}
+	h.APILimit = handlers.NewRateLimiter(apiRate, time.Minute)
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.

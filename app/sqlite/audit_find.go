@@ -25,6 +25,7 @@ const auditEventSelect = `SELECT v.id, v.at, v.actor_id, v.action, v.subject_typ
 		WHEN 'policy_version' THEN (SELECT p.code FROM policy_versions p WHERE p.id = v.subject_id)
 		WHEN 'social_account' THEN (SELECT sa.agency || ' ' || sa.platform || ' ' || sa.handle FROM social_accounts sa WHERE sa.id = v.subject_id)
 		WHEN 'terms' THEN (SELECT t.agency || ' Terms of Comment version ' || t.version FROM terms_of_comment t WHERE t.id = v.subject_id)
+		WHEN 'api_token' THEN (SELECT 'API token “' || t.name || '”' FROM api_tokens t WHERE t.id = v.subject_id)
 	END, ''),
 	COALESCE(CASE v.subject_type WHEN 'employee' THEN (SELECT s.employee_number FROM employees s WHERE s.id = v.subject_id) END, '')
 	FROM audit_events v LEFT JOIN employees a ON a.id = v.actor_id`

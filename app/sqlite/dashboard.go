@@ -243,8 +243,15 @@ func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*a
 	// rows are joined to managers, acknowledgments and bounces: a search
 	// matching 1,000 people sorts 1,000 short rows, not 1,000 whole ones.
 	order, oargs := peopleOrder(f) // team.go
+	offset := f.Offset
+	if f.AfterID != nil {
+		// Keyset paging by employee (the assignments' primary key order):
+		// each page starts where the last ended, whatever changed between.
+		where, args = where+" AND a.employee_id > ?", append(append([]any{}, args...), *f.AfterID)
+		order, oargs, offset = ` ORDER BY a.employee_id`, nil, 0
+	}
 	qargs := append(append([]any{f.CycleID}, args...), oargs...)
-	qargs = append(append(qargs, limit, f.Offset), oargs...)
+	qargs = append(append(qargs, limit, offset), oargs...)
 	rows, err := s.db.read.QueryContext(ctx, peopleSelect+` WHERE a.cycle_id = ? AND a.employee_id IN (
 		SELECT a.employee_id FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where+order+`
 		LIMIT ? OFFSET ?)`+order, qargs...)
