@@ -198,6 +198,8 @@ func Routes() []Route {
 		{"GET", "/admin/api-tokens", Admin, (*Handler).apiTokensIndex},
 		{"POST", "/admin/api-tokens", Admin, (*Handler).apiTokenCreate},
 		{"POST", "/admin/api-tokens/:id/revoke", Admin, (*Handler).apiTokenRevoke},
+		// Roster sync from the directory (api_roster.go, scim*.go): roster:write tokens.
+		{"PUT", "/api/v1/roster", APIRosterWrite, (*Handler).apiRosterPut},
 	}
 }
 
