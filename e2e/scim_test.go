@@ -348,7 +348,9 @@ func TestSCIMClientBodies(t *testing.T) {
 		if !spc.Patch.Supported || spc.Bulk.Supported || !spc.Filter.Supported {
 			t.Errorf("ServiceProviderConfig %+v", spc)
 		}
-		var rt struct{ Resources []struct{ ID, Endpoint, Schema string } }
+		var rt struct {
+			Resources []struct{ ID, Endpoint, Schema string }
+		}
 		scimDecode(t, scimCall(t, tp, tok, "GET", "/scim/v2/ResourceTypes", ""), 200, &rt)
 		if len(rt.Resources) != 1 || rt.Resources[0].Endpoint != "/Users" {
 			t.Errorf("ResourceTypes %+v", rt)
