@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -120,53 +118,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		})
 	}
 
-	// The API with tokens, one of each scope: each gets in where the route
-	// needs its scope and 403 elsewhere; no token, a made-up one and a
-	// revoked one get 401, and none of the refusals writes a row but the
-	// record of a call made with a live token.
+	// The API with tokens, one of each scope (authz_api_test.go).
 	t.Run("API tokens", func(t *testing.T) {
 		t.Parallel()
-		e := azPortal(t)
-		admin := e.client(azAdmin)
-		tokens := map[string]string{}
-		for _, s := range app.APIScopes {
-			tokens[s] = pageToken(t, admin, "Matrix "+s, s)
-		}
-		revoked := pageToken(t, admin, "Matrix revoked", app.APIScopes...)
-		id := e.tp.count(t, `SELECT id FROM api_tokens WHERE name = 'Matrix revoked'`)
-		if r := admin.post("/admin/api-tokens/"+itoa(int64(id))+"/revoke", nil); r.Status != 303 {
-			t.Fatalf("revoke: status %d", r.Status)
-		}
-		apiRoutes := 0
-		for _, r := range routes {
-			exp := azTable[azKey(r)]
-			if exp.api == "" {
-				continue
-			}
-			apiRoutes++
-			q := e.request(r, azAnon)
-			for _, s := range app.APIScopes {
-				res := azAPISend(t, e.tp.BaseURL, tokens[s], r.Method, q)
-				switch {
-				case s == exp.api && !slices.Contains(exp.ok, res.Status):
-					t.Errorf("%s with a %s token: status %d, want one of %v: %s", azKey(r), s, res.Status, exp.ok, res.Body)
-				case s != exp.api && res.Status != 403:
-					t.Errorf("%s with a %s token: status %d, want 403", azKey(r), s, res.Status)
-				}
-			}
-			before := e.counts()
-			for name, tok := range map[string]string{"no": "", "a made-up": "smp_" + strings.Repeat("x", 43), "a revoked": revoked} {
-				if res := azAPISend(t, e.tp.BaseURL, tok, r.Method, q); res.Status != 401 {
-					t.Errorf("%s with %s token: status %d, want 401", azKey(r), name, res.Status)
-				}
-			}
-			if d := azDelta(before, e.counts()); len(d) > 0 {
-				t.Errorf("%s: refused calls changed rows: %v", azKey(r), d)
-			}
-		}
-		if apiRoutes == 0 {
-			t.Error("no API route in the table")
-		}
+		azAPITokens(t, routes)
 	})
 
 	// The development mailbox exists only in demo mode.
@@ -527,25 +482,6 @@ type azReq struct {
 	// An API request's body and its type (for the token holders; a
 	// browser session sends the form).
 	body, ctype string
-}
-
-// azAPISend sends an API route's request with a bearer token ("" for none).
-func azAPISend(t *testing.T, base, token, method string, q azReq) response {
-	t.Helper()
-	if method == "GET" {
-		return apiGet(t, base, token, q.path)
-	}
-	return apiSend(t, base, token, method, q.path, q.ctype, q.body)
-}
-
-// azSCIMPerson is the SCIM path of a person made for one request.
-func azSCIMPerson(e *azEnv) string {
-	n := randomName()
-	p := &app.Employee{EmployeeNumber: "M" + n, FullName: "Matrix Person", Email: "m" + n + "@maine.example", Agency: dafs, Department: "Matrix", Active: true}
-	if err := e.tp.Handler.Employees.CreateEmployee(e.t.Context(), p); err != nil {
-		e.t.Fatal(err)
-	}
-	return "/scim/v2/Users/" + itoa(p.ID)
 }
 
 type azFile struct {
@@ -920,15 +856,6 @@ var azTable = map[string]azExpect{
 	"GET /scim/v2/ServiceProviderConfig": {api: app.ScopeRosterWrite, ok: []int{200}},
 	"GET /scim/v2/ResourceTypes":         {api: app.ScopeRosterWrite, ok: []int{200}},
 	"GET /scim/v2/Schemas":               {api: app.ScopeRosterWrite, ok: []int{200}},
-}
-
-// randomName is a name no other token of the test has.
-func randomName() string {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS

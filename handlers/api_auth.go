@@ -37,12 +37,9 @@ func IsAPIPath(path string) bool {
 	return false
 }
 
+// localAPIToken holds the *app.APIToken of an authorized API call, for
+// handlers that record who made a change.
 const localAPIToken = "api_token"
-
-func currentAPIToken(c *fiber.Ctx) *app.APIToken {
-	t, _ := c.Locals(localAPIToken).(*app.APIToken)
-	return t
-}
 
 // bearerToken is the token of an "Authorization: Bearer …" header ("" for none).
 func bearerToken(c *fiber.Ctx) string {

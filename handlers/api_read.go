@@ -64,14 +64,10 @@ var apiCompletionParams = []string{"cycle", "agency", "department", "status", "q
 // apiCompletion lists each person of a cycle with their status.
 func (h *Handler) apiCompletion(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	var unknown string
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if unknown == "" && !slices.Contains(apiCompletionParams, string(k)) {
-			unknown = string(k)
+	for k := range c.Context().QueryArgs().All() {
+		if !slices.Contains(apiCompletionParams, string(k)) {
+			return apiBadRequest("Unknown parameter %q: this call takes %s.", string(k), strings.Join(apiCompletionParams, ", "))
 		}
-	})
-	if unknown != "" {
-		return apiBadRequest("Unknown parameter %q: this call takes %s.", unknown, strings.Join(apiCompletionParams, ", "))
 	}
 	cycle, err := h.apiCycle(c)
 	if err != nil {

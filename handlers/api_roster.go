@@ -287,3 +287,9 @@ func jsonCell(raw json.RawMessage) (string, error) {
 	}
 	return "", errors.New("the value must be a string (roles may be an array of strings)")
 }
+
+// currentAPIToken is the token of an authorized API call (authorizeAPI sets it).
+func currentAPIToken(c *fiber.Ctx) *app.APIToken {
+	t, _ := c.Locals(localAPIToken).(*app.APIToken)
+	return t
+}

@@ -101,3 +101,25 @@ func TestAPITokenLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRecordAPICall is the cost every API call adds: its audit event,
+// its evidence log entry and the token's last use, in one transaction.
+func BenchmarkRecordAPICall(b *testing.B) {
+	db, err := Open(filepath.Join(b.TempDir(), "calls.db"), testOptions(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	s := NewAPITokenService(db)
+	tok, _, err := s.CreateAPIToken(b.Context(), "bench", []string{app.ScopeCompletionRead}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := app.APICall{TokenID: tok.ID, Method: "GET", Route: "/api/v1/completion", Status: 200, IP: "10.0.0.1"}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := s.RecordAPICall(b.Context(), call); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
