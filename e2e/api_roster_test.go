@@ -162,6 +162,31 @@ func TestAPIRosterSync(t *testing.T) {
 		}
 	})
 
+	t.Run("a body over 20 MB is refused with 413, announced or not", func(t *testing.T) {
+		before := tp.rosterState(t)
+		big := strings.Repeat("x", 20<<20+1)
+		wantAPIError(t, apiSend(t, tp.BaseURL, tok, "PUT", "/api/v1/roster", "text/csv", big), 413, "too_large", "20 MB")
+		// Chunked, with no length announced: read up to the limit, then refused.
+		req, err := http.NewRequest("PUT", tp.BaseURL+"/api/v1/roster", io.MultiReader(strings.NewReader(big)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = -1
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "text/csv")
+		resp, err := testTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 413 {
+			t.Errorf("chunked: status %d, want 413", resp.StatusCode)
+		}
+		if after := tp.rosterState(t); after != before {
+			t.Errorf("a refused body changed the roster")
+		}
+	})
+
 	t.Run("applied as an upload is: evidence, the audit event naming the token, invitations", func(t *testing.T) {
 		var res rosterSyncResult
 		apiJSON(t, apiSend(t, tp.BaseURL, tok, "PUT", "/api/v1/roster", "application/json", rosterJSON(t, newcomer, moved)), 200, &res)
