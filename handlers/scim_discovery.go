@@ -14,12 +14,11 @@ func (h *Handler) scimBase() string { return strings.TrimSuffix(h.Config.BaseURL
 func (h *Handler) scimServiceProviderConfig(c *fiber.Ctx) error {
 	no := map[string]any{"supported": false}
 	return scimJSON(c, fiber.StatusOK, map[string]any{
-		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
-		"documentationUri": strings.TrimSuffix(h.Config.BaseURL, "/") + "/api/v1/openapi.json",
-		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": true, "maxResults": scimMaxCount},
-		"changePassword":   no, "sort": no, "etag": no,
+		"schemas":        []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
+		"patch":          map[string]any{"supported": true},
+		"bulk":           map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":         map[string]any{"supported": true, "maxResults": scimMaxCount},
+		"changePassword": no, "sort": no, "etag": no,
 		"authenticationSchemes": []any{map[string]any{"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
 			"description": "An API token with the roster:write scope, made by an administrator of the portal."}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": h.scimBase() + "/ServiceProviderConfig"},
