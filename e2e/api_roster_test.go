@@ -4,9 +4,11 @@ package e2e
 // checked and applied by the upload's own code, in one transaction.
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -164,23 +166,25 @@ func TestAPIRosterSync(t *testing.T) {
 
 	t.Run("a body over 20 MB is refused with 413, announced or not", func(t *testing.T) {
 		before := tp.rosterState(t)
-		big := strings.Repeat("x", 20<<20+1)
-		wantAPIError(t, apiSend(t, tp.BaseURL, tok, "PUT", "/api/v1/roster", "text/csv", big), 413, "too_large", "20 MB")
+		head := "PUT /api/v1/roster HTTP/1.1\r\nHost: portal\r\nAuthorization: Bearer " + tok + "\r\nContent-Type: text/csv\r\n"
+		// Announced: refused before a byte of the body is read.
+		conn := rawSend(t, tp, head+"Content-Length: "+strconv.Itoa(20<<20+1)+"\r\n\r\nemployee_number")
+		if status, body, _ := rawResponse(t, bufio.NewReader(conn), conn); status != 413 || !strings.Contains(body, "20 MB") {
+			t.Errorf("announced: status %d %s, want 413", status, body)
+		}
 		// Chunked, with no length announced: read up to the limit, then refused.
-		req, err := http.NewRequest("PUT", tp.BaseURL+"/api/v1/roster", io.MultiReader(strings.NewReader(big)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.ContentLength = -1
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "text/csv")
-		resp, err := testTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 413 {
-			t.Errorf("chunked: status %d, want 413", resp.StatusCode)
+		conn = rawSend(t, tp, head+"Transfer-Encoding: chunked\r\n\r\n")
+		go func() {
+			chunk := strings.Repeat("x", 1<<20)
+			for range 21 {
+				if _, err := io.WriteString(conn, strconv.FormatInt(int64(len(chunk)), 16)+"\r\n"+chunk+"\r\n"); err != nil {
+					return // the server answered and closed
+				}
+			}
+			_, _ = io.WriteString(conn, "0\r\n\r\n")
+		}()
+		if status, body, _ := rawResponse(t, bufio.NewReader(conn), conn); status != 413 || !strings.Contains(body, "20 MB") {
+			t.Errorf("chunked: status %d %s, want 413", status, body)
 		}
 		if after := tp.rosterState(t); after != before {
 			t.Errorf("a refused body changed the roster")
