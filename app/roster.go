@@ -44,6 +44,15 @@ type ImportOptions struct {
 	// changed e-mail address waits for a second person's approval. The
 	// operator's import-roster applies both directly.
 	FromWeb bool
+	// Atomic writes the whole import in one transaction rather than in
+	// batches: the API's roster sync and SCIM, whose callers are told it
+	// all happened or none of it did.
+	Atomic bool
+	// Deactivate lists employee numbers to deactivate whether or not the
+	// rows name them (SCIM's active=false): the same deactivation a full
+	// roster makes of the people it leaves out, so authorizations and
+	// supervisor designations end the same way.
+	Deactivate []string
 }
 
 // PrivilegedRoles are granted only by an administrator, never by a web upload.

@@ -136,6 +136,12 @@ var axeSweepSkip = map[string]string{
 	"/api/v1/completion":                     "JSON for API clients",
 	"/api/v1/people/:number/acknowledgments": "JSON for API clients",
 	"/api/v1/certificates/:code":             "a PDF for API clients",
+	// SCIM answers directories (Entra ID, Okta) in JSON (TestSCIMSpecificationExamples).
+	"/scim/v2/Users":                 "SCIM JSON for directories",
+	"/scim/v2/Users/:id":             "SCIM JSON for directories",
+	"/scim/v2/ServiceProviderConfig": "SCIM JSON for directories",
+	"/scim/v2/ResourceTypes":         "SCIM JSON for directories",
+	"/scim/v2/Schemas":               "SCIM JSON for directories",
 }
 
 // axeSweepDownloads are the GET routes that download a file, with its

@@ -36,7 +36,7 @@ func azAPITokens(t *testing.T, routes []handlers.Route) {
 		apiRoutes++
 		q := e.request(r, azAnon)
 		for _, s := range app.APIScopes {
-			res := apiGet(t, e.tp.BaseURL, tokens[s], q.path)
+			res := azAPISend(t, e.tp.BaseURL, tokens[s], r.Method, q) // a write's body too (authz_roster_test.go)
 			switch {
 			case s == exp.api && !slices.Contains(exp.ok, res.Status):
 				t.Errorf("%s with a %s token: status %d, want one of %v: %s", azKey(r), s, res.Status, exp.ok, res.Body)
@@ -46,7 +46,7 @@ func azAPITokens(t *testing.T, routes []handlers.Route) {
 		}
 		before := e.counts()
 		for name, tok := range map[string]string{"no": "", "a made-up": "smp_" + strings.Repeat("x", 43), "a revoked": revoked} {
-			if res := apiGet(t, e.tp.BaseURL, tok, q.path); res.Status != 401 {
+			if res := azAPISend(t, e.tp.BaseURL, tok, r.Method, q); res.Status != 401 {
 				t.Errorf("%s with %s token: status %d, want 401", azKey(r), name, res.Status)
 			}
 		}

@@ -23,7 +23,7 @@ import (
 
 // apiPrefixes are the paths of routes for API clients. (The SCIM routes
 // add theirs here.)
-var apiPrefixes = []string{"/api/"}
+var apiPrefixes = []string{"/api/", "/scim/"}
 
 // IsAPIPath reports whether path is under one of the API's prefixes. Fiber
 // matches routes regardless of case, so neither does this.
@@ -117,6 +117,9 @@ type apiError struct {
 
 // apiErrorResponse answers an error on an API path in JSON.
 func apiErrorResponse(c *fiber.Ctx, status int, msg string) error {
+	if isSCIMPath(c.Path()) { // SCIM clients read SCIM's error format (scim_user.go)
+		return writeSCIMError(c, status, "", msg)
+	}
 	code := apiErrorCodes[status]
 	if code == "" {
 		code = "internal"

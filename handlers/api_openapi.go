@@ -72,7 +72,7 @@ func apiOperations() []apiOperation {
 				Schema: map[string]any{"type": "string"}}},
 			Responses: map[string]any{"200": map[string]any{"description": "The certificate.",
 				"content": map[string]any{"application/pdf": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}}},
-		// The roster sync (PUT /api/v1/roster, roster:write) adds its operation here.
+		apiRosterOperation(), // api_roster_openapi.go
 	}
 }
 

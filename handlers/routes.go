@@ -198,6 +198,17 @@ func Routes() []Route {
 		{"GET", "/admin/api-tokens", Admin, (*Handler).apiTokensIndex},
 		{"POST", "/admin/api-tokens", Admin, (*Handler).apiTokenCreate},
 		{"POST", "/admin/api-tokens/:id/revoke", Admin, (*Handler).apiTokenRevoke},
+		// Roster sync from the directory (api_roster.go, scim*.go): roster:write tokens.
+		{"PUT", "/api/v1/roster", APIRosterWrite, (*Handler).apiRosterPut},
+		{"GET", "/scim/v2/Users", APIRosterWrite, (*Handler).scimListUsers},
+		{"POST", "/scim/v2/Users", APIRosterWrite, (*Handler).scimCreateUser},
+		{"GET", "/scim/v2/Users/:id", APIRosterWrite, (*Handler).scimGetUser},
+		{"PUT", "/scim/v2/Users/:id", APIRosterWrite, (*Handler).scimReplaceUser},
+		{"PATCH", "/scim/v2/Users/:id", APIRosterWrite, (*Handler).scimPatchUser},
+		{"DELETE", "/scim/v2/Users/:id", APIRosterWrite, (*Handler).scimDeleteUser},
+		{"GET", "/scim/v2/ServiceProviderConfig", APIRosterWrite, (*Handler).scimServiceProviderConfig},
+		{"GET", "/scim/v2/ResourceTypes", APIRosterWrite, (*Handler).scimResourceTypes},
+		{"GET", "/scim/v2/Schemas", APIRosterWrite, (*Handler).scimSchemas},
 	}
 }
 

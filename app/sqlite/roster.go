@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,6 +179,9 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 	if s.batchRows > 0 {
 		size = s.batchRows
 	}
+	if opts.Atomic {
+		size = math.MaxInt // one batch: one transaction
+	}
 	for k := 0; k < len(units); {
 		var batch []*importItem
 		for k < len(units) && (len(batch) == 0 || len(batch)+len(units[k]) <= size) {
@@ -197,7 +201,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 				after = &app.CommittedError{Err: err}
 			}
 		}
-		if s.batchRows == 0 { // from how long this batch held the lock
+		if s.batchRows == 0 && !opts.Atomic { // from how long this batch held the lock
 			size = nextBatchRows(len(batch), time.Since(w.locked))
 		}
 		if s.afterBatch != nil {
@@ -340,13 +344,15 @@ func (pl *importPlan) fromWeb(r *app.RosterRow, st *stored, p *planned) (string,
 	return roles, st.email()
 }
 
-// planDeactivations lists, for a full roster, the active people it leaves out.
+// planDeactivations lists, for a full roster, the active people it leaves
+// out, and the active people opts.Deactivate names.
 func (pl *importPlan) planDeactivations() {
-	if !pl.opts.DeactivateMissing {
+	if !pl.opts.DeactivateMissing && len(pl.opts.Deactivate) == 0 {
 		return
 	}
 	for num, st := range pl.existing {
-		if _, ok := pl.inFile[num]; !ok && st.active() {
+		_, ok := pl.inFile[num]
+		if st.active() && (pl.opts.DeactivateMissing && !ok || slices.Contains(pl.opts.Deactivate, num)) {
 			pl.deactivate = append(pl.deactivate, st)
 		}
 	}
