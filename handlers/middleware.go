@@ -59,8 +59,10 @@ func (h *Handler) requestContext(c *fiber.Ctx) (err error) {
 			err = nil
 			status = c.Response().StatusCode()
 		}
+		elapsed := time.Since(start)
 		h.Logger.Info("request", "request_id", id, "method", c.Method(), "path", logPath(c), "status", status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+			"duration_ms", float64(elapsed.Microseconds())/1000)
+		h.countRequest(c, status, elapsed)
 	}()
 	return c.Next()
 }
@@ -288,6 +290,7 @@ func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method, identity s
 	if err != nil {
 		return err
 	}
+	h.metricsOrNone().SignedIn(method)
 	h.setCookie(c, sessionCookie, sess.ID, 0)
 	h.setCookie(c, csrfCookie, randomHex(16), 0)
 	c.Locals(localCSRF, h.sessionCSRF(sess))
@@ -311,6 +314,9 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if level == Public {
 			return c.Next()
+		}
+		if level == MetricsToken {
+			return h.metricsToken(c)
 		}
 		if level == DevOnly {
 			if h.Config.Demo && h.Config.DevMailbox {

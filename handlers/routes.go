@@ -27,6 +27,7 @@ const (
 	SupervisorHROrAdmin                // a supervisor (their own agency only), the hr role (their scope) or the admin role
 	DevOnly                            // only in demo mode with the development mailbox
 	SupervisorOrAdmin                  // a supervisor (their own agency only, checked in the handler) or the admin role
+	MetricsToken                       // the monitoring system: Authorization: Bearer PORTAL_METRICS_TOKEN; no session ever opens it (404 when unset)
 )
 
 // Route is one entry of the route table. Tests walk the table, so every
@@ -168,6 +169,7 @@ func Routes() []Route {
 		{"POST", "/acknowledgments/:kind/sign/review", Employee, (*Handler).signReview},
 		{"POST", "/acknowledgments/:kind/sign/edit", Employee, (*Handler).signEdit},
 		{"POST", "/acknowledgments/:kind/sign", Employee, (*Handler).signSubmit},
+		{"GET", "/metrics", MetricsToken, (*Handler).metrics}, // Prometheus; mounted before the session machinery (Register)
 	}
 }
 
@@ -180,10 +182,24 @@ func (h *Handler) Register(a *fiber.App) {
 		Root:   http.FS(static.FS),
 		MaxAge: int((24 * time.Hour).Seconds()),
 	}))
-	a.Use(h.securityHeaders, h.refuseDuplicateCookies, h.loadSession, h.readUploadBody, h.csrf, h.ssoSession)
+	h.routes = newRouteIndex(Routes())
+	a.Use(h.securityHeaders)
+	// A route a bearer token opens, and never a session, comes before the
+	// session, cookie and CSRF machinery: a monitoring system has none.
+	bearer := func(r Route) bool { return r.Access == MetricsToken }
+	h.mount(a, bearer)
+	a.Use(h.refuseDuplicateCookies, h.loadSession, h.readUploadBody, h.csrf, h.ssoSession)
+	h.mount(a, func(r Route) bool { return !bearer(r) })
+	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// mount adds the routes of the table that which picks.
+func (h *Handler) mount(a *fiber.App, which func(Route) bool) {
 	for _, r := range Routes() {
+		if !which(r) {
+			continue
+		}
 		fn := r.Handler
 		a.Add(r.Method, r.Path, h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
 	}
-	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
