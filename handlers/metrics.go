@@ -51,7 +51,33 @@ func (h *Handler) countRequest(c *fiber.Ctx, status int, elapsed time.Duration) 
 	if h.Metrics == nil {
 		return
 	}
-	h.Metrics.HTTPRequest(c.Method(), h.routes.label(c), status, elapsed)
+	h.Metrics.HTTPRequest(methodLabel(c.Method()), h.routes.label(c), status, elapsed)
+}
+
+// methodLabel is the request's method as a constant string: Fiber's
+// c.Method() shares the request's buffer, which the next request on the
+// connection overwrites, and a label is kept for the life of the process.
+func methodLabel(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodPost, fiber.MethodHead, fiber.MethodPut, fiber.MethodDelete,
+		fiber.MethodPatch, fiber.MethodOptions} {
+		if m == known {
+			return known
+		}
+	}
+	return "other"
+}
+
+// localRoute holds the route pattern of the table's route that took the
+// request (a *string: no allocation per request).
+const localRoute = "route"
+
+// routeOf marks the request with the route's pattern, before its access
+// rule runs, so that a refused request counts under its route too.
+func routeOf(pattern string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Locals(localRoute, &pattern)
+		return c.Next()
+	}
 }
 
 // Labels of requests that no route of the table took.
@@ -65,8 +91,7 @@ const (
 // certificate codes and sign-in tokens, and which anyone can vary without
 // end).
 type routeIndex struct {
-	patterns map[string]bool // "METHOD /pattern"
-	table    []routePattern
+	table []routePattern
 }
 
 type routePattern struct {
@@ -75,20 +100,20 @@ type routePattern struct {
 }
 
 func newRouteIndex(routes []Route) routeIndex {
-	ri := routeIndex{patterns: map[string]bool{}}
+	var ri routeIndex
 	for _, r := range routes {
-		ri.patterns[r.Method+" "+r.Path] = true
 		ri.table = append(ri.table, routePattern{method: r.Method, path: r.Path, segments: strings.Split(strings.Trim(r.Path, "/"), "/")})
 	}
 	return ri
 }
 
-// label is the pattern of the route that took the request. A request that
-// a middleware answered before its route ran (a form that expired, a body
-// too large) is matched against the table here, as Fiber would have.
+// label is the pattern of the route that took the request (routeOf). A
+// request that a middleware answered before its route ran (a form that
+// expired, a body too large) is matched against the table here, as Fiber
+// would have matched it.
 func (ri routeIndex) label(c *fiber.Ctx) string {
-	if r := c.Route(); ri.patterns[r.Method+" "+r.Path] {
-		return r.Path
+	if p, ok := c.Locals(localRoute).(*string); ok {
+		return *p
 	}
 	path := c.Path()
 	if strings.HasPrefix(path, "/static/") {

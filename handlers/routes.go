@@ -200,6 +200,6 @@ func (h *Handler) mount(a *fiber.App, which func(Route) bool) {
 			continue
 		}
 		fn := r.Handler
-		a.Add(r.Method, r.Path, h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
+		a.Add(r.Method, r.Path, routeOf(r.Path), h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
 	}
 }

@@ -170,7 +170,9 @@ func (m *Metrics) QuizAttempt(kind string, passed bool) {
 func (m *Metrics) MailSent(kind string) { m.mailSent.WithLabelValues(kind).Inc() }
 
 // MailFailed implements app.Metrics.
-func (m *Metrics) MailFailed(kind, failure string) { m.mailFailures.WithLabelValues(kind, failure).Inc() }
+func (m *Metrics) MailFailed(kind, failure string) {
+	m.mailFailures.WithLabelValues(kind, failure).Inc()
+}
 
 // ReminderPass implements app.Metrics.
 func (m *Metrics) ReminderPass(elapsed time.Duration, s *app.PassSummary) {
