@@ -154,6 +154,26 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		}
 	})
 
+	t.Run("a paper acknowledgment HR records", func(t *testing.T) {
+		before, _ := scrape(t, tp)
+		hr := newClient(t, tp.BaseURL)
+		hr.signIn(tp.signInLink(t, "1002"))
+		lan := tp.employee(t, "1007")
+		hr.get("/hr/people/" + itoa(lan.ID) + "/paper")
+		// A refused form records nothing and counts nothing; the good one counts once.
+		if r := postPaper(hr, lan.ID, "", "form.pdf", paperScanPDF); r.Status != 422 {
+			t.Fatalf("no date: status %d", r.Status)
+		}
+		if r := postPaper(hr, lan.ID, tp.DB.Today(), "form.pdf", paperScanPDF); r.Status != 303 {
+			t.Fatalf("paper acknowledgment: status %d", r.Status)
+		}
+		after, _ := scrape(t, tp)
+		key := `portal_signatures_total{kind="` + kind + `",method="` + app.AuthPaper + `"}`
+		if got := after.delta(before, key); got != 1 {
+			t.Errorf("%s moved by %v, want 1", key, got)
+		}
+	})
+
 	t.Run("the figures read when scraped", func(t *testing.T) {
 		// Nothing is being written now; the log's size is the database's.
 		s, _ := scrape(t, tp)
