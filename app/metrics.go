@@ -1,9 +1,6 @@
 package app
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Metrics receives the events the portal counts for its monitoring
 // (Prometheus, in app/metrics). Each call is made once the event has
@@ -61,9 +58,4 @@ type MonitorStats struct {
 	LogEntries         int64     // entries in the evidence log
 	CheckpointSize     int64     // entries the latest signed checkpoint covers
 	LatestCheckpointAt time.Time // when it was signed; zero when none
-}
-
-// MonitorService reads the MonitorStats.
-type MonitorService interface {
-	MonitorStats(ctx context.Context) (*MonitorStats, error)
 }
