@@ -498,6 +498,10 @@ type azExpect struct {
 	writes  map[string]int                   // GET only: rows an allowed request adds (see azGETWrites)
 	note    string                           // why, where the table needs a word
 	api     string                           // an API route: the token scope it needs (no session role is allowed)
+	// bearer is the status every role gets, signed in or not, from a route
+	// that a bearer token opens and no session ever does (the portal runs
+	// with a metrics token set, and the matrix never sends it).
+	bearer int
 }
 
 // azGETWrites: GET routes that legitimately add rows. An export is a read,
@@ -856,6 +860,7 @@ var azTable = map[string]azExpect{
 	"GET /scim/v2/ServiceProviderConfig": {api: app.ScopeRosterWrite, ok: []int{200}},
 	"GET /scim/v2/ResourceTypes":         {api: app.ScopeRosterWrite, ok: []int{200}},
 	"GET /scim/v2/Schemas":               {api: app.ScopeRosterWrite, ok: []int{200}},
+	"GET /metrics":                       {bearer: 401, note: "Prometheus: the metrics token only (TestMetricsToken); no session opens it"},
 }
 
 // azAccountPath is the path of an account of the role's agency: DHHS
@@ -922,7 +927,7 @@ var azApplyRE = regexp.MustCompile(`/hr/roster/(\d+)/apply`)
 // certificate and a quiz attempt of its own; 1002 previews a roster file.
 func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	t.Helper()
-	tp := startTestPortal(t, append([]func(*server.Config){testBranding(t)}, options...)...)
+	tp := startTestPortal(t, append([]func(*server.Config){testBranding(t), withMetricsToken}, options...)...)
 	// Five exports per user per ten minutes would end the matrix early.
 	tp.Handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
 	e := &azEnv{t: t, tp: tp, emp: map[azRole]*app.Employee{}, code: map[azRole]string{}, attempt: map[azRole]int64{}}
@@ -1155,6 +1160,12 @@ func (e *azEnv) request(r handlers.Route, who azRole) azReq {
 func azCheckCell(t *testing.T, r handlers.Route, who azRole, q azReq, res response) {
 	t.Helper()
 	key, exp := azKey(r), azTable[azKey(r)]
+	if exp.bearer != 0 {
+		if res.Status != exp.bearer || strings.Contains(res.Body, "portal_") {
+			t.Errorf("%s as %s: status %d, want %d and nothing of what the token opens", key, who, res.Status, exp.bearer)
+		}
+		return
+	}
 	switch {
 	case exp.api != "":
 		// A browser session, whoever's, authorizes no API call.

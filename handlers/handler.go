@@ -46,6 +46,9 @@ type Config struct {
 	OrgName   string
 	OrgLogo   *Logo
 	HelpEmail string
+	// MetricsToken is the bearer token /metrics takes (PORTAL_METRICS_TOKEN);
+	// "" turns /metrics off (404).
+	MetricsToken string
 }
 
 // MessageBuilder makes the e-mails the web layer enqueues.
@@ -119,6 +122,12 @@ type Handler struct {
 	// may make (keyed by the token's id).
 	APITokens app.APITokenService
 	APILimit  *RateLimiter
+	// Metrics counts requests, sign-ins, signatures and knowledge-check
+	// attempts (nil: nothing is counted); MetricsPage serves them at
+	// /metrics (see metricsToken).
+	Metrics     app.Metrics
+	MetricsPage http.Handler
+	routes      routeIndex // the route table's patterns, the labels of requests (made by Register)
 }
 
 // NewApp builds the Fiber application. It parses every template first and

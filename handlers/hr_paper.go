@@ -149,6 +149,7 @@ func (h *Handler) paperRecord(c *fiber.Ctx) error {
 	default:
 		return err
 	}
+	h.metricsOrNone().Signed(pg.Cycle.Kind, app.AuthPaper)
 	h.setFlash(c, "The paper acknowledgment of "+e.FullName+" is recorded.")
 	return c.Redirect("/hr/people/"+strconv.FormatInt(e.ID, 10)+"/paper/recorded", fiber.StatusSeeOther)
 }

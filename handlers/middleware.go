@@ -59,8 +59,10 @@ func (h *Handler) requestContext(c *fiber.Ctx) (err error) {
 			err = nil
 			status = c.Response().StatusCode()
 		}
+		elapsed := time.Since(start)
 		h.Logger.Info("request", "request_id", id, "method", c.Method(), "path", logPath(c), "status", status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+			"duration_ms", float64(elapsed.Microseconds())/1000)
+		h.countRequest(c, status, elapsed)
 	}()
 	return c.Next()
 }
@@ -291,6 +293,7 @@ func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method, identity s
 	if err != nil {
 		return err
 	}
+	h.metricsOrNone().SignedIn(method)
 	h.setCookie(c, sessionCookie, sess.ID, 0)
 	h.setCookie(c, csrfCookie, randomHex(16), 0)
 	c.Locals(localCSRF, h.sessionCSRF(sess))
@@ -317,6 +320,9 @@ func (h *Handler) authorize(level Access) fiber.Handler {
 		}
 		if scope := level.APIScope(); scope != "" {
 			return h.authorizeAPI(c, scope) // the token alone: a session never authorizes an API call
+		}
+		if level == MetricsToken {
+			return h.metricsToken(c)
 		}
 		if level == DevOnly {
 			if h.Config.Demo && h.Config.DevMailbox {

@@ -328,6 +328,7 @@ func (h *Handler) quizSubmit(c *fiber.Ctx) error {
 	if err := h.Acks.CreateQuizAttempt(c.UserContext(), a); err != nil {
 		return err
 	}
+	h.metricsOrNone().QuizAttempt(p.Kind.Code, a.Passed)
 	return c.Redirect("/quiz/attempts/"+strconv.FormatInt(a.ID, 10), fiber.StatusSeeOther)
 }
 

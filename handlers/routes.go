@@ -34,6 +34,7 @@ const (
 	APICompletionRead   // an API token with the completion:read scope
 	APICertificatesRead // an API token with the certificates:read scope
 	APIRosterWrite      // an API token with the roster:write scope
+	MetricsToken        // the monitoring system: Authorization: Bearer PORTAL_METRICS_TOKEN; no session ever opens it (404 when unset)
 )
 
 // APIScope is the token scope an API access level needs ("" for the levels
@@ -209,6 +210,7 @@ func Routes() []Route {
 		{"GET", "/scim/v2/ServiceProviderConfig", APIRosterWrite, (*Handler).scimServiceProviderConfig},
 		{"GET", "/scim/v2/ResourceTypes", APIRosterWrite, (*Handler).scimResourceTypes},
 		{"GET", "/scim/v2/Schemas", APIRosterWrite, (*Handler).scimSchemas},
+		{"GET", "/metrics", MetricsToken, (*Handler).metrics}, // Prometheus; mounted before the session machinery (Register)
 	}
 }
 
@@ -221,10 +223,24 @@ func (h *Handler) Register(a *fiber.App) {
 		Root:   http.FS(static.FS),
 		MaxAge: int((24 * time.Hour).Seconds()),
 	}))
-	a.Use(h.securityHeaders, h.refuseDuplicateCookies, h.loadSession, h.readUploadBody, h.csrf, h.ssoSession)
-	for _, r := range Routes() {
-		fn := r.Handler
-		a.Add(r.Method, r.Path, h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
-	}
+	h.routes = newRouteIndex(Routes())
+	a.Use(h.securityHeaders)
+	// A route a bearer token opens, and never a session, comes before the
+	// session, cookie and CSRF machinery: a monitoring system has none.
+	bearer := func(r Route) bool { return r.Access == MetricsToken }
+	h.mount(a, bearer)
+	a.Use(h.refuseDuplicateCookies, h.loadSession, h.readUploadBody, h.csrf, h.ssoSession)
+	h.mount(a, func(r Route) bool { return !bearer(r) })
 	a.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// mount adds the routes of the table that which picks.
+func (h *Handler) mount(a *fiber.App, which func(Route) bool) {
+	for _, r := range Routes() {
+		if !which(r) {
+			continue
+		}
+		fn := r.Handler
+		a.Add(r.Method, r.Path, routeOf(r.Path), h.authorize(r.Access), func(c *fiber.Ctx) error { return fn(h, c) })
+	}
 }

@@ -201,9 +201,12 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 	}
 	// A retry after a lost response finds the record already made
 	// (created is false) and shows the same confirmation.
-	ack, _, err := h.Acks.CreateAcknowledgment(c.UserContext(), a)
+	ack, created, err := h.Acks.CreateAcknowledgment(c.UserContext(), a)
 	if err != nil {
 		return err
+	}
+	if created { // committed; a retry that found it made is not another signature
+		h.metricsOrNone().Signed(p.Kind.Code, a.AuthMethod)
 	}
 	return c.Redirect(confirmationPath(ack), fiber.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -67,6 +68,12 @@ type Config struct {
 	// APIRatePerMinute is how many calls each API token may make a minute
 	// (PORTAL_API_RATE, default 600; 0 here means the default).
 	APIRatePerMinute int
+	// MetricsToken opens /metrics to `Authorization: Bearer TOKEN`
+	// (PORTAL_METRICS_TOKEN; unset, /metrics is off); MetricsAddr is a
+	// listener of its own that serves only the metrics, without a token
+	// (PORTAL_METRICS_ADDR, e.g. 127.0.0.1:9464: for a private network).
+	MetricsToken string
+	MetricsAddr  string
 }
 
 func env(name, def string) string {
@@ -89,7 +96,7 @@ func envInt(name string, def, lo, hi int) (int, error) {
 // value it cannot use with a message that names the variable.
 func LoadConfig(demo bool) (*Config, error) {
 	c := &Config{Demo: demo}
-	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding} {
+	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding, c.loadMetrics} {
 		if err := load(); err != nil {
 			return nil, err
 		}
@@ -277,6 +284,33 @@ func (c *Config) loadSchedule() error {
 	}
 	if c.RemindEvery, err = time.ParseDuration(env("PORTAL_REMIND_INTERVAL", "1h")); err != nil || c.RemindEvery < 0 {
 		return fmt.Errorf("PORTAL_REMIND_INTERVAL must be a duration such as 1h or 30m (0 turns it off)")
+	}
+	return nil
+}
+
+// minMetricsToken is the shortest metrics token taken: long enough that
+// guessing it over the network is hopeless.
+const minMetricsToken = 24
+
+// loadMetrics reads how the metrics are reached.
+func (c *Config) loadMetrics() error {
+	c.MetricsToken = env("PORTAL_METRICS_TOKEN", "")
+	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
+		return fmt.Errorf("PORTAL_METRICS_TOKEN must be at least %d characters (make one with `openssl rand -hex 32`)", minMetricsToken)
+	}
+	if strings.ContainsAny(c.MetricsToken, " \t") {
+		return fmt.Errorf("PORTAL_METRICS_TOKEN must not contain spaces")
+	}
+	c.MetricsAddr = env("PORTAL_METRICS_ADDR", "")
+	if c.MetricsAddr != "" {
+		host, port, err := net.SplitHostPort(c.MetricsAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("PORTAL_METRICS_ADDR must be an address and port such as 127.0.0.1:9464, not %q", c.MetricsAddr)
+		}
+		if host == "" {
+			return fmt.Errorf("PORTAL_METRICS_ADDR must name the address to listen on, such as 127.0.0.1:9464 or a private one: " +
+				"the metrics listener takes no token, so it must not face the Internet")
+		}
 	}
 	return nil
 }

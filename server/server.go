@@ -30,6 +30,7 @@ import (
 	"portal/app/evidence"
 	"portal/app/export"
 	"portal/app/mail"
+	"portal/app/metrics"
 	"portal/app/pdf"
 	"portal/app/secret"
 	"portal/app/sqlite"
@@ -230,7 +231,10 @@ type Portal struct {
 	Sessions  *sqlite.SessionService
 	Config    *Config
 	Logger    *slog.Logger
-	checks    chan struct{} // wakes checkLoop
+	Metrics   *metrics.Metrics // the portal's own Prometheus registry
+	checks    chan struct{}    // wakes checkLoop
+
+	metricsAddr atomic.Pointer[string] // where the metrics listener listens, once it does
 
 	sweeps atomic.Int64 // rounds of sweepLoop done
 }
@@ -292,25 +296,37 @@ func (p *Portal) remindLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		sum, err := p.Reminders.RunPass(ctx, p.DB.Now(), p.Config.TimeZone, p.Config.Schedule, false)
-		if err != nil {
-			if ctx.Err() == nil {
-				p.Logger.Error("reminder pass", "err", err)
-			}
-		} else {
-			p.Logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
-				"escalations", sum.Escalations, "digests", sum.Digests, "account_reviews", sum.AccountReviews,
-				"authorizations_ending", sum.AuthorizationsEnding)
-			if sum.Total() > 0 {
-				p.Worker.Kick()
-			}
-		}
+		_, _ = p.RemindPass(ctx) // logged and counted there; the next tick tries again
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// RemindPass runs one reminder pass of the server's, as the loop does at
+// each interval: it logs the outcome, counts its time and what it queued in
+// the metrics, and wakes the mail worker when it queued anything.
+func (p *Portal) RemindPass(ctx context.Context) (*app.PassSummary, error) {
+	start := time.Now()
+	sum, err := p.Reminders.RunPass(ctx, p.DB.Now(), p.Config.TimeZone, p.Config.Schedule, false)
+	if ctx.Err() != nil { // cut short by shutdown: no failure of the pass
+		return sum, err
+	}
+	if err != nil {
+		p.Metrics.ReminderPass(time.Since(start), nil)
+		p.Logger.Error("reminder pass", "err", err)
+		return nil, err
+	}
+	p.Metrics.ReminderPass(time.Since(start), sum)
+	p.Logger.Info("reminder pass", "invitations", sum.Invitations, "reminders", sum.Reminders,
+		"escalations", sum.Escalations, "digests", sum.Digests, "account_reviews", sum.AccountReviews,
+		"authorizations_ending", sum.AuthorizationsEnding)
+	if sum.Total() > 0 {
+		p.Worker.Kick()
+	}
+	return sum, nil
 }
 
 // sweepBatch is how many expired sessions (and as many sign-in links) one
@@ -435,7 +451,9 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	}
 	sender, signInSender, dev := newSenders(cfg, logger)
 	outbox := sqlite.NewOutbox(db)
+	met := metrics.New(metrics.Options{Stats: db.MonitorStats, Pools: db.PoolStats, Now: db.Now, Logger: logger})
 	worker := mail.NewWorker(outbox, sender, logger)
+	worker.Metrics = met
 	worker.Concurrency = cfg.SMTPConns
 	worker.SignInSender = signInSender
 	if cfg.MailLease > 0 {
@@ -452,6 +470,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 			Secret: secrets.CSRF, SSOHeader: cfg.SSOHeader, SSOProxies: cfg.SSOProxies, TrustedProxies: cfg.TrustedProxies,
 			ExportsAtOnce: cfg.ExportsAtOnce, ExportWriteTimeout: cfg.ExportWriteTimeout, ExportTimeLimit: cfg.ExportTimeLimit,
 			OrgName: cfg.OrgName, OrgLogo: cfg.OrgLogo, HelpEmail: cfg.HelpEmail,
+			MetricsToken: cfg.MetricsToken,
 		},
 		Employees:    sqlite.NewEmployeeService(db),
 		Policies:     policies,
@@ -488,6 +507,8 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		SignInIPLimit: handlers.NewRateLimiter(30, 15*time.Minute),
 		Logger:        logger,
 		Now:           db.Now,
+		Metrics:       met,
+		MetricsPage:   met.Handler(),
 	}
 	h.PersonActions = sqlite.NewPersonActionService(db)
 	// The Social Media Supervisors and the registry of agency accounts.
@@ -515,7 +536,8 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
 		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now, Accounts: h.Accounts}
 	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
-		Reminders: sqlite.NewReminderService(db), Sessions: sessions, Config: cfg, Logger: logger, checks: make(chan struct{}, 1)}
+		Reminders: sqlite.NewReminderService(db), Sessions: sessions, Config: cfg, Logger: logger, checks: make(chan struct{}, 1),
+		Metrics: met}
 	h.KickChecks = p.kickChecks
 	if k.Log != nil {
 		p.Log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
@@ -588,6 +610,10 @@ func (p *Portal) Serve(ctx context.Context, ln net.Listener, ready func()) error
 	if _, err := p.Log.Publish(ctx, false); err != nil {
 		return fmt.Errorf("evidence log: %w", err)
 	}
+	metricsSrv, err := p.listenMetrics()
+	if err != nil {
+		return err
+	}
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	workers.Go(func() { p.Worker.Run(workerCtx) })
@@ -621,6 +647,11 @@ func (p *Portal) Serve(ctx context.Context, ln net.Listener, ready func()) error
 		// not know the listener; closing it makes a late Listener return.
 		_ = ln.Close() // the deferred close reports nothing either: the listener is done
 		<-serveErr
+	}
+	if metricsSrv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = metricsSrv.Shutdown(sctx) // a scrape cut off is retried by the scraper
+		cancel()
 	}
 	stopWorker()
 	workers.Wait()

@@ -78,6 +78,8 @@ type Worker struct {
 	// signature it follows); the copies go out as soon as it eases.
 	Busy     func() bool
 	YieldFor time.Duration // default 2 s
+	// Metrics counts deliveries and failures by message kind (nil: none).
+	Metrics app.Metrics
 
 	kicks  [2]chan struct{} // one per lane
 	rounds [2]atomic.Int64
@@ -334,6 +336,7 @@ func (w *Worker) deliver(ctx context.Context, l *lane, m *app.Message) (refused 
 		skip, err := w.Renderer.Compose(ctx, m)
 		if err != nil {
 			w.Logger.Error("outbox: render", "id", m.ID, "kind", m.Kind, "err", err)
+			w.metrics().MailFailed(m.Kind, app.MailFailTemporary)
 			if err := w.Store.MarkFailed(ctx, m.ID, "render: "+err.Error(), w.MaxDelay, false); err != nil {
 				w.Logger.Error("outbox: mark failed", "id", m.ID, "err", err)
 			}
@@ -348,6 +351,7 @@ func (w *Worker) deliver(ctx context.Context, l *lane, m *app.Message) (refused 
 	}
 	err := l.sender.Send(ctx, m)
 	if err == nil {
+		w.metrics().MailSent(m.Kind)
 		if err := w.Store.MarkSent(ctx, m); err != nil {
 			w.Logger.Error("outbox: mark sent", "id", m.ID, "err", err)
 		}
@@ -358,6 +362,7 @@ func (w *Worker) deliver(ctx context.Context, l *lane, m *app.Message) (refused 
 	if !errors.As(err, &se) {
 		se = &app.SendError{Failure: app.SendTemporary, Err: err}
 	}
+	w.metrics().MailFailed(m.Kind, failureName(se.Failure))
 	switch se.Failure {
 	case app.SendConfig:
 		w.Logger.Error("outbox: the mail server refuses the portal: check the PORTAL_SMTP_* settings", "lane", l.name,
@@ -386,6 +391,24 @@ func (w *Worker) deliver(ctx context.Context, l *lane, m *app.Message) (refused 
 		}
 	}
 	return false
+}
+
+// failureName is how metrics name a kind of send failure.
+func failureName(f app.SendFailure) string {
+	switch f {
+	case app.SendConfig:
+		return app.MailFailConfig
+	case app.SendRecipient, app.SendRejected:
+		return app.MailFailPermanent
+	}
+	return app.MailFailTemporary
+}
+
+func (w *Worker) metrics() app.Metrics {
+	if w.Metrics == nil {
+		return app.NoMetrics{}
+	}
+	return w.Metrics
 }
 
 // faultReply is what the dashboard shows of a refusal: the server's answer,
