@@ -46,6 +46,9 @@ type Config struct {
 	OrgName   string
 	OrgLogo   *Logo
 	HelpEmail string
+	// EmailLinksOff turns sign-in links by e-mail off (PORTAL_EMAIL_LINKS=off):
+	// people sign in with their agency account only.
+	EmailLinksOff bool
 }
 
 // MessageBuilder makes the e-mails the web layer enqueues.
@@ -114,6 +117,10 @@ type Handler struct {
 	// agencies' Terms of Comment, their delivery and receipts.
 	Authorizations app.AuthorizationService
 	Terms          app.TermsService
+
+	// OIDC is sign-in with the agency's OpenID Connect provider; nil when
+	// PORTAL_OIDC_ISSUER is not set.
+	OIDC *OIDC
 }
 
 // NewApp builds the Fiber application. It parses every template first and

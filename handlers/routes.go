@@ -168,6 +168,8 @@ func Routes() []Route {
 		{"POST", "/acknowledgments/:kind/sign/review", Employee, (*Handler).signReview},
 		{"POST", "/acknowledgments/:kind/sign/edit", Employee, (*Handler).signEdit},
 		{"POST", "/acknowledgments/:kind/sign", Employee, (*Handler).signSubmit},
+		{"GET", "/signin/oidc", Public, (*Handler).signInOIDC},
+		{"GET", "/signin/oidc/callback", Public, (*Handler).signInOIDCCallback},
 	}
 }
 

@@ -64,6 +64,11 @@ type Config struct {
 	OrgName   string
 	OrgLogo   *handlers.Logo
 	HelpEmail string
+	// OIDC is sign-in with the agency's OpenID Connect provider (the
+	// PORTAL_OIDC_* variables; off when PORTAL_OIDC_ISSUER is unset), and
+	// EmailLinksOff turns sign-in links by e-mail off (PORTAL_EMAIL_LINKS=off).
+	OIDC          handlers.OIDCConfig
+	EmailLinksOff bool
 }
 
 func env(name, def string) string {
@@ -86,7 +91,7 @@ func envInt(name string, def, lo, hi int) (int, error) {
 // value it cannot use with a message that names the variable.
 func LoadConfig(demo bool) (*Config, error) {
 	c := &Config{Demo: demo}
-	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding} {
+	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding, c.loadOIDC} {
 		if err := load(); err != nil {
 			return nil, err
 		}
