@@ -35,6 +35,9 @@ func (h *Handler) signInOIDC(c *fiber.Ctx) error {
 	if h.OIDC == nil {
 		return fiber.ErrNotFound
 	}
+	if currentUser(c) != nil { // as the sign-in form does
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
 	p, err := h.OIDC.Discover(c.UserContext())
 	if err != nil {
 		h.Logger.Warn("openid connect provider unreachable; will try again on the next sign-in", "err", err, "request_id", requestID(c))
