@@ -40,6 +40,7 @@ type testOP struct {
 	codes      map[string]*opCode
 	Authorized []url.Values // each /authorize request's query, in order
 	Redeemed   []url.Values // each /token request's form, in order
+	LoggedOut  []url.Values // each end-session request's query, in order
 }
 
 type opCode struct {
@@ -70,6 +71,7 @@ func startTestOP(t testing.TB, ln net.Listener) *testOP {
 	mux.HandleFunc("GET /jwks", op.jwks)
 	mux.HandleFunc("GET /authorize", op.authorize)
 	mux.HandleFunc("POST /token", op.token)
+	mux.HandleFunc("GET /logout", op.logout)
 	op.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go op.srv.Serve(ln) //nolint:errcheck // ends with Close below
 	t.Cleanup(func() { op.srv.Close() })
@@ -174,6 +176,20 @@ func (op *testOP) token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": randomID(), "token_type": "Bearer", "expires_in": 300, //nolint:errcheck
 		"id_token": signJWT(key, claims)})
+}
+
+// logout ends the provider's session and sends the browser back to the
+// address the portal gave, as RP-initiated logout does.
+func (op *testOP) logout(w http.ResponseWriter, r *http.Request) {
+	op.mu.Lock()
+	op.LoggedOut = append(op.LoggedOut, r.URL.Query())
+	op.mu.Unlock()
+	back := r.URL.Query().Get("post_logout_redirect_uri")
+	if back == "" {
+		w.Write([]byte("signed out")) //nolint:errcheck
+		return
+	}
+	http.Redirect(w, r, back, http.StatusFound)
 }
 
 func tokenError(w http.ResponseWriter, status int, code string) {
