@@ -15,7 +15,9 @@ func TestOIDCPagesInTheBrowser(t *testing.T) {
 	op := startTestOP(t, nil)
 	tp := startTestPortal(t, withOIDC(op, "email"))
 	emp := tp.employee(t, "1007")
-	op.set(func(op *testOP) { op.User = map[string]any{"sub": "s-1007", "email": emp.Email, "email_verified": true} })
+	op.set(func(op *testOP) {
+		op.User = map[string]any{"sub": "s-1007", "email": emp.Email, "email_verified": true}
+	})
 	b := bw.incognito(t)
 
 	b.open(t, tp.BaseURL+"/signin")
