@@ -38,8 +38,8 @@ func TestOIDCPagesInTheBrowser(t *testing.T) {
 		b.fatalf(t, "end the provider's session: status %d", st)
 	}
 	b.wantPath(t, "/")
-	if n := len(op.LoggedOut); n != 1 || op.LoggedOut[0].Get("id_token_hint") == "" {
-		b.fatalf(t, "the provider's end-session address was called %d times: %v", n, op.LoggedOut)
+	if _, _, out := op.seen(); len(out) != 1 || out[0].Get("id_token_hint") == "" {
+		b.fatalf(t, "the provider's end-session address was called %d times: %v", len(out), out)
 	}
 
 	op.set(func(op *testOP) { op.User = map[string]any{"sub": "x", "email": "nobody@elsewhere.example"} })

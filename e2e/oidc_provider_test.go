@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +83,13 @@ func (op *testOP) set(f func(op *testOP)) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	f(op)
+}
+
+// seen returns copies of what the provider has been sent so far.
+func (op *testOP) seen() (authorized, redeemed, loggedOut []url.Values) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return slices.Clone(op.Authorized), slices.Clone(op.Redeemed), slices.Clone(op.LoggedOut)
 }
 
 func (op *testOP) discovery(w http.ResponseWriter, _ *http.Request) {

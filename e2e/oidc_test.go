@@ -92,7 +92,8 @@ func TestOIDCSignIn(t *testing.T) {
 	t.Run("the full flow signs in and the session works", func(t *testing.T) {
 		c := newClient(t, tp.BaseURL)
 		cb := oidcAuthorize(t, tp, op, c, "/guidance")
-		q := op.Authorized[len(op.Authorized)-1]
+		authorized, _, _ := op.seen()
+		q := authorized[len(authorized)-1]
 		if q.Get("code_challenge_method") != "S256" || q.Get("state") == "" || q.Get("nonce") == "" ||
 			q.Get("redirect_uri") != tp.BaseURL+"/signin/oidc/callback" || q.Get("scope") != "openid email profile" {
 			t.Fatalf("authorization request %v", q)
@@ -101,7 +102,8 @@ func TestOIDCSignIn(t *testing.T) {
 		if r.Status != 303 || r.Location != "/guidance" {
 			t.Fatalf("callback: status %d location %q\n%s", r.Status, r.Location, r.Body)
 		}
-		if f := op.Redeemed[len(op.Redeemed)-1]; f.Get("code_verifier") == "" {
+		_, redeemed, _ := op.seen()
+		if f := redeemed[len(redeemed)-1]; f.Get("code_verifier") == "" {
 			t.Fatalf("the code was redeemed without the PKCE verifier: %v", f)
 		}
 		if r := c.get("/guidance"); r.Status != 200 {
@@ -198,10 +200,10 @@ func TestOIDCSignIn(t *testing.T) {
 		q := cb.Query()
 		q.Set("state", "forged-state")
 		cb.RawQuery = q.Encode()
-		redeemed := len(op.Redeemed)
+		_, redeemed, _ := op.seen()
 		wantRefused(t, c.get(cb.String()), 400, "does not belong to the sign-in this browser started")
 		wantNoSession(t, tp, c, emp.ID, before)
-		if len(op.Redeemed) != redeemed {
+		if _, now, _ := op.seen(); len(now) != len(redeemed) {
 			t.Fatal("the code was redeemed despite the wrong state")
 		}
 	})
