@@ -9,6 +9,7 @@ import (
 const (
 	AuthEmailLink = "email-link"
 	AuthSSOHeader = "sso-header"
+	AuthOIDC      = "oidc" // OpenID Connect: SignInIdentity is the subject (sub), SignInIssuer the issuer
 )
 
 // Flood limits: evidence is never deleted, so nobody may add it without end.
@@ -42,7 +43,8 @@ type Acknowledgment struct {
 	IP              string
 	UserAgent       string
 	AuthMethod      string
-	SignInIdentity  string // the address the sign-in link was sent to, or the SSO identity
+	SignInIdentity  string // the address the sign-in link was sent to, the SSO identity, or the OpenID subject
+	SignInIssuer    string // the OpenID Connect issuer the subject belongs to; "" for other methods
 	QuizAttemptID   int64
 	CertificateNo   string
 	VerifyCode      string
@@ -174,4 +176,17 @@ type ProgressData struct {
 	Attempts   int
 	Passed     *QuizAttempt   // the latest passing attempt of the given version (without answers)
 	Consent    *ConsentRecord // the latest consent in the cycle
+}
+
+// SignInMethodText says in words how the signer signed in, for the person
+// page and the certificate: "OpenID Connect as <sub> at <issuer>" for an
+// OpenID Connect sign-in, "email-link as <address>" and the like otherwise.
+func (a *Acknowledgment) SignInMethodText() string {
+	if a.AuthMethod == AuthOIDC {
+		return "OpenID Connect as " + a.SignInIdentity + " at " + a.SignInIssuer
+	}
+	if a.SignInIdentity == "" {
+		return a.AuthMethod
+	}
+	return a.AuthMethod + " as " + a.SignInIdentity
 }

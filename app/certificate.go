@@ -37,6 +37,10 @@ type Certificate struct {
 	PolicyName string
 	Accounts   []string
 	Terms      string // e.g. "DAFS Terms of Comment, version 1"
+	// SignedInWith says how the signer signed in when it was with their
+	// agency account ("OpenID Connect as <sub> at <issuer>"); empty
+	// otherwise, so other certificates stay as they always were.
+	SignedInWith string
 }
 
 // OtherKind reports whether the certificate is of another acknowledgment
@@ -94,6 +98,9 @@ func CertificateFor(a *Acknowledgment, baseURL string, loc *time.Location) *Cert
 		FullName: a.EmployeeName, EmployeeNumber: a.EmployeeNumber, Agency: a.EmployeeAgency, Department: a.EmployeeDept,
 		PolicyTitle: a.PolicyTitle, PolicyVersion: a.PolicyCode, PolicySHA256: a.PolicySHA256, CycleName: a.CycleName,
 		SignedAt: a.SignedAt, Location: loc, Comment: a.Comment, LogIndex: a.LogIndex, Paper: a.Paper,
+	}
+	if a.AuthMethod == AuthOIDC {
+		c.SignedInWith = a.SignInMethodText()
 	}
 	if !a.KindAnnual && a.KindTitle != "" {
 		c.KindTitle, c.PolicyName = a.KindTitle, a.KindPolicyName

@@ -10,7 +10,8 @@ type Session struct {
 	ID         string // the raw id, known only to the cookie and this request
 	EmployeeID int64
 	AuthMethod string
-	Identity   string // the address the sign-in link went to, or the SSO identity
+	Identity   string // the address the sign-in link went to, the SSO identity, or the OpenID subject
+	Issuer     string // the OpenID Connect issuer of Identity; "" for other methods
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	Employee   *Employee // the signed-in employee, read with the session by FindSession
@@ -35,6 +36,9 @@ type SessionService interface {
 	// person who has started MaxSignIns sessions in SignInWindow gets
 	// ETOOMANY and no session.
 	CreateSession(ctx context.Context, employeeID int64, method, identity string) (*Session, error)
+	// CreateIssuedSession is CreateSession for an identity an issuer
+	// vouches for (OpenID Connect: the subject and its issuer).
+	CreateIssuedSession(ctx context.Context, employeeID int64, method, identity, issuer string) (*Session, error)
 	// FindSession returns the live session for a raw id, touching its last-seen time.
 	FindSession(ctx context.Context, id string) (*Session, error)
 	DeleteSession(ctx context.Context, id string) error

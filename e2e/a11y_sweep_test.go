@@ -232,6 +232,10 @@ var axeSweepExpect = map[string]string{
 	"supervisor /accounts":     "Review overdue",
 	"supervisor /accounts/:id": "Change this account",
 	"supervisor /":             "the accounts you supervise",
+
+	// an agency-account sign-in refused: by the roster, and without one started
+	"anonymous /signin/oidc":          "not on the portal’s list of current employees",
+	"anonymous /signin/oidc/callback": "was not started in this browser",
 }
 
 // axeSweepFixtures are the values that the parameters share, found once
@@ -553,7 +557,11 @@ func TestEveryPageIsAccessibleForEveryRole(t *testing.T) {
 	axeSweepCheckTables(t)
 	bw := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
 	// The organisation's name, logo and help address, as an agency configures them.
-	tp := startTestPortal(t, testBranding(t))
+	// With an OpenID provider whose user is not on the roster: /signin/oidc
+	// goes there and back to the refusal page.
+	op := startTestOP(t, nil)
+	op.set(func(op *testOP) { op.User = map[string]any{"sub": "x", "email": "nobody@elsewhere.example"} })
+	tp := startTestPortal(t, testBranding(t), withOIDC(op, "email"))
 	publishDocsFixture(t, tp) // a version with an official document to download
 	bare := axeSweepBarePortal(t)
 	start := time.Now()

@@ -516,6 +516,9 @@ var azTable = map[string]azExpect{
 	"GET /signin":      {allow: azEveryone, ok: []int{200, 303}, note: "signed in: 303 to /"},
 	"POST /signin":     {allow: azEveryone, ok: []int{303}, req: func(e *azEnv, who azRole) azReq { return azReq{path: "/signin", form: form("email", e.emp[who].Email)} }},
 	"GET /signin/sent": {allow: azEveryone, ok: []int{200}},
+	"GET /signin/oidc": {allow: azEveryone, ok: []int{303}, note: "to the provider; signed in: 303 to /"},
+	"GET /signin/oidc/callback": {allow: azEveryone, ok: []int{400},
+		note: "no sign-in started in this browser: the refusal page, no session (the flow itself: oidc_test.go)"},
 	"GET /signin/link/:token": {allow: azEveryone, ok: []int{200},
 		req: func(e *azEnv, who azRole) azReq { return azReq{path: "/signin/link/" + e.token(who)} }},
 	"POST /signin/link/:token": {allow: azEveryone, ok: []int{303},
@@ -927,7 +930,9 @@ var azApplyRE = regexp.MustCompile(`/hr/roster/(\d+)/apply`)
 // certificate and a quiz attempt of its own; 1002 previews a roster file.
 func azPortal(t *testing.T, options ...func(*server.Config)) *azEnv {
 	t.Helper()
-	tp := startTestPortal(t, append([]func(*server.Config){testBranding(t), withMetricsToken}, options...)...)
+	// An OpenID provider too, so that its sign-in routes do their work.
+	op := startTestOP(t, nil)
+	tp := startTestPortal(t, append([]func(*server.Config){testBranding(t), withMetricsToken, withOIDC(op, "email")}, options...)...)
 	// Five exports per user per ten minutes would end the matrix early.
 	tp.Handler.ExportLimit = handlers.NewRateLimiter(1<<30, time.Minute)
 	e := &azEnv{t: t, tp: tp, emp: map[azRole]*app.Employee{}, code: map[azRole]string{}, attempt: map[azRole]int64{}}

@@ -12,8 +12,14 @@ import (
 
 type signInPage struct {
 	Page
-	Email string
-	Next  string
+	Email      string
+	Next       string
+	OIDC       bool // offer "Sign in with your agency account" first
+	EmailLinks bool // offer the e-mail link form
+}
+
+func (h *Handler) signInPage(c *fiber.Ctx, email, next string) signInPage {
+	return signInPage{Page: h.page(c, "Sign in"), Email: email, Next: next, OIDC: h.OIDC != nil, EmailLinks: !h.Config.EmailLinksOff}
 }
 
 // safeNext keeps a post-sign-in destination only if it is a local path.
@@ -31,7 +37,7 @@ func (h *Handler) signInForm(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return c.Redirect("/", fiber.StatusSeeOther)
 	}
-	return h.render(c, fiber.StatusOK, "signin", signInPage{Page: h.page(c, "Sign in"), Next: safeNext(c.Query("next"))})
+	return h.render(c, fiber.StatusOK, "signin", h.signInPage(c, "", safeNext(c.Query("next"))))
 }
 
 // signInRequest answers every well-formed address with the same page in
@@ -40,11 +46,14 @@ func (h *Handler) signInForm(c *fiber.Ctx) error {
 // link are the SignInMailer's work, after the answer. Only the limit per
 // client answers otherwise: it is about the asker, not the address.
 func (h *Handler) signInRequest(c *fiber.Ctx) error {
+	if h.Config.EmailLinksOff {
+		return h.oidcRefused(c, fiber.StatusForbidden, "Sign-in links by e-mail are turned off in this portal. Use “Sign in with your agency account” on the sign-in page.")
+	}
 	email := strings.TrimSpace(c.FormValue("email"))
 	next := safeNext(c.FormValue("next"))
 	addr, err := mail.ParseAddress(email)
 	if email == "" || len(email) > 254 || err != nil || addr.Address != email {
-		pg := signInPage{Page: h.page(c, "Sign in"), Email: email, Next: next}
+		pg := h.signInPage(c, email, next)
 		pg.Errors = formError("email", "Enter your work e-mail address, for example jane.doe@agency.example.")
 		return h.render(c, fiber.StatusUnprocessableEntity, "signin", pg)
 	}
@@ -82,6 +91,9 @@ func (h *Handler) signInConfirm(c *fiber.Ctx) error {
 }
 
 func (h *Handler) signInComplete(c *fiber.Ctx) error {
+	if h.Config.EmailLinksOff { // links mailed before the switch no longer sign anyone in
+		return h.oidcRefused(c, fiber.StatusForbidden, "Sign-in links by e-mail are turned off in this portal. Use “Sign in with your agency account” on the sign-in page.")
+	}
 	e, sentTo, err := h.SignIn.ConsumeLoginToken(c.UserContext(), utils.CopyString(c.Params("token")))
 	if err != nil {
 		return err
@@ -97,12 +109,16 @@ func (h *Handler) signInComplete(c *fiber.Ctx) error {
 }
 
 func (h *Handler) signOut(c *fiber.Ctx) error {
-	if s := currentSession(c); s != nil {
+	s := currentSession(c)
+	if s != nil {
 		if err := h.Sessions.DeleteSession(c.UserContext(), s.ID); err != nil {
 			return err
 		}
 	}
 	h.setCookie(c, sessionCookie, "", -1)
+	if done, err := h.oidcSignOut(c, s); done || err != nil {
+		return err
+	}
 	h.setFlash(c, "You have signed out.")
 	return c.Redirect("/signin", fiber.StatusSeeOther)
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// MetricsToken is the bearer token /metrics takes (PORTAL_METRICS_TOKEN);
 	// "" turns /metrics off (404).
 	MetricsToken string
+	// EmailLinksOff turns sign-in links by e-mail off (PORTAL_EMAIL_LINKS=off):
+	// people sign in with their agency account only.
+	EmailLinksOff bool
 }
 
 // MessageBuilder makes the e-mails the web layer enqueues.
@@ -128,6 +131,9 @@ type Handler struct {
 	Metrics     app.Metrics
 	MetricsPage http.Handler
 	routes      routeIndex // the route table's patterns, the labels of requests (made by Register)
+	// OIDC is sign-in with the agency's OpenID Connect provider; nil when
+	// PORTAL_OIDC_ISSUER is not set.
+	OIDC *OIDC
 }
 
 // NewApp builds the Fiber application. It parses every template first and

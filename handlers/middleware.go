@@ -283,13 +283,19 @@ func (h *Handler) ssoIdentity(c *fiber.Ctx) string {
 // signed in by method as identity; the forms from now on carry the new
 // session's token, and the browser gets a new pre-session key for after.
 func (h *Handler) startSession(c *fiber.Ctx, e *app.Employee, method, identity string) error {
+	return h.startIssuedSession(c, e, method, identity, "")
+}
+
+// startIssuedSession is startSession for an identity an issuer vouches for
+// (OpenID Connect: the subject and its issuer).
+func (h *Handler) startIssuedSession(c *fiber.Ctx, e *app.Employee, method, identity, issuer string) error {
 	ctx := c.UserContext()
 	if old := c.Cookies(h.cookie(sessionCookie)); old != "" {
 		if err := h.Sessions.DeleteSession(ctx, old); err != nil {
 			return err
 		}
 	}
-	sess, err := h.Sessions.CreateSession(ctx, e.ID, method, identity)
+	sess, err := h.Sessions.CreateIssuedSession(ctx, e.ID, method, identity, issuer)
 	if err != nil {
 		return err
 	}

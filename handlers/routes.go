@@ -211,6 +211,8 @@ func Routes() []Route {
 		{"GET", "/scim/v2/ResourceTypes", APIRosterWrite, (*Handler).scimResourceTypes},
 		{"GET", "/scim/v2/Schemas", APIRosterWrite, (*Handler).scimSchemas},
 		{"GET", "/metrics", MetricsToken, (*Handler).metrics}, // Prometheus; mounted before the session machinery (Register)
+		{"GET", "/signin/oidc", Public, (*Handler).signInOIDC},
+		{"GET", "/signin/oidc/callback", Public, (*Handler).signInOIDCCallback},
 	}
 }
 

@@ -188,7 +188,7 @@ func (h *Handler) signSubmit(c *fiber.Ctx) error {
 		TypedName: app.NormalizeName(f.TypedName), ConsentID: p.Consented.ID, ConsentVersion: p.Consented.Version,
 		ConsentSHA256: p.Consented.SHA256, IntentText: p.Intent(), Comment: f.Comment, IP: h.clientIP(c),
 		UserAgent: utils.CopyString(c.Get(fiber.HeaderUserAgent)), AuthMethod: currentSession(c).AuthMethod,
-		SignInIdentity: currentSession(c).Identity, QuizAttemptID: p.Passed.ID,
+		SignInIdentity: currentSession(c).Identity, SignInIssuer: currentSession(c).Issuer, QuizAttemptID: p.Passed.ID,
 	}
 	// An acknowledgment assigned by authorization names, as at signing, the
 	// accounts and the Terms of Comment version the review page showed.

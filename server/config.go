@@ -74,6 +74,11 @@ type Config struct {
 	// (PORTAL_METRICS_ADDR, e.g. 127.0.0.1:9464: for a private network).
 	MetricsToken string
 	MetricsAddr  string
+	// OIDC is sign-in with the agency's OpenID Connect provider (the
+	// PORTAL_OIDC_* variables; off when PORTAL_OIDC_ISSUER is unset), and
+	// EmailLinksOff turns sign-in links by e-mail off (PORTAL_EMAIL_LINKS=off).
+	OIDC          handlers.OIDCConfig
+	EmailLinksOff bool
 }
 
 func env(name, def string) string {
@@ -96,7 +101,7 @@ func envInt(name string, def, lo, hi int) (int, error) {
 // value it cannot use with a message that names the variable.
 func LoadConfig(demo bool) (*Config, error) {
 	c := &Config{Demo: demo}
-	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding, c.loadMetrics} {
+	for _, load := range []func() error{c.loadServer, c.loadKeys, c.loadMail, c.loadSSO, c.loadSchedule, c.loadExports, c.loadBranding, c.loadMetrics, c.loadOIDC} {
 		if err := load(); err != nil {
 			return nil, err
 		}

@@ -528,6 +528,17 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		apiRate = defaultAPIRate
 	}
 	h.APILimit = handlers.NewRateLimiter(apiRate, time.Minute)
+	h.Config.EmailLinksOff = cfg.EmailLinksOff
+	if cfg.OIDC.Issuer != "" {
+		h.OIDC = &handlers.OIDC{Config: cfg.OIDC, RedirectURL: cfg.BaseURL + "/signin/oidc/callback", Logger: logger}
+		// A provider down at start does not stop the portal: the first
+		// sign-in tries again.
+		if _, err := h.OIDC.Discover(ctx); err != nil {
+			logger.Warn("openid connect provider not reachable at start; sign-in will try again", "issuer", cfg.OIDC.Issuer, "err", err)
+		} else {
+			logger.Info("openid connect sign-in on", "issuer", cfg.OIDC.Issuer, "claim", cfg.OIDC.Claim)
+		}
+	}
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.

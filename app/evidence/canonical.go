@@ -117,6 +117,8 @@ func FormatTime(t time.Time) string { return t.UTC().Truncate(time.Microsecond).
 // Last, and only when set (an agency-use acknowledgment), terms_id (0 for
 // none) and accounts (the stored JSON array): every entry without them is
 // byte for byte what it was before agency-use acknowledgments existed.
+// Last of all, and only when set (an OpenID Connect sign-in),
+// sign_in_issuer: the issuer of the subject in sign_in_identity.
 func AcknowledgmentLeaf(a *app.Acknowledgment) Leaf {
 	w := newCanon(KindAcknowledgment, a.ID)
 	w.int("employee_id", a.EmployeeID)
@@ -158,6 +160,9 @@ func AcknowledgmentLeaf(a *app.Acknowledgment) Leaf {
 		}
 		w.int("terms_id", terms)
 		w.str("accounts", app.EncodeAccounts(a.Accounts))
+	}
+	if a.SignInIssuer != "" {
+		w.str("sign_in_issuer", a.SignInIssuer)
 	}
 	return w.leaf(KindAcknowledgment, a.ID)
 }

@@ -211,6 +211,10 @@ func (p *page) layout(pdf *gofpdf.Fpdf, c *app.Certificate) error {
 		y = p.paper(c, y)
 	} else {
 		p.centered(y, p.fit("Signed on "+signedAt(c), regular, 12, textW), regular, 12, ink)
+		if how := oneLine(c.SignedInWith, 300); how != "" {
+			y += 6
+			p.centered(y, p.fit("Signed in with "+how, regular, 9, textW), regular, 9, muted)
+		}
 	}
 	if c.AgencyUse() {
 		y = p.agencyUse(c, y)

@@ -259,12 +259,12 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	a.SignedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored (TimeLayout)
 	// The row holds the signer as they are now on the roster: a snapshot
 	// that later roster changes do not touch.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO acknowledgments (`+ackColumns+`, `+ackAgencyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO acknowledgments (`+ackColumns+`, `+ackAgencyColumns+`, `+ackIssuerColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.EmployeeID, a.EmployeeNumber, a.EmployeeName, a.EmployeeAgency, a.EmployeeDept, a.CycleID, a.PolicyVersionID,
 		a.PolicySHA256, a.TypedName, a.ConsentID, a.ConsentVersion, a.ConsentSHA256, a.IntentText, a.Comment,
 		formatTime(a.SignedAt), a.IP, a.UserAgent, a.AuthMethod, a.SignInIdentity, a.QuizAttemptID, a.CertificateNo,
-		a.VerifyCode, a.TermsID, app.EncodeAccounts(a.Accounts)); err != nil {
+		a.VerifyCode, a.TermsID, app.EncodeAccounts(a.Accounts), a.SignInIssuer); err != nil {
 		return 0, false, fmt.Errorf("insert acknowledgment: %w", err)
 	}
 	// a holds the row as stored: its canonical form is the log entry.
@@ -304,7 +304,7 @@ const ackSelect = `SELECT a.id, a.employee_id, a.employee_number, a.full_name, a
 	a.policy_version_id, a.policy_sha256, a.typed_name, a.consent_id, a.consent_version, a.consent_sha256, a.intent_text,
 	a.comment, a.signed_at, a.ip, a.user_agent, a.auth_method, a.sign_in_identity, a.quiz_attempt_id, a.certificate_no,
 	a.verify_code, a.paper_scan_id, a.paper_signed_on, a.paper_recorded_at, a.paper_recorded_by, a.paper_recorded_by_name,
-	a.paper_scan_sha256, a.paper_scan_type, a.paper_note, a.terms_id, a.accounts, COALESCE(l.idx, -1), p.code, p.title, y.name,
+	a.paper_scan_sha256, a.paper_scan_type, a.paper_note, a.terms_id, a.accounts, a.sign_in_issuer, COALESCE(l.idx, -1), p.code, p.title, y.name,
 	EXISTS (SELECT 1 FROM cycle_versions v WHERE v.cycle_id = a.cycle_id AND v.material = 1 AND v.to_version_id > a.policy_version_id),
 	k.title, k.policy_name, COALESCE(t.agency, ''), COALESCE(t.version, 0), (k.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
 	FROM acknowledgments a

@@ -26,7 +26,7 @@ type recordKind struct {
 // recordKinds maps every kind of log entry to its table. A new kind of
 // evidence is a new entry here and a leaf function in package evidence.
 var recordKinds = map[string]recordKind{
-	evidence.KindAcknowledgment: {"acknowledgments", ackColumns + ", " + ackPaperColumns + ", " + ackAgencyColumns, func(row interface{ Scan(...any) error }) (int64, evidence.Leaf, string, error) {
+	evidence.KindAcknowledgment: {"acknowledgments", ackColumns + ", " + ackPaperColumns + ", " + ackAgencyColumns + ", " + ackIssuerColumns, func(row interface{ Scan(...any) error }) (int64, evidence.Leaf, string, error) {
 		a, err := scanAckRecord(row)
 		if err != nil {
 			return 0, evidence.Leaf{}, "", err
@@ -109,7 +109,12 @@ const ackAgencyColumns = `terms_id, accounts`
 // ackAgencyColumnsAt005 stand for them before 019.
 const ackAgencyColumnsAt005 = `NULL, ''`
 
-// scanAckRecord reads ackColumns, ackPaperColumns and ackAgencyColumns, then after. A paper
+// ackIssuerColumns are the OpenID Connect issuer of the signer's sign-in
+// (026), read after ackAgencyColumns; ackIssuerColumnsAt005 stands for it before.
+const ackIssuerColumns = `sign_in_issuer`
+const ackIssuerColumnsAt005 = `''`
+
+// scanAckRecord reads ackColumns, ackPaperColumns, ackAgencyColumns and ackIssuerColumns, then after. A paper
 // acknowledgment has no consent and no attempt (NULL), read as 0.
 func scanAckRecord(row interface{ Scan(...any) error }, after ...any) (*app.Acknowledgment, error) {
 	var a app.Acknowledgment
@@ -122,7 +127,7 @@ func scanAckRecord(row interface{ Scan(...any) error }, after ...any) (*app.Ackn
 		&a.IntentText, &a.Comment, &signed, &a.IP, &a.UserAgent, &a.AuthMethod, &a.SignInIdentity, &attempt,
 		&a.CertificateNo, &a.VerifyCode,
 		&scan, &p.SignedOn, &recordedAt, &recordedBy, &p.RecordedByName, &p.ScanSHA256, &p.ScanType, &p.Note,
-		&terms, &accounts}, after...)
+		&terms, &accounts, &a.SignInIssuer}, after...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -281,7 +286,7 @@ func recordKindsAt005() map[string]recordKind {
 	rk.columns = strings.TrimSuffix(quizColumns, ", shown") + ", '[]'"
 	out[evidence.KindQuizAttempt] = rk
 	rk = out[evidence.KindAcknowledgment]
-	rk.columns = ackColumns + ", " + ackPaperColumnsAt005 + ", " + ackAgencyColumnsAt005 // 014 and 019 add them
+	rk.columns = ackColumns + ", " + ackPaperColumnsAt005 + ", " + ackAgencyColumnsAt005 + ", " + ackIssuerColumnsAt005 // 014, 019 and 026 add them
 	out[evidence.KindAcknowledgment] = rk
 	return out
 }

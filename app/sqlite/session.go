@@ -149,6 +149,12 @@ func (s *SessionService) activeEmployee(ctx context.Context, q querier, id int64
 // recorded and the answer is ETOOMANY. Expired sessions are not removed
 // here but by SweepExpired, in the background.
 func (s *SessionService) CreateSession(ctx context.Context, employeeID int64, method, identity string) (*app.Session, error) {
+	return s.CreateIssuedSession(ctx, employeeID, method, identity, "")
+}
+
+// CreateIssuedSession is CreateSession with the issuer that vouched for
+// identity (OpenID Connect), kept with the session and said in its audit event.
+func (s *SessionService) CreateIssuedSession(ctx context.Context, employeeID int64, method, identity, issuer string) (*app.Session, error) {
 	id, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -172,19 +178,23 @@ func (s *SessionService) CreateSession(ctx context.Context, employeeID int64, me
 			recent, int(app.SignInWindow.Minutes()))
 	}
 	ends := steady.Add(s.MaxAge)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, employee_id, auth_method, identity, created_at, last_seen_at, expires_at, ends_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(id), employeeID, method, identity, formatTime(now), formatTime(now),
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, employee_id, auth_method, identity, issuer, created_at, last_seen_at, expires_at, ends_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(id), employeeID, method, identity, issuer, formatTime(now), formatTime(now),
 		formatTime(earliest(steady.Add(s.IdleTimeout), ends)), formatTime(ends)); err != nil {
 		return nil, fmt.Errorf("insert session: %w", err)
 	}
+	detail := method + " " + identity
+	if issuer != "" {
+		detail += " at " + issuer
+	}
 	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: &employeeID, Action: "session.signed_in",
-		SubjectType: "employee", SubjectID: employeeID, Detail: method + " " + identity}); err != nil {
+		SubjectType: "employee", SubjectID: employeeID, Detail: detail}); err != nil {
 		return nil, err
 	}
 	if err := saveMark(ctx, tx, steady); err != nil {
 		return nil, err
 	}
-	return &app.Session{ID: id, EmployeeID: employeeID, AuthMethod: method, Identity: identity, CreatedAt: now, LastSeenAt: now}, tx.Commit()
+	return &app.Session{ID: id, EmployeeID: employeeID, AuthMethod: method, Identity: identity, Issuer: issuer, CreatedAt: now, LastSeenAt: now}, tx.Commit()
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -206,12 +216,12 @@ func (s *SessionService) FindSession(ctx context.Context, id string) (*app.Sessi
 	var sess app.Session
 	var created, seen, expires, ends, kept string
 	// One query for the session, its employee and the clock's mark: this runs on every request.
-	row := s.db.read.QueryRowContext(ctx, `SELECT s.auth_method, s.identity, s.created_at, s.last_seen_at, s.expires_at, s.ends_at,
+	row := s.db.read.QueryRowContext(ctx, `SELECT s.auth_method, s.identity, s.issuer, s.created_at, s.last_seen_at, s.expires_at, s.ends_at,
 		c.high_water, `+employeeColumns+`
 		FROM sessions s JOIN employees e ON e.id = s.employee_id JOIN clock c ON c.id = 1
 		WHERE s.id_hash = ? AND e.active = 1`, hashToken(id))
 	var err error
-	sess.Employee, err = scanEmployee(row, &sess.AuthMethod, &sess.Identity, &created, &seen, &expires, &ends, &kept)
+	sess.Employee, err = scanEmployee(row, &sess.AuthMethod, &sess.Identity, &sess.Issuer, &created, &seen, &expires, &ends, &kept)
 	s.db.derivePoster(sess.Employee)
 	if sess.Employee != nil {
 		sess.EmployeeID = sess.Employee.ID
