@@ -109,7 +109,11 @@ func designPhone(t *testing.T, s *axeSweeper) {
 func TestEveryPageFitsAPhoneForEveryRole(t *testing.T) {
 	axeSweepCheckTables(t)
 	bw := newBrowser(t, true) // before startTestPortal: a skip must not race its server start
-	tp := startTestPortal(t, testBranding(t))
+	// The same OpenID provider as the desktop sweep: /signin/oidc goes there
+	// and back to the refusal page of someone not on the roster.
+	op := startTestOP(t, nil)
+	op.set(func(op *testOP) { op.User = map[string]any{"sub": "x", "email": "nobody@elsewhere.example"} })
+	tp := startTestPortal(t, testBranding(t), withOIDC(op, "email"))
 	publishDocsFixture(t, tp)
 	start := time.Now()
 	fx := axeSweepFixturesOf(t, tp, "1008")

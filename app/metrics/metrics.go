@@ -127,7 +127,11 @@ func (m *Metrics) Handler() http.Handler {
 		ErrorLog:            slogPrinter{m.logger},
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: 4, // a scrape reads the database: a flood of them must not
-		Timeout:             30 * time.Second,
+		// No Timeout here: promhttp's http.TimeoutHandler would watch the
+		// request's context from a goroutine of its own, and under Fiber
+		// that context is the fasthttp request, which the server's shutdown
+		// writes to (a data race). The store's queries of a scrape are
+		// bounded by StatsTimeout instead.
 	})
 }
 
