@@ -66,8 +66,8 @@ bench:
 	  $(GO) test -run '^$$' -bench 'BenchmarkSign$$|SignConcurrent' -benchtime 4000x ./e2e/ && \
 	  $(GO) test -run '^$$' -bench 'Pages' -benchtime 3s ./e2e/ && \
 	  $(GO) test -run '^$$' -bench 'CertificateZip1000' -benchtime 3x ./e2e/ && \
-	  PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard|Import100k|ReminderPass|AuthorizationSync|^BenchmarkLog$$' -benchtime 3x -timeout 30m ./app/sqlite/ && \
-	  $(GO) test -run '^$$' -bench 'ExportMemory' -benchtime 1x ./app/sqlite/ && \
+	  PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard|Import100k|ReminderPass|AuthorizationSync|^BenchmarkLog$$' -benchtime 3x -timeout 30m ./app/store/ && \
+	  $(GO) test -run '^$$' -bench 'ExportMemory' -benchtime 1x ./app/store/ && \
 	  $(GO) test -run '^$$' -bench 'Drain' -benchtime 2x ./app/mail/ ; } | tee bench-results.txt | $(GO) run ./tools/benchtable
 
 demo:

@@ -38,7 +38,7 @@ func NameWords(name string) []string {
 	// Tokens end at separators other than apostrophes; a token's parts are
 	// split at apostrophes. Written out rather than with strings.FieldsFunc:
 	// the roster import folds every name, and the search checks each
-	// candidate's name, through SQL functions (app/sqlite/search.go).
+	// candidate's name, through SQL functions (app/store/search.go).
 	start := -1
 	for i, r := range name + " " {
 		if !isNameSeparator(r) || strings.ContainsRune(apostrophes, r) {

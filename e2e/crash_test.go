@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"portal/app"
-	"portal/app/sqlite"
+	"portal/app/store"
 	"portal/server"
 )
 
@@ -207,7 +207,7 @@ func (p *portalProcess) link(t *testing.T, employeeID int64) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	token, err := sqlite.NewSessionService(db).CreateLoginToken(context.Background(), employeeID, 15*time.Minute)
+	token, err := store.NewSessionService(db).CreateLoginToken(context.Background(), employeeID, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func checkAfterCrash(t *testing.T, dbPath string, acknowledged map[int64]string)
 	t.Logf("%d acknowledged signatures all present after SIGKILL; evidence log verified", len(acknowledged))
 }
 
-func mustOpen(t *testing.T, path string) *sqlite.DB {
+func mustOpen(t *testing.T, path string) *store.DB {
 	t.Helper()
 	db, err := server.OpenDB(&server.Config{DB: path, Synchronous: "NORMAL"}, nil)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"portal/app"
 	"portal/app/evidence"
-	"portal/app/sqlite"
+	"portal/app/store"
 	"portal/server"
 )
 
@@ -196,19 +196,19 @@ func evRewriteLog(t *testing.T, db *sql.DB, es []evEntry, key *evidence.Key) {
 		t.Fatal(err)
 	}
 	evExec(t, db, `INSERT INTO log_checkpoints (size, root, signed_at, note) VALUES (?, ?, ?, ?)`,
-		len(es), root[:], time.Now().UTC().Format(sqlite.TimeLayout), msg)
+		len(es), root[:], time.Now().UTC().Format(store.TimeLayout), msg)
 }
 
 // evAckLeaf is the canonical entry of the acknowledgment with code as the
 // (tampered) file now holds it, built by the portal's own code.
 func evAckLeaf(t *testing.T, path, code string) (*app.Acknowledgment, tlog.Hash) {
 	t.Helper()
-	db, err := sqlite.OpenReadOnly(path)
+	db, err := store.OpenReadOnly(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	a, err := sqlite.NewAckService(db).FindAcknowledgmentByCode(context.Background(), code)
+	a, err := store.NewAckService(db).FindAcknowledgmentByCode(context.Background(), code)
 	if err != nil {
 		t.Fatal(err)
 	}

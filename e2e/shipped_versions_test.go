@@ -11,7 +11,7 @@ import (
 
 	"portal/app"
 	"portal/app/content"
-	"portal/app/sqlite"
+	"portal/app/store"
 	"portal/data"
 	"portal/server"
 )
@@ -33,13 +33,13 @@ func TestAnOlderDatabaseGainsTheNewVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := sqlite.NewPolicyService(db).PublishVersion(ctx, old); err != nil {
+		if err := store.NewPolicyService(db).PublishVersion(ctx, old); err != nil {
 			t.Fatal(err)
 		}
 		oldID = old.ID
 		// The three people the demo prints links for (1002 is in HR), so
 		// the demo roster and its cycle are not seeded.
-		employees := sqlite.NewEmployeeService(db)
+		employees := store.NewEmployeeService(db)
 		for _, d := range server.DemoRoster {
 			if d.Number != "1002" && d.Number != "1004" && d.Number != "1005" {
 				continue
@@ -54,7 +54,7 @@ func TestAnOlderDatabaseGainsTheNewVersion(t *testing.T) {
 		now := time.Now()
 		cycle := &app.Cycle{Name: "Last year's cycle", PolicyVersionID: old.ID, OpensOn: now.AddDate(0, 0, -10).Format(app.DateLayout),
 			DueOn: now.AddDate(0, 0, 30).Format(app.DateLayout), NewHireDays: 30, Open: true}
-		if err := sqlite.NewCycleService(db).CreateCycle(ctx, cycle); err != nil {
+		if err := store.NewCycleService(db).CreateCycle(ctx, cycle); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -109,7 +109,7 @@ func TestUnknownPolicyVersionIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `PORTAL_POLICY_VERSION "2025.9": no such shipped policy version`) {
 		t.Fatalf("Wire: %v, want a refusal naming PORTAL_POLICY_VERSION", err)
 	}
-	vs, err := sqlite.NewPolicyService(db).FindVersions(context.Background())
+	vs, err := store.NewPolicyService(db).FindVersions(context.Background())
 	if err != nil || len(vs) != 0 {
 		t.Errorf("%d versions published (%v), want none", len(vs), err)
 	}

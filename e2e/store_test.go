@@ -248,7 +248,7 @@ func waitUpTo(t *testing.T, what string, deadline time.Duration, cond func() boo
 	}
 }
 
-// walLimit is the portal's journal_size_limit (app/sqlite/checkpoint.go).
+// walLimit is the portal's journal_size_limit (app/store/checkpoint.go).
 const walLimit = 8 << 20
 
 // After a burst of writes (a 30,000-row import by the command line while

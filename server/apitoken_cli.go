@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"portal/app"
-	"portal/app/sqlite"
+	"portal/app/store"
 )
 
 // apiToken is `portal api-token create --name NAME --scope SCOPE[,SCOPE]`,
@@ -41,7 +41,7 @@ func apiToken(ctx context.Context, args []string, stdout io.Writer) error {
 		if !named || !scoped {
 			return fmt.Errorf("api-token create: give --name NAME and --scope SCOPE[,SCOPE] (scopes: %s)", strings.Join(app.APIScopes, ", "))
 		}
-		return withTokens(func(s *sqlite.APITokenService) error {
+		return withTokens(func(s *store.APITokenService) error {
 			t, secret, err := s.CreateAPIToken(ctx, name, strings.Split(scopes, ","), nil)
 			if err != nil {
 				return cliError(err)
@@ -54,7 +54,7 @@ func apiToken(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(args) != 1 {
 			return UsageError{}
 		}
-		return withTokens(func(s *sqlite.APITokenService) error {
+		return withTokens(func(s *store.APITokenService) error {
 			ts, err := s.APITokens(ctx)
 			if err != nil {
 				return err
@@ -81,7 +81,7 @@ func apiToken(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil || id <= 0 {
 			return fmt.Errorf("api-token revoke: %q is not a token's id (see portal api-token list)", args[1])
 		}
-		return withTokens(func(s *sqlite.APITokenService) error {
+		return withTokens(func(s *store.APITokenService) error {
 			t, err := s.RevokeAPIToken(ctx, id, nil)
 			if err != nil {
 				return cliError(err)
@@ -95,13 +95,13 @@ func apiToken(ctx context.Context, args []string, stdout io.Writer) error {
 
 // withTokens opens the database (tokens' changes are audit events, so the
 // log key is needed) and runs fn with the token store.
-func withTokens(fn func(*sqlite.APITokenService) error) error {
+func withTokens(fn func(*store.APITokenService) error) error {
 	_, db, _, err := openForCommand(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return fn(sqlite.NewAPITokenService(db))
+	return fn(store.NewAPITokenService(db))
 }
 
 // cliError is an app error's message alone, for a person at a terminal.

@@ -12,7 +12,7 @@ import (
 	"portal/app"
 	"portal/app/atomicfile"
 	"portal/app/roster"
-	"portal/app/sqlite"
+	"portal/app/store"
 )
 
 // importRoster is `portal import-roster FILE [--dry-run] [--deactivate-missing]`.
@@ -220,7 +220,7 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // openForCommand reads the configuration and the keys and opens the
 // database, as every operator command does; a command that writes evidence
 // needs the log key.
-func openForCommand(writesEvidence bool) (*Config, *sqlite.DB, *Keys, error) {
+func openForCommand(writesEvidence bool) (*Config, *store.DB, *Keys, error) {
 	cfg, err := LoadConfig(false)
 	if err != nil {
 		return nil, nil, nil, err

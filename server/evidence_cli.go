@@ -15,7 +15,7 @@ import (
 	"portal/app"
 	"portal/app/evidence"
 	"portal/app/secret"
-	"portal/app/sqlite"
+	"portal/app/store"
 )
 
 // flags reads "--name value" pairs for a command; anything else is an
@@ -51,7 +51,7 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.OpenReadOnly(cfg.DB)
+	db, err := store.OpenReadOnly(cfg.DB)
 	if err != nil {
 		return fmt.Errorf("audit-verify: %w", err)
 	}
@@ -79,7 +79,7 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 			return errors.New("audit-verify: checking a checkpoint needs the log's verifier key: pass --key (the text GET /log/key serves, or a file holding it)")
 		}
 	}
-	legacy, brk, err := sqlite.NewAuditService(db).VerifyChain(ctx)
+	legacy, brk, err := store.NewAuditService(db).VerifyChain(ctx)
 	if err != nil {
 		return err
 	}

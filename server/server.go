@@ -33,7 +33,7 @@ import (
 	"portal/app/metrics"
 	"portal/app/pdf"
 	"portal/app/secret"
-	"portal/app/sqlite"
+	"portal/app/store"
 	"portal/data"
 	"portal/handlers"
 )
@@ -209,26 +209,26 @@ var errNoLogKey = errors.New("PORTAL_LOG_KEY is not set. The evidence log's priv
 var errNoSecret = errors.New("PORTAL_SECRET (or PORTAL_SECRET_FILE) is not set. The portal's own secret never lives in the database: " +
 	"make one with `portal secret-keygen /etc/portal/secret.key` and set PORTAL_SECRET_FILE to its path")
 
-func OpenDB(cfg *Config, k *Keys) (*sqlite.DB, error) {
+func OpenDB(cfg *Config, k *Keys) (*store.DB, error) {
 	var lk *evidence.Key
 	if k != nil {
 		lk = k.Log
 	}
-	return sqlite.Open(cfg.DB, sqlite.Options{Synchronous: cfg.Synchronous, LogKey: lk, Location: cfg.TimeZone})
+	return store.Open(cfg.DB, store.Options{Synchronous: cfg.Synchronous, LogKey: lk, Location: cfg.TimeZone})
 }
 
 // Portal is the wired application: database, services, mail worker,
 // evidence log and web handler.
 type Portal struct {
-	DB        *sqlite.DB
+	DB        *store.DB
 	Handler   *handlers.Handler
-	Outbox    *sqlite.Outbox
+	Outbox    *store.Outbox
 	Worker    *mail.Worker
 	Log       *evidence.Log   // nil without the log key
 	DevMail   *mail.DevSender // the development mailbox's sender, when mail is not sent
 	Version   *app.PolicyVersion
-	Reminders *sqlite.ReminderService
-	Sessions  *sqlite.SessionService
+	Reminders *store.ReminderService
+	Sessions  *store.SessionService
 	Config    *Config
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics // the portal's own Prometheus registry
@@ -408,7 +408,7 @@ func newSenders(cfg *Config, logger *slog.Logger) (main, signIn app.Sender, dev 
 	return main, mail.NewSMTPSender(smtp), dev
 }
 
-func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
+func Wire(ctx context.Context, cfg *Config, db *store.DB, k *Keys, logger *slog.Logger) (*Portal, error) {
 	db.SetLogger(logger) // the checkpointer's errors
 	shipped, err := content.LoadShipped(data.FS, "policies")
 	if err != nil {
@@ -427,7 +427,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	if err != nil {
 		return nil, fmt.Errorf("load consent notice: %w", err)
 	}
-	policies := sqlite.NewPolicyService(db)
+	policies := store.NewPolicyService(db)
 	// Every shipped version, oldest first: a database made by an older
 	// portal keeps what it has (publishing the same content again is a
 	// no-op) and gains the newer versions, the newest being the default
@@ -450,7 +450,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		return nil, fmt.Errorf("load certificate fonts: %w", err)
 	}
 	sender, signInSender, dev := newSenders(cfg, logger)
-	outbox := sqlite.NewOutbox(db)
+	outbox := store.NewOutbox(db)
 	met := metrics.New(metrics.Options{Stats: db.MonitorStats, Pools: db.PoolStats, Now: db.Now, Logger: logger})
 	worker := mail.NewWorker(outbox, sender, logger)
 	worker.Metrics = met
@@ -462,7 +462,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 	// Certificate copies and reminders wait while people are signing.
 	worker.Busy = func() bool { return db.Signing(200 * time.Millisecond) }
 	md := content.NewRenderer()
-	sessions, dashboard := sqlite.NewSessionService(db), sqlite.NewDashboardService(db)
+	sessions, dashboard := store.NewSessionService(db), store.NewDashboardService(db)
 	h := &handlers.Handler{
 		Config: handlers.Config{
 			BaseURL: cfg.BaseURL, Demo: cfg.Demo, DevMailbox: cfg.SMTPHost == "", PassMark: cfg.PassMark,
@@ -472,23 +472,23 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 			OrgName: cfg.OrgName, OrgLogo: cfg.OrgLogo, HelpEmail: cfg.HelpEmail,
 			MetricsToken: cfg.MetricsToken,
 		},
-		Employees:    sqlite.NewEmployeeService(db),
+		Employees:    store.NewEmployeeService(db),
 		Policies:     policies,
-		Cycles:       sqlite.NewCycleService(db),
-		Acks:         sqlite.NewAckService(db),
-		Kinds:        sqlite.NewKindService(db),
+		Cycles:       store.NewCycleService(db),
+		Acks:         store.NewAckService(db),
+		Kinds:        store.NewKindService(db),
 		SignIn:       sessions,
 		Sessions:     sessions,
-		Audit:        sqlite.NewAuditService(db),
+		Audit:        store.NewAuditService(db),
 		Roster:       rosterWithSync(db),
 		Dashboard:    dashboard,
 		Exports:      dashboard,
 		Scopes:       dashboard,
 		Outbox:       outbox,
-		Identity:     sqlite.NewIdentityService(db),
-		Witnesses:    sqlite.NewWitnessService(db),
-		Paper:        sqlite.NewPaperService(db),
-		Team:         sqlite.NewTeamService(db),
+		Identity:     store.NewIdentityService(db),
+		Witnesses:    store.NewWitnessService(db),
+		Paper:        store.NewPaperService(db),
+		Team:         store.NewTeamService(db),
 		Messages:     &mail.SignInLinks{Sealer: secrets},
 		Mailbox:      dev.Messages,
 		Certs:        certs,
@@ -497,7 +497,7 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Consent:      consent,
 		Markdown:     md.Markdown,
 		Ping:         db.Ping,
-		Unavailable:  sqlite.Unavailable,
+		Unavailable:  store.Unavailable,
 		KickMail:     worker.Kick,
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
 		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
@@ -510,19 +510,19 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Metrics:       met,
 		MetricsPage:   met.Handler(),
 	}
-	h.PersonActions = sqlite.NewPersonActionService(db)
+	h.PersonActions = store.NewPersonActionService(db)
 	// The Social Media Supervisors and the registry of agency accounts.
-	h.Supervisors = sqlite.NewSupervisorService(db)
-	h.Accounts = sqlite.NewAccountService(db)
+	h.Supervisors = store.NewSupervisorService(db)
+	h.Accounts = store.NewAccountService(db)
 	// Who owes an acknowledgment assigned by authorization (the agency-use
 	// one) follows each authorization change at once, not at the next
 	// home page visit or reminder pass.
-	authorizations := sqlite.NewAuthorizationService(db)
-	authorizations.OnPostersChanged = sqlite.NewKindService(db).SyncAuthorizationKinds
+	authorizations := store.NewAuthorizationService(db)
+	authorizations.OnPostersChanged = store.NewKindService(db).SyncAuthorizationKinds
 	h.Authorizations = authorizations
-	h.Terms = sqlite.NewTermsService(db)
+	h.Terms = store.NewTermsService(db)
 	// The API's bearer tokens, and the calls each may make a minute.
-	h.APITokens = sqlite.NewAPITokenService(db)
+	h.APITokens = store.NewAPITokenService(db)
 	apiRate := cfg.APIRatePerMinute
 	if apiRate <= 0 {
 		apiRate = defaultAPIRate
@@ -547,11 +547,11 @@ func Wire(ctx context.Context, cfg *Config, db *sqlite.DB, k *Keys, logger *slog
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
 		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now, Accounts: h.Accounts}
 	p := &Portal{DB: db, Handler: h, Outbox: outbox, Worker: worker, Version: version, DevMail: dev,
-		Reminders: sqlite.NewReminderService(db), Sessions: sessions, Config: cfg, Logger: logger, checks: make(chan struct{}, 1),
+		Reminders: store.NewReminderService(db), Sessions: sessions, Config: cfg, Logger: logger, checks: make(chan struct{}, 1),
 		Metrics: met}
 	h.KickChecks = p.kickChecks
 	if k.Log != nil {
-		p.Log = &evidence.Log{Store: sqlite.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
+		p.Log = &evidence.Log{Store: store.NewLogStore(db), Key: k.Log, Dir: cfg.CheckpointDir, Logger: logger, Now: db.Now,
 			Location: cfg.TimeZone, Every: 2 * time.Second, Daily: p.mailWitnesses(templates)}
 		h.Log = p.Log
 	}
@@ -723,8 +723,8 @@ func backup(ctx context.Context, path string, stdout io.Writer) error {
 // rosterWithSync is the roster store whose changes to poster authorizations
 // (a person deactivated or moved ends theirs) bring the acknowledgments
 // assigned by authorization up to date in the same call.
-func rosterWithSync(db *sqlite.DB) *sqlite.RosterService {
-	rs := sqlite.NewRosterService(db)
-	rs.OnPostersChanged = sqlite.NewKindService(db).SyncAuthorizationKinds
+func rosterWithSync(db *store.DB) *store.RosterService {
+	rs := store.NewRosterService(db)
+	rs.OnPostersChanged = store.NewKindService(db).SyncAuthorizationKinds
 	return rs
 }

@@ -14,7 +14,7 @@ import (
 
 	"portal/app"
 	"portal/app/evidence"
-	"portal/app/sqlite"
+	"portal/app/store"
 )
 
 const benchMessages = 10_000
@@ -61,11 +61,11 @@ func BenchmarkDrain(b *testing.B) {
 	b.Run("outbox-worker", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			db, err := sqlite.Open(filepath.Join(b.TempDir(), fmt.Sprint("drain", i, ".db")), sqlite.Options{LogKey: benchKey(b)})
+			db, err := store.Open(filepath.Join(b.TempDir(), fmt.Sprint("drain", i, ".db")), store.Options{LogKey: benchKey(b)})
 			if err != nil {
 				b.Fatal(err)
 			}
-			outbox := sqlite.NewOutbox(db)
+			outbox := store.NewOutbox(db)
 			ctx := context.Background()
 			for j := 0; j < benchMessages; j++ {
 				if _, err := outbox.Enqueue(ctx, &app.Message{DedupeKey: fmt.Sprint("bench:", j), Kind: app.MailReminder, ToAddr: "zoe@agency.example",

@@ -1,7 +1,7 @@
 // Package storetest is the contract every store of the portal keeps,
 // written once against the app interfaces: a store's own tests call Run with
 // a function that opens a fresh, empty store, and pass when the store
-// behaves as the portal expects. app/sqlite runs it; a second store (such as
+// behaves as the portal expects. app/store runs it; a second store (such as
 // PostgreSQL) runs it unchanged.
 //
 // What only one store can show (SQLite's triggers refusing an UPDATE, a raw

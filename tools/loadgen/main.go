@@ -37,7 +37,7 @@ import (
 	"portal/app"
 	"portal/app/content"
 	"portal/app/evidence"
-	"portal/app/sqlite"
+	"portal/app/store"
 	"portal/data"
 )
 
@@ -125,16 +125,16 @@ type person struct {
 
 // makePeople adds n employees who can sign in the open cycle.
 func makePeople(dbPath string, key *evidence.Key, n int) ([]person, error) {
-	db, err := sqlite.Open(dbPath, sqlite.Options{LogKey: key})
+	db, err := store.Open(dbPath, store.Options{LogKey: key})
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
 	ctx := context.Background()
-	if _, err := sqlite.NewCycleService(db).CurrentCycle(ctx); err != nil {
+	if _, err := store.NewCycleService(db).CurrentCycle(ctx); err != nil {
 		return nil, fmt.Errorf("no open cycle in %s: open one (the demo has one): %w", dbPath, err)
 	}
-	es, ss := sqlite.NewEmployeeService(db), sqlite.NewSessionService(db)
+	es, ss := store.NewEmployeeService(db), store.NewSessionService(db)
 	run := time.Now().Format("150405")
 	out := make([]person, n)
 	for i := range out {

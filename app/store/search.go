@@ -1,0 +1,69 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+
+	"portal/app"
+)
+
+// registerSearchFunctions adds the SQL function search needs to a
+// connection of the portal's drivers (driver.go). SQLite's own lower()
+// folds ASCII letters only, so "cote" could never find Zoë Côté;
+// portal_search_text(name) folds a name as the portal folds typed signature
+// names and returns app.SearchText: " zoe cote ". It is deterministic,
+// which lets the name index's triggers call it (migration 015). It is
+// called when a name is written, never by a search.
+func registerSearchFunctions(c *sqlite3.SQLiteConn) error {
+	if err := c.RegisterFunc("portal_search_text", app.SearchText, true); err != nil {
+		return fmt.Errorf("register portal_search_text: %w", err)
+	}
+	return nil
+}
+
+// searchCond finds people by employee number (exactly), by the start of
+// their e-mail address (any case: the column compares without case), or by
+// their name, each through an index: one set of people, from which the
+// list goes straight to their assignments, never a scan of the roster.
+//
+// For a name, the words searched are folded as names are (app.SearchWords:
+// "LÉVESQUE" and "levesque" are the same word). The word searched that
+// starts the fewest words of names (counted up to a cap, in the query
+// itself) picks the candidates through name_words; with several words,
+// each candidate's folded name (name_search, one row a person) must also
+// hold " " and every other word: a search for "person 4242" reads the few
+// people with a word starting "4242", not everyone called "Person". Every
+// text starting with s sorts from s up to s followed by the byte 0xff,
+// which no UTF-8 text holds.
+func searchCond(a, q string) (string, []any) {
+	sets, args := "", []any{}
+	if words := app.SearchWords(q); len(words) > 0 {
+		bounds := make([]string, len(words))
+		var bargs []any
+		for i, w := range words {
+			bounds[i] = "SELECT ? AS lo, ? AS hi"
+			bargs = append(bargs, w, w+"\xff")
+		}
+		rarest := `(SELECT %s FROM (` + strings.Join(bounds, " UNION ALL ") + `) ORDER BY
+			(SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE word >= lo AND word < hi LIMIT 1000)) LIMIT 1)`
+		in := `w.word >= ` + fmt.Sprintf(rarest, "lo") + ` AND w.word < ` + fmt.Sprintf(rarest, "hi")
+		args = append(append(args, bargs...), bargs...)
+		if len(words) == 1 {
+			// The index holds the word: nothing left to check.
+			sets = `SELECT w.employee_id FROM name_words w WHERE ` + in + " UNION "
+		} else {
+			holds := make([]string, len(words))
+			for i, w := range words {
+				holds[i] = "instr(s.words, ?) > 0"
+				args = append(args, " "+w)
+			}
+			sets = `SELECT w.employee_id FROM name_words w JOIN name_search s ON s.employee_id = w.employee_id
+				WHERE ` + in + ` AND ` + strings.Join(holds, " AND ") + ` UNION `
+		}
+	}
+	sets += "SELECT id FROM employees WHERE email >= ? AND email < ? UNION SELECT id FROM employees WHERE employee_number = ?"
+	args = append(args, q, q+"\xff", q)
+	return a + ".employee_id IN (" + sets + ")", args
+}
