@@ -145,7 +145,7 @@ func (s *AccountService) CreateAccount(ctx context.Context, a *app.SocialAccount
 		return app.Invalid("agency", "Choose an agency from the list.")
 	}
 	now := formatTime(s.db.Now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO social_accounts (agency, platform, handle, url, purpose, supervisor_id,
+	res, err := insert(ctx, tx, `INSERT INTO social_accounts (agency, platform, handle, url, purpose, supervisor_id,
 		terms_accepted_by, terms_accepted_on, archive_method, status, review_on, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, (SELECT employee_id FROM agency_supervisors WHERE agency = ?), ?, ?, ?, ?, ?, ?, ?)`,
 		a.Agency, a.Platform, a.Handle, a.URL, a.Purpose, a.Agency, a.TermsAcceptedBy, a.TermsAcceptedOn, a.ArchiveMethod,

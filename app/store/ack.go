@@ -68,7 +68,7 @@ func (s *AckService) CreateQuizAttempt(ctx context.Context, a *app.QuizAttempt) 
 	if recent >= app.MaxQuizAttempts {
 		return app.Errorf(app.ETOOMANY, "You have submitted the knowledge check %d times in the last hour. Read the guidance again, then try once more in an hour.", recent)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO quiz_attempts (employee_id, cycle_id, policy_version_id, answers, wrong,
+	res, err := insert(ctx, tx, `INSERT INTO quiz_attempts (employee_id, cycle_id, policy_version_id, answers, wrong,
 		score, total, pass_mark, passed, created_at, shown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.EmployeeID, a.CycleID, a.PolicyVersionID, string(answers), string(wrong), a.Score, a.Total, a.PassMark,
 		boolInt(a.Passed), formatTime(a.CreatedAt), string(shown))
@@ -174,7 +174,7 @@ func (s *AckService) RecordConsent(ctx context.Context, c *app.ConsentRecord) er
 		return fmt.Errorf("find consent: %w", err)
 	}
 	c.AcceptedAt = s.db.Now().UTC().Truncate(time.Microsecond) // as stored
-	res, err := tx.ExecContext(ctx, `INSERT INTO consents (employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent)
+	res, err := insert(ctx, tx, `INSERT INTO consents (employee_id, cycle_id, version, sha256, accepted_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.EmployeeID, c.CycleID, c.Version, c.SHA256, formatTime(c.AcceptedAt), c.IP, c.UserAgent)
 	if err != nil {
 		return fmt.Errorf("insert consent: %w", err)
@@ -281,7 +281,7 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	}
 	n, err := signOn()
 	if err == nil && n == 0 { // no assignment yet (the roster changed a moment ago): make it, then sign it
-		if err = syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err == nil {
+		if err = s.db.syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err == nil {
 			_, err = signOn()
 		}
 	}
@@ -316,6 +316,9 @@ const ackSelect = `SELECT a.id, a.employee_id, a.employee_number, a.full_name, a
 
 // findAcks returns acknowledgments matching where, newest first; limit -1 means all.
 func findAcks(ctx context.Context, q querier, where string, limit, offset int, args ...any) ([]*app.Acknowledgment, error) {
+	if limit < 0 {
+		limit = noLimit
+	}
 	rows, err := q.QueryContext(ctx, ackSelect+` WHERE `+where+` ORDER BY a.signed_at DESC, a.id DESC LIMIT ? OFFSET ?`,
 		append(args, limit, offset)...)
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *APITokenService) CreateAPIToken(ctx context.Context, name string, scope
 	}
 	defer tx.Rollback()
 	now := s.db.Now().UTC()
-	res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (name, scopes, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?)`,
+	res, err := insert(ctx, tx, `INSERT INTO api_tokens (name, scopes, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?)`,
 		name, strings.Join(scopes, " "), app.HashAPIToken(secret), formatTime(now), actor)
 	if isUniqueViolation(err) {
 		return nil, "", app.Invalid("name", "A token named %q is already in use. Choose another name, or revoke that token first.", name)

@@ -15,14 +15,18 @@ import (
 // after the cycle opened) get new_hire_days after hiring, never earlier than
 // the cycle's own due date. This is the one place the rule lives; the store
 // contract (app/storetest, NewHiresAreDueLater) checks it.
-const dueExpr = `CASE WHEN e.hire_date > c.opens_on AND date(e.hire_date, '+' || c.new_hire_days || ' days') > c.due_on
-	THEN date(e.hire_date, '+' || c.new_hire_days || ' days') ELSE c.due_on END`
+func (db *DB) dueExpr() string {
+	hired := db.addDays(`e.hire_date`, `c.new_hire_days`)
+	return `CASE WHEN e.hire_date > c.opens_on AND ` + hired + ` > c.due_on THEN ` + hired + ` ELSE c.due_on END`
+}
 
 // dueOrExtendedExpr is dueExpr, or the date HR extended it to if later
 // (migration 013's due_extensions, which only ever move a date later): a
 // roster change recomputing the due date must not undo an extension.
-const dueOrExtendedExpr = `MAX(` + dueExpr + `, COALESCE((SELECT MAX(x.new_due_on) FROM due_extensions x
-	WHERE x.employee_id = e.id AND x.cycle_id = c.id), ''))`
+func (db *DB) dueOrExtendedExpr() string {
+	return db.greatest(db.dueExpr(), `COALESCE((SELECT MAX(x.new_due_on) FROM due_extensions x
+	WHERE x.employee_id = e.id AND x.cycle_id = c.id), '')`)
+}
 
 // syncAssignments makes the assignments of open cycles HR opened (kinds
 // with assign 'cycle': everyone on the roster owes them) match the roster
@@ -30,18 +34,18 @@ const dueOrExtendedExpr = `MAX(` + dueExpr + `, COALESCE((SELECT MAX(x.new_due_o
 // rows and updating those whose agency, department, due date or activity
 // changed. Rows that already match are not touched, so the counting triggers
 // fire only for real changes.
-func syncAssignments(ctx context.Context, tx *sql.Tx, cycleCond, where string, args ...any) error {
+func (db *DB) syncAssignments(ctx context.Context, tx *sql.Tx, cycleCond, where string, args ...any) error {
 	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active)
-		SELECT c.id, e.id, e.agency, e.department, `+dueOrExtendedExpr+`, e.active
+		SELECT c.id, e.id, e.agency, e.department, `+db.dueOrExtendedExpr()+`, e.active
 		FROM cycles c JOIN employees e ON `+where+`
 		WHERE c.open = 1 AND `+cycleCond+`
 			AND c.kind IN (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle') AND (e.active = 1 OR EXISTS (
 			SELECT 1 FROM assignments x WHERE x.cycle_id = c.id AND x.employee_id = e.id))
 		ON CONFLICT (cycle_id, employee_id) DO UPDATE SET agency = excluded.agency, department = excluded.department,
 			due_on = excluded.due_on, active = excluded.active
-		WHERE assignments.agency IS NOT excluded.agency OR assignments.department IS NOT excluded.department
-			OR assignments.due_on IS NOT excluded.due_on OR assignments.active IS NOT excluded.active`, args...)
+		WHERE assignments.agency IS DISTINCT FROM excluded.agency OR assignments.department IS DISTINCT FROM excluded.department
+			OR assignments.due_on IS DISTINCT FROM excluded.due_on OR assignments.active IS DISTINCT FROM excluded.active`, args...)
 	if err != nil {
 		return fmt.Errorf("sync assignments: %w", err)
 	}
@@ -120,7 +124,7 @@ func (s *AckService) Progress(ctx context.Context, cycleID, employeeID, versionI
 	var ack, qID, qScore, qTotal, qMark, cID sql.NullInt64
 	var cVersion, cSHA sql.NullString
 	err := s.db.read.QueryRowContext(ctx, `SELECT a.due_on, a.active, a.started, a.signed_at, a.ack_id, a.exempt, a.paper,
-		(SELECT group_concat(m.slug || ' ' || m.read_at, char(10)) FROM module_progress m WHERE m.employee_id = a.employee_id AND m.cycle_id = a.cycle_id),
+		(SELECT string_agg(m.slug || ' ' || m.read_at, '`+"\n"+`') FROM module_progress m WHERE m.employee_id = a.employee_id AND m.cycle_id = a.cycle_id),
 		(SELECT COUNT(*) FROM quiz_attempts x WHERE x.employee_id = a.employee_id AND x.cycle_id = a.cycle_id),
 		q.id, q.score, q.total, q.pass_mark, q.created_at, c.id, c.version, c.sha256, c.accepted_at
 		FROM assignments a

@@ -15,7 +15,7 @@ import (
 // inside the caller's transaction.
 func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *app.AuditEvent) error {
 	e.At = e.At.UTC().Truncate(time.Microsecond) // as stored
-	res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, actor_id, action, subject_type, subject_id, detail, ip)
+	res, err := insert(ctx, tx, `INSERT INTO audit_events (at, actor_id, action, subject_type, subject_id, detail, ip)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, formatTime(e.At), e.ActorID, e.Action, e.SubjectType, e.SubjectID, e.Detail, e.IP)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
@@ -157,7 +157,7 @@ func (s *AuditService) RequestCheck(ctx context.Context, requestedBy *int64) (*a
 		return c, false, err
 	}
 	now := s.db.Now().UTC().Truncate(time.Microsecond)
-	res, err := tx.ExecContext(ctx, `INSERT INTO evidence_checks (requested_at, requested_by) VALUES (?, ?)`, formatTime(now), requestedBy)
+	res, err := insert(ctx, tx, `INSERT INTO evidence_checks (requested_at, requested_by) VALUES (?, ?)`, formatTime(now), requestedBy)
 	if err != nil {
 		return nil, false, fmt.Errorf("queue evidence check: %w", err)
 	}

@@ -122,7 +122,7 @@ func (s *AuthorizationService) Authorize(ctx context.Context, r *app.Authorizati
 			au.TermsID, au.TermsVersion, termsID = &terms.ID, terms.Version, terms.ID
 			detail += fmt.Sprintf("; Terms of Comment version %d", terms.Version)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO poster_authorizations (employee_id, account_id, agency, scope, starts_on, ends_on,
+		res, err := insert(ctx, tx, `INSERT INTO poster_authorizations (employee_id, account_id, agency, scope, starts_on, ends_on,
 			terms_id, granted_by, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			empID, a.ID, r.Agency, r.Scope, r.StartsOn, r.EndsOn, termsID, actor, formatTime(now))
 		if err != nil {

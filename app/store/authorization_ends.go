@@ -68,7 +68,7 @@ func (db *DB) endAuthorizationsAfterRoster(ctx context.Context, tx *sql.Tx, ids 
 		if !r.active {
 			reason = app.EndDeactivated
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO authorization_ends (authorization_id, reason, note, actor_id, at) VALUES (?, ?, '', NULL, ?)`,
+		res, err := insert(ctx, tx, `INSERT INTO authorization_ends (authorization_id, reason, note, actor_id, at) VALUES (?, ?, '', NULL, ?)`,
 			r.id, reason, formatTime(now))
 		if err != nil {
 			return nil, fmt.Errorf("end authorization %d: %w", r.id, err)

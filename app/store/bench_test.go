@@ -69,7 +69,7 @@ func seedLarge(b testing.TB, employees, cycles int) (*DB, int64) {
 		}
 		// Assign everyone (as when the cycle was open), then sign the share.
 		exec(`INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active, started)
-			SELECT c.id, e.id, e.agency, e.department, `+dueExpr+`, 1, e.id % 3 = 0 FROM cycles c JOIN employees e WHERE c.id = ?`, cycleID)
+			SELECT c.id, e.id, e.agency, e.department, `+db.dueExpr()+`, 1, e.id % 3 = 0 FROM cycles c JOIN employees e WHERE c.id = ?`, cycleID)
 		if y == 0 {
 			exec(`INSERT INTO quiz_attempts (employee_id, cycle_id, policy_version_id, answers, wrong, score, total, pass_mark, passed, created_at)
 				VALUES (1, ?, ?, '{}', '[]', 1, 1, 80, 1, ?)`, cycleID, v.ID, now)

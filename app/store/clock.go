@@ -75,7 +75,7 @@ func (db *DB) steadyAt(kept string) (wall, steady time.Time) {
 
 // saveMark raises the mark kept in the database to steady, in tx.
 func saveMark(ctx context.Context, tx querier, steady time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE clock SET high_water = max(high_water, ?) WHERE id = 1`, formatTime(steady)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE clock SET high_water = ? WHERE id = 1 AND high_water < ?`, formatTime(steady), formatTime(steady)); err != nil {
 		return fmt.Errorf("keep the clock's mark: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"portal/app/pgtest"
 	"portal/app/storetest"
 )
 
@@ -12,15 +13,27 @@ import (
 // SQLite file per test.
 func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *storetest.Store {
-		db, err := Open(filepath.Join(t.TempDir(), "contract.db"), testOptions(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return &storetest.Store{
-			Employees: NewEmployeeService(db), Policies: NewPolicyService(db), Cycles: NewCycleService(db),
-			Acks: NewAckService(db), SignIn: NewSessionService(db), Sessions: NewSessionService(db), Reminders: NewReminderService(db), Outbox: NewOutbox(db),
-			SetClock: func(now func() time.Time, loc *time.Location) { db.Now, db.Location = now, loc },
-		}
+		return contractStore(t, filepath.Join(t.TempDir(), "contract.db"))
 	})
+}
+
+// TestStoreContractPostgres runs the same contract against a fresh
+// PostgreSQL database per test.
+func TestStoreContractPostgres(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) *storetest.Store {
+		return contractStore(t, pgtest.Database(t))
+	})
+}
+
+func contractStore(t *testing.T, dsn string) *storetest.Store {
+	db, err := Open(dsn, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &storetest.Store{
+		Employees: NewEmployeeService(db), Policies: NewPolicyService(db), Cycles: NewCycleService(db),
+		Acks: NewAckService(db), SignIn: NewSessionService(db), Sessions: NewSessionService(db), Reminders: NewReminderService(db), Outbox: NewOutbox(db),
+		SetClock: func(now func() time.Time, loc *time.Location) { db.Now, db.Location = now, loc },
+	}
 }

@@ -145,7 +145,7 @@ func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
 		// The portal keeps these cycles itself, from the authorizations.
 		return app.Invalid("kind", "That acknowledgment is assigned by authorization: the portal opens its cycles itself.")
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO cycles (year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at, kind)
+	res, err := insert(ctx, tx, `INSERT INTO cycles (year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at, kind)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Year, c.Name, c.PolicyVersionID, c.OpensOn, c.DueOn, c.NewHireDays, boolInt(c.Open), formatTime(now), c.Kind)
 	if isUniqueViolation(err) {
 		return app.Errorf(app.ECONFLICT, "A cycle for %d is already open.", c.Year)
@@ -157,7 +157,7 @@ func (s *CycleService) CreateCycle(ctx context.Context, c *app.Cycle) error {
 		return err
 	}
 	c.CreatedAt = now
-	if err := syncAssignments(ctx, tx, "c.id = ?", "1 = 1", c.ID); err != nil {
+	if err := s.db.syncAssignments(ctx, tx, "c.id = ?", "1 = 1", c.ID); err != nil {
 		return err
 	}
 	if err := s.db.appendAudit(ctx, tx, &app.AuditEvent{At: now, ActorID: c.OpenedBy, Action: "cycle.opened", SubjectType: "cycle",

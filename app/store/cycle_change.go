@@ -172,7 +172,7 @@ func (s *CycleService) SetCycleDueDate(ctx context.Context, cycleID int64, dueOn
 	}
 	// dueExpr reads the cycle's new date (c) and the person's hire date (e).
 	res, err := tx.ExecContext(ctx, `UPDATE assignments SET due_on = n.due FROM (
-			SELECT a.employee_id AS eid, CASE WHEN a.due_on = ? THEN `+dueExpr+` ELSE max(a.due_on, `+dueExpr+`) END AS due
+			SELECT a.employee_id AS eid, CASE WHEN a.due_on = ? THEN `+s.db.dueExpr()+` ELSE `+s.db.greatest(`a.due_on`, s.db.dueExpr())+` END AS due
 			FROM assignments a JOIN employees e ON e.id = a.employee_id JOIN cycles c ON c.id = a.cycle_id
 			WHERE a.cycle_id = ?) n
 		WHERE assignments.cycle_id = ? AND assignments.employee_id = n.eid AND assignments.due_on <> n.due`,

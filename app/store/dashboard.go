@@ -235,7 +235,7 @@ func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*a
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = -1
+		limit = noLimit
 	}
 	// The order asked for (due date, then employee by default: the order of
 	// the assignments index, so a page of 13,000 overdue people needs no

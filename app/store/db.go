@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mattn/go-sqlite3"
 
 	"portal/app"
@@ -34,8 +35,14 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // DB is the portal's database.
 type DB struct {
-	write *sql.DB // exactly one connection: SQLite allows one writer at a time
-	read  *sql.DB // a pool of query-only connections
+	// On SQLite, write is exactly one connection (SQLite allows one writer
+	// at a time) and read a pool of query-only connections. On PostgreSQL
+	// (pg) both are the one pool, and writers take turns by a lock
+	// (postgres.go).
+	write *sql.DB
+	read  *sql.DB
+	pg    bool
+	pool  *pgxpool.Pool
 	group *groupCommitter
 	ckpt  *checkpointer
 	// cycles caches the current cycle (CycleService).
@@ -76,8 +83,12 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the database at path and applies any
-// pending migrations.
+// pending migrations. A path that is a postgres:// or postgresql:// URL
+// opens that PostgreSQL database instead of an SQLite file.
 func Open(path string, opts Options) (*DB, error) {
+	if IsPostgres(path) {
+		return openPostgres(path, opts)
+	}
 	sync := strings.ToUpper(opts.Synchronous)
 	if sync == "" {
 		sync = "NORMAL"
@@ -190,6 +201,11 @@ func (db *DB) Close() error {
 		return db.read.Close()
 	}
 	db.group.close()
+	if db.pg {
+		err := db.write.Close()
+		db.pool.Close()
+		return err
+	}
 	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
 }
 
@@ -322,7 +338,7 @@ func parseTime(s string) time.Time {
 // isUniqueViolation reports whether err is a UNIQUE constraint failure.
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique || isPgUniqueViolation(err)
 }
 
 func boolInt(b bool) int {
@@ -331,3 +347,25 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// noLimit is a LIMIT that takes every row: SQLite reads a negative limit
+// so, PostgreSQL refuses one.
+const noLimit = 1 << 62
+
+// insert runs an INSERT of one row into a table with an id column, and
+// returns a result whose LastInsertId is the new row's id, read with
+// RETURNING: PostgreSQL has no "last insert id", and both databases read
+// RETURNING the same way.
+func insert(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	var id int64
+	if err := q.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&id); err != nil {
+		return nil, err
+	}
+	return insertResult(id), nil
+}
+
+// insertResult is the result of insert: one row, whose id it holds.
+type insertResult int64
+
+func (r insertResult) LastInsertId() (int64, error) { return int64(r), nil }
+func (r insertResult) RowsAffected() (int64, error) { return 1, nil }

@@ -22,7 +22,7 @@ const employeeColumns = `e.id, e.employee_number, e.full_name, e.email, e.agency
 	e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.signature_name, e.active, e.created_at, e.updated_at,
 	EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1),
 	COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), ''),
-	COALESCE((SELECT group_concat(pa.starts_on || '/' || pa.ends_on, ' ') FROM poster_authorizations pa
+	COALESCE((SELECT string_agg(pa.starts_on || '/' || pa.ends_on, ' ') FROM poster_authorizations pa
 		WHERE pa.employee_id = e.id AND e.active = 1 AND pa.agency = e.agency
 			AND NOT EXISTS (SELECT 1 FROM authorization_ends x WHERE x.authorization_id = pa.id)), '')`
 
@@ -151,7 +151,7 @@ func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app
 	e.Email = strings.TrimSpace(e.Email)
 	e.CreatedAt, e.UpdatedAt = now.UTC(), now.UTC()
 	roles := sortedRoles(e.Roles)
-	res, err := tx.ExecContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
+	res, err := insert(ctx, tx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
 		manager_id, hire_date, roles, bargaining_unit, signature_name, active, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.EmployeeNumber, e.FullName, e.Email, e.Agency, e.Department, e.Title, e.ManagerID, e.HireDate,
@@ -184,7 +184,7 @@ func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app
 	if err := ch.flush(); err != nil {
 		return err
 	}
-	return syncAssignments(ctx, tx, "1 = 1", "e.id = ?", e.ID)
+	return s.db.syncAssignments(ctx, tx, "1 = 1", "e.id = ?", e.ID)
 }
 
 // IsInTree reports whether employeeID reports, directly or indirectly, to managerID.

@@ -115,7 +115,7 @@ func insertRosterChange(ctx context.Context, tx *sql.Tx, c *app.RosterChange) er
 		return err
 	}
 	c.At = c.At.UTC().Truncate(time.Microsecond)
-	res, err := tx.ExecContext(ctx, `INSERT INTO roster_changes (at, actor_id, source, employee_id, employee_number, changes)
+	res, err := insert(ctx, tx, `INSERT INTO roster_changes (at, actor_id, source, employee_id, employee_number, changes)
 		VALUES (?, ?, ?, ?, ?, ?)`, formatTime(c.At), c.ActorID, c.Source, c.EmployeeID, c.EmployeeNumber, body)
 	if err != nil {
 		return fmt.Errorf("record roster change of %s: %w", c.EmployeeNumber, err)
@@ -126,7 +126,7 @@ func insertRosterChange(ctx context.Context, tx *sql.Tx, c *app.RosterChange) er
 
 func insertCycleVersion(ctx context.Context, tx *sql.Tx, c *app.CycleVersionChange) error {
 	c.At = c.At.UTC().Truncate(time.Microsecond)
-	res, err := tx.ExecContext(ctx, `INSERT INTO cycle_versions (cycle_id, from_version_id, to_version_id, material, at, actor_id)
+	res, err := insert(ctx, tx, `INSERT INTO cycle_versions (cycle_id, from_version_id, to_version_id, material, at, actor_id)
 		VALUES (?, ?, ?, ?, ?, ?)`, c.CycleID, c.FromVersionID, c.ToVersionID, boolInt(c.Material), formatTime(c.At), c.ActorID)
 	if err != nil {
 		return fmt.Errorf("record cycle version change: %w", err)
@@ -140,7 +140,7 @@ func insertCycleVersion(ctx context.Context, tx *sql.Tx, c *app.CycleVersionChan
 func (ch *changeWriter) addressStep(c *app.AddressChange) error {
 	c.At = ch.at.UTC().Truncate(time.Microsecond)
 	c.ActorID = ch.actor
-	res, err := ch.tx.ExecContext(ch.ctx, `INSERT INTO address_changes (request_id, action, employee_id, old_email, new_email, actor_id, at)
+	res, err := insert(ch.ctx, ch.tx, `INSERT INTO address_changes (request_id, action, employee_id, old_email, new_email, actor_id, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.RequestID, c.Action, c.EmployeeID, c.OldEmail, c.NewEmail, c.ActorID, formatTime(c.At))
 	if err != nil {
 		return fmt.Errorf("record address change: %w", err)

@@ -145,7 +145,7 @@ func (s *KindService) sync(ctx context.Context, empCond string, args ...any) err
 			continue
 		}
 		changed = changed || opened
-		if err := syncAuthorizationAssignments(ctx, tx, cycleID, empCond, args...); err != nil {
+		if err := s.db.syncAuthorizationAssignments(ctx, tx, cycleID, empCond, args...); err != nil {
 			return err
 		}
 	}
@@ -214,7 +214,7 @@ func (s *KindService) yearCycle(ctx context.Context, tx *sql.Tx, k *app.Acknowle
 		}
 	}
 	name := k.Title + " " + year
-	res, err := tx.ExecContext(ctx, `INSERT INTO cycles (year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at, kind)
+	res, err := insert(ctx, tx, `INSERT INTO cycles (year, name, policy_version_id, opens_on, due_on, new_hire_days, open, created_at, kind)
 		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`, year, name, version, year+"-01-01", year+"-12-31", k.DueDays, formatTime(now), k.Code)
 	if err != nil {
 		return 0, false, fmt.Errorf("open cycle of kind: %w", err)
@@ -238,15 +238,15 @@ func (s *KindService) yearCycle(ctx context.Context, tx *sql.Tx, k *app.Acknowle
 // in the cycle drops out (inactive), as the roster drops people. Rows that
 // already match are not touched, so the counting triggers fire only for
 // real changes.
-func syncAuthorizationAssignments(ctx context.Context, tx *sql.Tx, cycleID int64, empCond string, args ...any) error {
+func (db *DB) syncAuthorizationAssignments(ctx context.Context, tx *sql.Tx, cycleID int64, empCond string, args ...any) error {
 	args = append(args, sql.Named("cycle", cycleID))
 	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	_, err := tx.ExecContext(ctx, `INSERT INTO assignments (cycle_id, employee_id, agency, department, due_on, active)
 		SELECT c.id, e.id, e.agency, e.department,
-			MAX(COALESCE(MAX(date(f.first_on, '+' || k.due_days || ' days'), COALESCE((SELECT date(substr(MAX(a.signed_at), 1, 10), '+1 year')
+			`+db.greatest(`COALESCE(`+db.greatest(db.addDays(`f.first_on`, `k.due_days`), `COALESCE((SELECT `+db.addYear(`substr(MAX(a.signed_at), 1, 10)`)+`
 				FROM acknowledgments a JOIN cycles y ON y.id = a.cycle_id
-				WHERE y.kind = c.kind AND y.id <> c.id AND a.employee_id = e.id), '')), x.due_on, date(:today, '+' || k.due_days || ' days')),
-				COALESCE((SELECT MAX(d.new_due_on) FROM due_extensions d WHERE d.cycle_id = c.id AND d.employee_id = e.id), '')),
+				WHERE y.kind = c.kind AND y.id <> c.id AND a.employee_id = e.id), '')`)+`, x.due_on, `+db.addDays(`:today`, `k.due_days`)+`)`,
+		`COALESCE((SELECT MAX(d.new_due_on) FROM due_extensions d WHERE d.cycle_id = c.id AND d.employee_id = e.id), '')`)+`,
 			CASE WHEN e.active = 1 AND f.first_on IS NOT NULL THEN 1 WHEN x.signed_at IS NOT NULL THEN 1 ELSE 0 END
 		FROM cycles c JOIN acknowledgment_kinds k ON k.code = c.kind
 		JOIN employees e ON `+empCond+`
@@ -258,8 +258,8 @@ func syncAuthorizationAssignments(ctx context.Context, tx *sql.Tx, cycleID int64
 		WHERE c.id = :cycle AND ((e.active = 1 AND f.first_on IS NOT NULL) OR x.employee_id IS NOT NULL)
 		ON CONFLICT (cycle_id, employee_id) DO UPDATE SET agency = excluded.agency, department = excluded.department,
 			due_on = excluded.due_on, active = excluded.active
-		WHERE assignments.agency IS NOT excluded.agency OR assignments.department IS NOT excluded.department
-			OR assignments.due_on IS NOT excluded.due_on OR assignments.active IS NOT excluded.active`, args...)
+		WHERE assignments.agency IS DISTINCT FROM excluded.agency OR assignments.department IS DISTINCT FROM excluded.department
+			OR assignments.due_on IS DISTINCT FROM excluded.due_on OR assignments.active IS DISTINCT FROM excluded.active`, args...)
 	if err != nil {
 		return fmt.Errorf("sync authorization assignments: %w", err)
 	}

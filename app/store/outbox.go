@@ -72,7 +72,7 @@ func (o *Outbox) FindMessages(ctx context.Context, limit int) ([]*app.Message, e
 
 // FindMessagesTo returns the newest messages to one address.
 func (o *Outbox) FindMessagesTo(ctx context.Context, addr string, limit int) ([]*app.Message, error) {
-	return o.find(ctx, `WHERE to_addr = ? COLLATE NOCASE ORDER BY id DESC LIMIT ?`, addr, limit)
+	return o.find(ctx, `WHERE lower(to_addr) = lower(?) ORDER BY id DESC LIMIT ?`, addr, limit)
 }
 
 func (o *Outbox) find(ctx context.Context, tail string, args ...any) ([]*app.Message, error) {

@@ -88,7 +88,7 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 	sum := sha256.Sum256(r.Scan)
 	p := &app.PaperRecord{SignedOn: r.SignedOn, RecordedAt: now, RecordedBy: r.RecordedBy, RecordedByName: recorder,
 		ScanSHA256: hex.EncodeToString(sum[:]), ScanType: ctype, ScanSize: int64(len(r.Scan)), Note: r.Note}
-	res, err := tx.ExecContext(ctx, `INSERT INTO paper_scans (employee_id, content_type, size, sha256, data, uploaded_by, uploaded_at)
+	res, err := insert(ctx, tx, `INSERT INTO paper_scans (employee_id, content_type, size, sha256, data, uploaded_by, uploaded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.EmployeeID, p.ScanType, p.ScanSize, p.ScanSHA256, r.Scan, r.RecordedBy, formatTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("insert paper scan: %w", err)
@@ -115,7 +115,7 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 	if a.LogIndex, err = s.db.appendLeaf(ctx, tx, evidence.AcknowledgmentLeaf(a)); err != nil {
 		return nil, err
 	}
-	if err := signPaper(ctx, tx, a); err != nil {
+	if err := s.db.signPaper(ctx, tx, a); err != nil {
 		return nil, err
 	}
 	// The person is told, in the same transaction, with their certificate:
@@ -143,7 +143,7 @@ func (s *PaperService) RecordPaperAcknowledgment(ctx context.Context, r *app.Pap
 // signPaper marks the person's assignment signed by the paper
 // acknowledgment, making the assignment first if the roster changed a
 // moment ago and it is not there yet.
-func signPaper(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) error {
+func (db *DB) signPaper(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) error {
 	sign := func() (int64, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE assignments SET signed_at = ?, ack_id = ?, paper = 1 WHERE cycle_id = ? AND employee_id = ?`,
 			formatTime(a.SignedAt), a.ID, a.CycleID, a.EmployeeID)
@@ -154,7 +154,7 @@ func signPaper(ctx context.Context, tx *sql.Tx, a *app.Acknowledgment) error {
 	}
 	n, err := sign()
 	if err == nil && n == 0 {
-		if err = syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err == nil {
+		if err = db.syncAssignments(ctx, tx, "c.id = ?", "e.id = ?", a.EmployeeID, a.CycleID); err == nil {
 			n, err = sign()
 		}
 	}

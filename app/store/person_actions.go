@@ -69,7 +69,7 @@ func (s *PersonActionService) ExtendDue(ctx context.Context, x *app.DueExtension
 		return app.Invalid("extend_due_on", "The new due date must be later than the current one, %s.", longDate(a.dueOn))
 	}
 	x.OldDueOn, x.CreatedAt = a.dueOn, s.db.Now().UTC().Truncate(time.Microsecond)
-	res, err := tx.ExecContext(ctx, `INSERT INTO due_extensions (cycle_id, employee_id, old_due_on, new_due_on, reason, actor_id, created_at)
+	res, err := insert(ctx, tx, `INSERT INTO due_extensions (cycle_id, employee_id, old_due_on, new_due_on, reason, actor_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, x.CycleID, x.EmployeeID, x.OldDueOn, x.NewDueOn, x.Reason, x.ActorID, formatTime(x.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("record extension: %w", err)
@@ -132,7 +132,7 @@ func (s *PersonActionService) exemption(ctx context.Context, x *app.Exemption, i
 		return err
 	}
 	x.CreatedAt = s.db.Now().UTC().Truncate(time.Microsecond)
-	res, err := tx.ExecContext(ctx, `INSERT INTO exemptions (cycle_id, employee_id, action, from_on, to_on, reason, actor_id, created_at)
+	res, err := insert(ctx, tx, `INSERT INTO exemptions (cycle_id, employee_id, action, from_on, to_on, reason, actor_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, x.CycleID, x.EmployeeID, x.Action, x.FromOn, x.ToOn, x.Reason, x.ActorID, formatTime(x.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("record exemption: %w", err)

@@ -99,7 +99,7 @@ func TestExtendDueMovesTheCountsAndKeepsEvidence(t *testing.T) {
 	if _, err := tx.Exec(`UPDATE employees SET department = 'D2' WHERE id = ?`, f.emp.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := syncAssignments(ctx, tx, "1 = 1", "e.id = ?", f.emp.ID); err != nil {
+	if err := f.db.syncAssignments(ctx, tx, "1 = 1", "e.id = ?", f.emp.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -65,7 +65,7 @@ func (s *PolicyService) PublishVersion(ctx context.Context, v *app.PolicyVersion
 		return fmt.Errorf("encode version %s: %w", v.Code, err)
 	}
 	now := s.db.Now().UTC().Truncate(time.Microsecond) // as stored
-	res, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (code, title, kind, effective, sha256, bundle, published_at, published_by)
+	res, err := insert(ctx, tx, `INSERT INTO policy_versions (code, title, kind, effective, sha256, bundle, published_at, published_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Code, v.Title, v.Kind, v.Effective, v.SHA256, string(body), formatTime(now), v.PublishedBy)
 	if err != nil {
 		return fmt.Errorf("insert version %s: %w", v.Code, err)

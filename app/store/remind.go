@@ -84,7 +84,7 @@ func (s *ReminderService) RunPass(ctx context.Context, now time.Time, loc *time.
 	tail := ` ON CONFLICT (dedupe_key) DO NOTHING`
 	// Invitations: everyone still to sign has had one (a new cycle, a new hire).
 	if err := run(&sum.Invitations, insert+`SELECT 'invitation:' || p.cycle_id || ':' || p.employee_id, 'invitation',
-		p.employee_id, p.cycle_id, NULL, p.email, p.full_name, '', '', '', ?, ? `+pendingFrom+` WHERE 1`+tail,
+		p.employee_id, p.cycle_id, NULL, p.email, p.full_name, '', '', '', ?, ? `+pendingFrom+` WHERE 1 = 1`+tail,
 		stamp, stamp, today, today); err != nil {
 		return nil, err
 	}

@@ -447,7 +447,7 @@ func (s *RosterService) SaveUpload(ctx context.Context, u *app.RosterUpload) err
 		}
 		summary = string(b)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO roster_uploads (sha256, filename, content, deactivate_missing, uploaded_by, created_at, summary)
+	res, err := insert(ctx, tx, `INSERT INTO roster_uploads (sha256, filename, content, deactivate_missing, uploaded_by, created_at, summary)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, u.SHA256, u.Filename, u.Content, boolInt(u.DeactivateMissing), u.UploadedBy, formatTime(now), summary)
 	if err != nil {
 		return fmt.Errorf("save upload: %w", err)

@@ -211,7 +211,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO employees (employee_number, full_name, email, agency, department, title,
 		hire_date, roles, bargaining_unit, signature_name, manager_id, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`)
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
@@ -242,17 +242,14 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 			} else if p.row.ManagerNumber != "" {
 				managers = append(managers, p)
 			}
-			res, err := ins.ExecContext(ctx, f[app.FieldEmployeeNumber], f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency],
-				f[app.FieldDepartment], f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], f[app.FieldSignatureName], m, now, now)
+			var newID int64
+			err := ins.QueryRowContext(ctx, f[app.FieldEmployeeNumber], f[app.FieldFullName], f[app.FieldEmail], f[app.FieldAgency],
+				f[app.FieldDepartment], f[app.FieldTitle], f[app.FieldHireDate], f[app.FieldRoles], f[app.FieldBargainingUnit], f[app.FieldSignatureName], m, now, now).Scan(&newID)
 			if isUniqueViolation(err) {
 				return errRosterMoved(p.row.EmployeeNumber)
 			}
 			if err != nil {
 				return fmt.Errorf("line %d: insert %s: %w", p.row.Line, p.row.EmployeeNumber, err)
-			}
-			newID, err := res.LastInsertId()
-			if err != nil {
-				return err
 			}
 			added[p.row.EmployeeNumber] = newID
 			touched = append(touched, newID)
@@ -335,7 +332,7 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 		}
 	}
 	if len(touched) > 0 {
-		if err := syncAssignments(ctx, tx, "1 = 1", "e.id IN ("+placeholders(len(touched))+")", touched...); err != nil {
+		if err := w.db.syncAssignments(ctx, tx, "1 = 1", "e.id IN ("+placeholders(len(touched))+")", touched...); err != nil {
 			return err
 		}
 	}

@@ -111,7 +111,7 @@ func (s *SupervisorService) Designate(ctx context.Context, agency, number, reaso
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("find supervisor: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO supervisor_designations (agency, employee_id, action, reason, actor_id, at)
+	res, err := insert(ctx, tx, `INSERT INTO supervisor_designations (agency, employee_id, action, reason, actor_id, at)
 		VALUES (?, ?, 'designate', ?, ?, ?)`, agency, who.EmployeeID, reason, actorID, formatTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("insert designation: %w", err)

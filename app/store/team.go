@@ -32,10 +32,10 @@ func peopleOrder(f app.PeopleFilter) (string, []any) {
 	}
 	switch key {
 	case app.SortName:
-		return ` ORDER BY e.full_name COLLATE NOCASE` + dir + `, a.employee_id` + dir, nil
+		return ` ORDER BY lower(e.full_name)` + dir + `, a.employee_id` + dir, nil
 	case app.SortStatus:
 		return ` ORDER BY CASE WHEN a.signed_at IS NOT NULL AND a.paper = 0 THEN 0 WHEN a.signed_at IS NOT NULL THEN 1 WHEN a.exempt <> 0 THEN 2 WHEN a.due_on < ? THEN 5 WHEN a.started = 1 THEN 3 ELSE 4 END` + dir +
-			`, a.due_on, e.full_name COLLATE NOCASE, a.employee_id`, []any{f.Today}
+			`, a.due_on, lower(e.full_name), a.employee_id`, []any{f.Today}
 	}
 	// Due date, then employee: the order of the assignments index, so a page
 	// of 13,000 overdue people needs no sort.
@@ -63,7 +63,7 @@ func (s *TeamService) Progress(ctx context.Context, cycleID, versionID int64, pe
 	rows, err := s.db.read.QueryContext(ctx, `SELECT e.id, e.roles,
 		EXISTS (SELECT 1 FROM poster_authorizations pa WHERE pa.employee_id = e.id AND e.active = 1 AND pa.agency = e.agency
 			AND pa.starts_on <= ? AND `+activeAuthorization+`),
-		COALESCE((SELECT group_concat(m.slug, char(10)) FROM module_progress m WHERE m.employee_id = e.id AND m.cycle_id = ?), ''),
+		COALESCE((SELECT string_agg(m.slug, '`+"\n"+`') FROM module_progress m WHERE m.employee_id = e.id AND m.cycle_id = ?), ''),
 		EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.employee_id = e.id AND q.cycle_id = ? AND q.passed = 1 AND q.policy_version_id = ?),
 		(SELECT MAX(o.created_at) FROM outbox o WHERE o.employee_id = e.id AND o.cycle_id = ? AND o.kind = 'reminder')
 		FROM employees e WHERE e.id IN (`+placeholders(len(people))+`)`, args...)

@@ -77,7 +77,7 @@ func (s *TermsService) PublishTerms(ctx context.Context, t *app.TermsOfComment, 
 	}
 	now := s.db.Now().UTC().Truncate(time.Microsecond)
 	t.PublishedAt = now
-	res, err := tx.ExecContext(ctx, `INSERT INTO terms_of_comment (agency, version, body, sha256, published_by, published_at)
+	res, err := insert(ctx, tx, `INSERT INTO terms_of_comment (agency, version, body, sha256, published_by, published_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, t.Agency, t.Version, t.Body, t.SHA256, t.PublishedBy, formatTime(now))
 	if isUniqueViolation(err) {
 		return app.Errorf(app.ECONFLICT, "Someone published version %d a moment ago; look at it before publishing again.", t.Version)

@@ -61,6 +61,9 @@ func waitForWriter(ctx context.Context, try func() error) error {
 // for BEGIN IMMEDIATE, it holds the write lock from the start and never
 // fails half way with "database is locked".
 func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	if db.pg {
+		return db.beginPostgres(ctx)
+	}
 	var tx *sql.Tx
 	err := waitForWriter(ctx, func() (err error) {
 		tx, err = db.write.BeginTx(ctx, nil)
@@ -75,6 +78,18 @@ func (db *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 // execWrite runs one statement on the writer, in a transaction of its own,
 // waiting for the write lock as beginWrite does.
 func (db *DB) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.pg {
+		tx, err := db.beginPostgres(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		return res, tx.Commit()
+	}
 	var res sql.Result
 	err := waitForWriter(ctx, func() (err error) {
 		res, err = db.write.ExecContext(ctx, query, args...)

@@ -1,0 +1,37 @@
+package store
+
+// The few SQL spellings SQLite and PostgreSQL do not share. Everything else
+// the services send is written once, in SQL both read the same way; each
+// helper here returns an SQL expression from SQL expressions.
+
+// addDays is the date (YYYY-MM-DD text) days after the date date.
+func (db *DB) addDays(date, days string) string {
+	if db.pg {
+		return `to_char(CAST(` + date + ` AS date) + CAST(` + days + ` AS integer), 'YYYY-MM-DD')`
+	}
+	return `date(` + date + `, '+' || ` + days + ` || ' days')`
+}
+
+// addYear is the date a year after the date date.
+func (db *DB) addYear(date string) string {
+	if db.pg {
+		return `to_char(CAST(` + date + ` AS date) + interval '1 year', 'YYYY-MM-DD')`
+	}
+	return `date(` + date + `, '+1 year')`
+}
+
+// daysFrom is the whole number of days from the date from to the date to.
+func (db *DB) daysFrom(from, to string) string {
+	if db.pg {
+		return `(CAST(` + to + ` AS date) - CAST(` + from + ` AS date))`
+	}
+	return `CAST(julianday(` + to + `) - julianday(` + from + `) AS INTEGER)`
+}
+
+// greatest is the larger of a and b (neither NULL).
+func (db *DB) greatest(a, b string) string {
+	if db.pg {
+		return `GREATEST(` + a + `, ` + b + `)`
+	}
+	return `MAX(` + a + `, ` + b + `)`
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"portal/app"
+)
+
+// PostgreSQL. The services are the same Go code on both databases, through
+// database/sql: the SQL they send is written once, in the subset both
+// databases read the same way (RETURNING, ON CONFLICT, FILTER, CTEs), with
+// `?` placeholders that the PostgreSQL connection rewrites to `$1, $2…`
+// (rebind.go), and the few expressions the two spell differently chosen
+// by db.pg. What differs is below the services:
+//
+//   - SQLite has one writer per file; PostgreSQL has one writer at a time
+//     across every node, by a transaction-level advisory lock that every
+//     write transaction takes first (beginWrite). Each check made inside a
+//     write transaction ("has this person already signed?") therefore holds
+//     on any number of nodes exactly as on one SQLite file, and the evidence
+//     log, which every write of evidence appends to, is appended by one
+//     writer at a time. The constraints (one acknowledgment per person and
+//     cycle, one leaf per index) hold whatever the lock does.
+//   - The group committer runs on each node as on SQLite: signatures that
+//     arrive together share one transaction, one lock and one commit.
+//   - The schema is pgmigrations/, the final state of the SQLite history
+//     written fresh: a PostgreSQL database has no history to replay.
+//   - There is no write-ahead-log checkpointer: PostgreSQL checkpoints itself.
+
+//go:embed pgmigrations/*.sql
+var pgMigrationFS embed.FS
+
+// writeLockKey is the advisory lock every write transaction holds: one
+// number the portal's database keeps for itself ("portal" in ASCII).
+const writeLockKey = 0x706f7274616c
+
+// IsPostgres reports whether dsn names a PostgreSQL database rather than an
+// SQLite file: PORTAL_DB=postgres://… or postgresql://….
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openPostgres connects to the database at url, a pool of opts.ReadConns
+// connections (default 10), and brings its schema up to date.
+func openPostgres(url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error can quote the URL, password and all.
+		return nil, errors.New("PORTAL_DB is not a PostgreSQL address the portal can read (postgres://user@host:port/database?sslmode=…)")
+	}
+	if opts.ReadConns > 0 {
+		cfg.MaxConns = int32(min(opts.ReadConns, 1000)) // #nosec G115 -- bounded just above
+	} else if cfg.MaxConns < 10 {
+		cfg.MaxConns = 10
+	}
+	// Every time is written as text in UTC; the session's own zone is
+	// never used, but set it so that a DBA's ad hoc now() agrees.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "portal"
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL: %w", pgSafe(err))
+	}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	conns := sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)})
+	conns.SetMaxOpenConns(int(cfg.MaxConns))
+	conns.SetMaxIdleConns(int(cfg.MaxConns))
+	db := &DB{pg: true, pool: pool, write: conns, read: conns, Path: redactURL(url), Now: time.Now, Location: loc, key: opts.LogKey}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := conns.PingContext(ctx); err != nil {
+		_ = conns.Close()
+		pool.Close()
+		return nil, fmt.Errorf("open PostgreSQL database %s: %w", db.Path, pgSafe(err))
+	}
+	if err := db.migratePostgres(ctx); err != nil {
+		_ = conns.Close()
+		pool.Close()
+		return nil, err
+	}
+	db.group = newGroupCommitter(db)
+	return db, nil
+}
+
+// migratePostgres applies the PostgreSQL schema's files not yet applied,
+// each in a transaction holding the write lock, so nodes starting together
+// apply each file once.
+func (db *DB) migratePostgres(ctx context.Context) error {
+	if _, err := db.execWrite(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", pgSafe(err))
+	}
+	names, err := fs.Glob(pgMigrationFS, "pgmigrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migratePostgresFile(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) migratePostgresFile(ctx context.Context, name string) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return fmt.Errorf("check migration %s: %w", name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := pgMigrationFS.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("read migration %s: %w", name, err)
+	}
+	// No arguments: sent as one simple query, several statements and all.
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("apply migration %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(time.Now())); err != nil {
+		return fmt.Errorf("record migration %s: %w", name, err)
+	}
+	return tx.Commit()
+}
+
+// beginPostgres begins a write transaction and waits for the write lock,
+// held until it commits or rolls back.
+func (db *DB) beginPostgres(ctx context.Context) (*sql.Tx, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLockKey)); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("wait for the write lock: %w", err)
+	}
+	return tx, nil
+}
+
+// pgSafe keeps what a connection error says but never the password a
+// PostgreSQL URL may carry (pgconn's errors quote the host, user and
+// database only; this is a second guard).
+func pgSafe(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return app.Errorf(app.EINTERNAL, "cannot reach the PostgreSQL server: %v", ce.Unwrap())
+	}
+	return err
+}
+
+// redactURL is url without its password, for messages and logs.
+func redactURL(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return url[:scheme+3] + userinfo[:i] + ":xxxxx" + url[at:]
+	}
+	return url
+}
+
+// isPgUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func isPgUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
