@@ -43,7 +43,9 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 // `'digest:' || ?`), and the services' SQL relies on it; pgx would refuse.
 type looseInt int64
 
-func (n looseInt) Int64Value() (pgtype.Int8, error) { return pgtype.Int8{Int64: int64(n), Valid: true}, nil }
+func (n looseInt) Int64Value() (pgtype.Int8, error) {
+	return pgtype.Int8{Int64: int64(n), Valid: true}, nil
+}
 func (n looseInt) TextValue() (pgtype.Text, error) {
 	return pgtype.Text{String: strconv.FormatInt(int64(n), 10), Valid: true}, nil
 }
