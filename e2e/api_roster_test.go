@@ -75,7 +75,7 @@ type rosterSyncProblems struct {
 // rosterState is what a roster sync may change, to compare before and after.
 func (tp *testPortal) rosterState(t testing.TB) string {
 	t.Helper()
-	return tp.text(t, `SELECT (SELECT group_concat(employee_number || '|' || full_name || '|' || email || '|' || agency || '|' || department
+	return tp.text(t, `SELECT (SELECT string_agg(employee_number || '|' || full_name || '|' || email || '|' || agency || '|' || department
 			|| '|' || title || '|' || roles || '|' || active || '|' || COALESCE(manager_id, ''), ';') FROM employees)
 		|| '#' || (SELECT COUNT(*) FROM roster_changes) || '#' || (SELECT COUNT(*) FROM address_changes)
 		|| '#' || (SELECT COUNT(*) FROM outbox) || '#' || (SELECT COUNT(*) FROM audit_events WHERE action <> 'api.called')

@@ -16,11 +16,19 @@ import (
 	_ "github.com/mattn/go-sqlite3" // the driver the file is read with
 
 	"portal/app"
+	"portal/app/store"
 )
 
 // readFile opens a database file read-only.
 func readFile(t testing.TB, path string) *sql.DB {
 	t.Helper()
+	if store.IsPostgres(path) {
+		db, err := store.OpenPostgresSQL(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +117,7 @@ func (tp *testPortal) employees(t testing.TB, where string, args ...any) []*app.
 		e.manager_id, e.hire_date, e.roles, e.bargaining_unit, e.active,
 		EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active = 1),
 		COALESCE((SELECT s.agency FROM agency_supervisors s WHERE s.employee_id = e.id AND e.active = 1), ''),
-		COALESCE((SELECT group_concat(pa.starts_on || '/' || pa.ends_on, ' ') FROM poster_authorizations pa
+		COALESCE((SELECT string_agg(pa.starts_on || '/' || pa.ends_on, ' ') FROM poster_authorizations pa
 			WHERE pa.employee_id = e.id AND e.active = 1 AND pa.agency = e.agency
 				AND NOT EXISTS (SELECT 1 FROM authorization_ends x WHERE x.authorization_id = pa.id)), '')
 		FROM employees e WHERE `+where+` ORDER BY e.id`, args...)

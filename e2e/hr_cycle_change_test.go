@@ -138,7 +138,7 @@ func TestCycleDueDateCanChange(t *testing.T) {
 	state := func() string {
 		var s string
 		if err := db.QueryRow(`SELECT (SELECT due_on FROM cycles WHERE id = ?) || '|' ||
-			(SELECT group_concat(due_on) FROM assignments WHERE cycle_id = ?) || '|' || (SELECT COUNT(*) FROM audit_events)`, id, id).Scan(&s); err != nil {
+			(SELECT string_agg(due_on, ',') FROM assignments WHERE cycle_id = ?) || '|' || (SELECT COUNT(*) FROM audit_events)`, id, id).Scan(&s); err != nil {
 			t.Fatal(err)
 		}
 		return s

@@ -94,7 +94,7 @@ func applyRoster(t *testing.T, c *client, preview string) string {
 // changes, address changes, log entries and queued messages.
 func (tp *testPortal) identityState(t testing.TB) string {
 	t.Helper()
-	return tp.text(t, `SELECT (SELECT group_concat(employee_number || ' ' || email || ' ' || roles || ' ' || active, '; ')
+	return tp.text(t, `SELECT (SELECT string_agg(employee_number || ' ' || email || ' ' || roles || ' ' || active, '; ')
 		FROM (SELECT * FROM employees ORDER BY id))
 		|| ' | roster changes ' || (SELECT COUNT(*) FROM roster_changes)
 		|| ' | address changes ' || (SELECT COUNT(*) FROM address_changes)

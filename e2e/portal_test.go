@@ -15,6 +15,7 @@ import (
 
 	"portal/app"
 	"portal/app/evidence"
+	"portal/app/pgtest"
 	"portal/server"
 )
 
@@ -86,6 +87,9 @@ func startTestPortal(t testing.TB, options ...func(*server.Config)) *testPortal 
 		SMTPTLS: "none", MailFrom: "Portal <portal@test.invalid>", PolicyVersion: "2026.2", Demo: true,
 		SMTPConns: 1, Schedule: app.DefaultSchedule, Secret: testSecret, LogKeyFile: testLogKey(t, dir),
 		ShutdownGrace: time.Second}
+	if onPostgres() {
+		cfg.DB = pgtest.Database(t)
+	}
 	for _, o := range options {
 		o(cfg)
 	}

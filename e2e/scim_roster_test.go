@@ -12,7 +12,7 @@ import (
 // how each ended, by whom, and their audit events.
 func (tp *testPortal) endedFootprint(t *testing.T, id int64) string {
 	t.Helper()
-	return tp.text(t, `SELECT COALESCE((SELECT group_concat(x.reason || '/' || COALESCE(x.actor_id, 'system') || '/' || x.note, ';')
+	return tp.text(t, `SELECT COALESCE((SELECT string_agg(x.reason || '/' || COALESCE(CAST(x.actor_id AS TEXT), 'system') || '/' || x.note, ';')
 			FROM authorization_ends x JOIN poster_authorizations pa ON pa.id = x.authorization_id WHERE pa.employee_id = ?), 'none')
 		|| ' events:' || (SELECT COUNT(*) FROM audit_events WHERE action = 'poster.authorization_ended' AND subject_id = ? AND actor_id IS NULL)
 		|| ' open:' || (SELECT COUNT(*) FROM poster_authorizations pa WHERE pa.employee_id = ?

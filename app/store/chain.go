@@ -109,7 +109,7 @@ func chainHash(prev, kind string, canonical []byte) string {
 // the first break. Records written since the upgrade are not in it: the
 // evidence log covers every record (VerifyLog).
 func (s *AuditService) VerifyChain(ctx context.Context) (int, *app.ChainBreak, error) {
-	tx, err := s.db.read.BeginTx(ctx, nil)
+	tx, err := s.db.read.BeginTx(ctx, s.db.snapshot())
 	if err != nil {
 		return 0, nil, fmt.Errorf("begin read: %w", err)
 	}

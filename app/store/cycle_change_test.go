@@ -201,7 +201,7 @@ func TestCycleDueDateMoves(t *testing.T) {
 	// Bad input: refused, naming the field, and nothing changes.
 	state := func() string {
 		var s string
-		if err := f.db.read.QueryRow(`SELECT (SELECT group_concat(employee_id || ' ' || due_on, ',') FROM assignments)
+		if err := f.db.read.QueryRow(`SELECT (SELECT string_agg(employee_id || ' ' || due_on, ',') FROM assignments)
 			|| '|' || (SELECT due_on FROM cycles WHERE id = ?) || '|' || (SELECT COUNT(*) FROM audit_events)`, f.cycle.ID).Scan(&s); err != nil {
 			t.Fatal(err)
 		}

@@ -159,6 +159,9 @@ func Open(path string, opts Options) (*DB, error) {
 // migration, no file created, nothing written. It is for checking a
 // database, perhaps a copy, as it is. A missing or empty file is an error.
 func OpenReadOnly(path string) (*DB, error) {
+	if IsPostgres(path) {
+		return openPostgresReadOnly(path)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("no database at %s", path)
@@ -187,6 +190,9 @@ func OpenReadOnly(path string) (*DB, error) {
 // HasLog reports whether the database has been upgraded to the evidence log.
 func (db *DB) HasLog(ctx context.Context) (bool, error) {
 	var n int
+	if db.pg {
+		return true, nil // PostgreSQL's schema has had the log from the start
+	}
 	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = 'migrations/005_evidence_log.sql'`).Scan(&n)
 	return n > 0, err
 }
@@ -198,7 +204,11 @@ func (db *DB) SetLogger(l *slog.Logger) { db.logger.Store(l) }
 // Close closes both pools.
 func (db *DB) Close() error {
 	if db.write == nil { // read-only
-		return db.read.Close()
+		err := db.read.Close()
+		if db.pool != nil {
+			db.pool.Close()
+		}
+		return err
 	}
 	db.group.close()
 	if db.pg {

@@ -1,5 +1,17 @@
 package store
 
+import "database/sql"
+
+// snapshot is a read-only transaction that sees one state of the database
+// throughout: what SQLite's read transactions are, and PostgreSQL's
+// REPEATABLE READ (its default, READ COMMITTED, sees each statement's own).
+func (db *DB) snapshot() *sql.TxOptions {
+	if db.pg {
+		return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	return &sql.TxOptions{ReadOnly: true}
+}
+
 // The few SQL spellings SQLite and PostgreSQL do not share. Everything else
 // the services send is written once, in SQL both read the same way; each
 // helper here returns an SQL expression from SQL expressions.

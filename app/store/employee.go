@@ -111,7 +111,7 @@ func (s *EmployeeService) FindEmployees(ctx context.Context, f app.EmployeeFilte
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = -1
+		limit = noLimit
 	}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT `+employeeColumns+` FROM employees e WHERE `+cond+ // #nosec G202 -- constant SQL fragments; every value is a bound parameter
 		` ORDER BY e.full_name, e.id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)

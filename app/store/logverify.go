@@ -22,7 +22,7 @@ import (
 // versions list (checkDocuments), and that the scans of paper forms are the
 // ones their acknowledgments name (checkPaperScans).
 func (db *DB) VerifyLog(ctx context.Context, opts evidence.VerifyOptions) (*evidence.Report, error) {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.read.BeginTx(ctx, db.snapshot())
 	if err != nil {
 		return nil, fmt.Errorf("begin read: %w", err)
 	}
@@ -78,7 +78,10 @@ type verifySource struct {
 
 type kindCursor struct {
 	rk      recordKind
-	rows    *sql.Rows
+	tx      *sql.Tx
+	batch   []cursorRow // read ahead, in id order
+	last    int64       // the last id read into a batch
+	drained bool        // the table has no row after last
 	done    bool
 	id      int64
 	leaf    evidence.Leaf
@@ -86,17 +89,58 @@ type kindCursor struct {
 	looked  map[int64]bool // ids read out of order, by a lookup
 }
 
-func (c *kindCursor) next() error {
+type cursorRow struct {
+	id      int64
+	leaf    evidence.Leaf
+	problem string
+}
+
+// verifyBatch is how many rows a cursor reads at a time. The walk reads
+// each table in batches rather than through open result sets: PostgreSQL
+// runs one statement at a time on a connection, and the walk moves a cursor
+// per kind of record beside the log's own.
+const verifyBatch = 2000
+
+func (c *kindCursor) next(ctx context.Context) error {
 	if c.done {
 		return nil
 	}
-	if !c.rows.Next() {
-		c.done = true
-		return c.rows.Err()
+	if len(c.batch) == 0 {
+		if c.drained {
+			c.done = true
+			return nil
+		}
+		if err := c.fill(ctx); err != nil {
+			return err
+		}
+		if len(c.batch) == 0 {
+			c.done = true
+			return nil
+		}
 	}
-	var err error
-	c.id, c.leaf, c.problem, err = c.rk.leaf(c.rows)
-	return err
+	r := c.batch[0]
+	c.batch = c.batch[1:]
+	c.id, c.leaf, c.problem = r.id, r.leaf, r.problem
+	return nil
+}
+
+func (c *kindCursor) fill(ctx context.Context) error {
+	rows, err := c.tx.QueryContext(ctx, `SELECT `+c.rk.columns+` FROM `+c.rk.table+` WHERE id > ? ORDER BY id LIMIT ?`, c.last, verifyBatch) // #nosec G202 -- from recordKinds
+	if err != nil {
+		return fmt.Errorf("read %s: %w", c.rk.table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r cursorRow
+		var err error
+		if r.id, r.leaf, r.problem, err = c.rk.leaf(rows); err != nil {
+			return err
+		}
+		c.batch = append(c.batch, r)
+		c.last = r.id
+	}
+	c.drained = len(c.batch) < verifyBatch
+	return rows.Err()
 }
 
 func (s *verifySource) cursor(ctx context.Context, kind string) (*kindCursor, error) {
@@ -107,53 +151,63 @@ func (s *verifySource) cursor(ctx context.Context, kind string) (*kindCursor, er
 	if !ok {
 		return nil, nil
 	}
-	rows, err := s.tx.QueryContext(ctx, `SELECT `+rk.columns+` FROM `+rk.table+` ORDER BY id`) // #nosec G202 -- from recordKinds
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", rk.table, err)
-	}
-	c := &kindCursor{rk: rk, rows: rows, looked: map[int64]bool{}}
+	c := &kindCursor{rk: rk, tx: s.tx, looked: map[int64]bool{}}
 	if s.cursors == nil {
 		s.cursors = map[string]*kindCursor{}
 	}
 	s.cursors[kind] = c
-	return c, c.next()
+	return c, c.next(ctx)
 }
 
 // Entries calls fn for every entry in index order with its record re-read.
 func (s *verifySource) Entries(ctx context.Context, fn func(*evidence.StoredEntry) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT idx, kind, ref_id, hash, seal FROM log_entries ORDER BY idx`)
+	last := int64(-1)
+	for {
+		batch, err := s.entries(ctx, last)
+		if err != nil {
+			return err
+		}
+		for _, e := range batch {
+			c, err := s.cursor(ctx, e.Kind)
+			if err != nil {
+				return err
+			}
+			if c == nil {
+				e.Problem = "the entry names an unknown kind of record"
+				leaf := evidence.Leaf{Kind: e.Kind, RefID: e.RefID}
+				e.Leaf = &leaf
+			} else if err := s.find(ctx, c, e); err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			last = e.Index
+		}
+		if len(batch) < verifyBatch {
+			return nil
+		}
+	}
+}
+
+// entries reads the batch of log entries after index last.
+func (s *verifySource) entries(ctx context.Context, last int64) ([]*evidence.StoredEntry, error) {
+	rows, err := s.tx.QueryContext(ctx, `SELECT idx, kind, ref_id, hash, seal FROM log_entries WHERE idx > ? ORDER BY idx LIMIT ?`, last, verifyBatch)
 	if err != nil {
-		return fmt.Errorf("read log entries: %w", err)
+		return nil, fmt.Errorf("read log entries: %w", err)
 	}
 	defer rows.Close()
-	defer func() {
-		for _, c := range s.cursors {
-			_ = c.rows.Close() // read-only cursors: nothing to report
-		}
-	}()
+	var out []*evidence.StoredEntry
 	for rows.Next() {
 		e := &evidence.StoredEntry{}
 		var h []byte
 		if err := rows.Scan(&e.Index, &e.Kind, &e.RefID, &h, &e.Seal); err != nil {
-			return fmt.Errorf("read log entries: %w", err)
+			return nil, fmt.Errorf("read log entries: %w", err)
 		}
 		copy(e.Hash[:], h)
-		c, err := s.cursor(ctx, e.Kind)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			e.Problem = "the entry names an unknown kind of record"
-			leaf := evidence.Leaf{Kind: e.Kind, RefID: e.RefID}
-			e.Leaf = &leaf
-		} else if err := s.find(ctx, c, e); err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
+		out = append(out, e)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // find sets e's record from the kind's cursor, noting rows it skips.
@@ -164,14 +218,14 @@ func (s *verifySource) find(ctx context.Context, c *kindCursor, e *evidence.Stor
 				s.unlogged[e.Kind] = c.id
 			}
 		}
-		if err := c.next(); err != nil {
+		if err := c.next(ctx); err != nil {
 			return err
 		}
 	}
 	if !c.done && c.id == e.RefID {
 		leaf := c.leaf
 		e.Leaf, e.Problem = &leaf, c.problem
-		return c.next()
+		return c.next(ctx)
 	}
 	// Out of order, or missing: look it up.
 	leaf, problem, ok, err := readLeaf(ctx, s.tx, e.Kind, e.RefID)

@@ -188,3 +188,48 @@ func isPgUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// OpenPostgresSQL opens a plain connection pool to the PostgreSQL database
+// at url, with the portal's placeholders (`?`), and nothing else: no
+// migration, no lock. It is for tools and tests that read the database as
+// an auditor would, or write it as an insider holding the database would.
+func OpenPostgresSQL(url string) (*sql.DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, errors.New("not a PostgreSQL address")
+	}
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)}), nil
+}
+
+// openPostgresReadOnly opens the database at url to read it and nothing
+// else: no migration, and every transaction read-only, so that checking a
+// database never changes it.
+func openPostgresReadOnly(url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, errors.New("PORTAL_DB is not a PostgreSQL address the portal can read (postgres://user@host:port/database?sslmode=…)")
+	}
+	cfg.MaxConns = 2
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL: %w", err)
+	}
+	db := &DB{pg: true, pool: pool, read: sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)}), Path: redactURL(url), Now: time.Now, Location: time.UTC}
+	var n int
+	if err := db.read.QueryRow(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
+		_ = db.read.Close()
+		pool.Close()
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database %s: %w", db.Path, err)
+		}
+		return nil, fmt.Errorf("%s is not a portal database", db.Path)
+	}
+	return db, nil
+}

@@ -222,7 +222,7 @@ func (s *RosterService) ImportRoster(ctx context.Context, rows []app.RosterRow, 
 // planImport reads the roster (one consistent snapshot, no write lock) and
 // works out what the rows do.
 func (s *RosterService) planImport(ctx context.Context, rows []app.RosterRow, opts app.ImportOptions) (*importPlan, error) {
-	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.read.BeginTx(ctx, s.db.snapshot())
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
 	}

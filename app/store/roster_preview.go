@@ -149,7 +149,7 @@ func (s *RosterService) FindPreview(ctx context.Context, f app.RosterPreviewFilt
 	if f.Kind != "" && !slices.Contains(app.RosterKinds, f.Kind) {
 		return nil, app.Invalid("kind", "Unknown kind of change. Choose one from the list.")
 	}
-	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.db.read.BeginTx(ctx, s.db.snapshot())
 	if err != nil {
 		return nil, fmt.Errorf("read preview: %w", err)
 	}
@@ -188,7 +188,7 @@ func (s *RosterService) FindPreview(ctx context.Context, f app.RosterPreviewFilt
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = -1
+		limit = noLimit
 	}
 	// #nosec G202 -- as above
 	rows, err = tx.QueryContext(ctx, `SELECT kind, employee_number, full_name, agency, department, changes, new_email, old_email
