@@ -94,8 +94,8 @@ type Handler struct {
 	Ping          func(ctx context.Context) error
 	KickMail      func()
 	KickChecks    func()       // wakes the background evidence check
-	ExportLimit   *RateLimiter // certificate and report exports per user
-	SignInIPLimit *RateLimiter // sign-in requests per client address
+	ExportLimit   Limiter // certificate and report exports per user
+	SignInIPLimit Limiter // sign-in requests per client address
 	// SignInMail does the work of each sign-in request after its answer
 	// (the limit per address is its own).
 	SignInMail *SignInMailer
@@ -124,7 +124,7 @@ type Handler struct {
 	// APITokens are the API's bearer tokens; APILimit the calls each token
 	// may make (keyed by the token's id).
 	APITokens app.APITokenService
-	APILimit  *RateLimiter
+	APILimit  Limiter
 	// Metrics counts requests, sign-ins, signatures and knowledge-check
 	// attempts (nil: nothing is counted); MetricsPage serves them at
 	// /metrics (see metricsToken).

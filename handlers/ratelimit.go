@@ -5,6 +5,16 @@ import (
 	"time"
 )
 
+// Limiter limits how often something may happen per key: the portal's are
+// kept in the database (store.RateLimiter), shared by every node; tests may
+// set a RateLimiter of this package, kept in memory.
+type Limiter interface {
+	// Allow records an event for key and reports whether it is within the limit.
+	Allow(key string) bool
+	// RetryAfter is how long until key may have another event.
+	RetryAfter(key string) time.Duration
+}
+
 // RateLimiter allows at most Limit events per key in any Window (a sliding
 // window). It is safe for concurrent use; keys that go quiet are dropped.
 type RateLimiter struct {

@@ -40,7 +40,7 @@ type SignInMailer struct {
 	// anyone lock a person out of signing in by asking for their address.
 	// Its window must not be longer than a link's life, so that a person
 	// refused a new link still has a live one in their mailbox.
-	Limit   *RateLimiter
+	Limit   Limiter
 	BaseURL string
 	LinkTTL time.Duration
 	Logger  *slog.Logger

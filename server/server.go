@@ -499,12 +499,13 @@ func Wire(ctx context.Context, cfg *Config, db *store.DB, k *Keys, logger *slog.
 		Ping:         db.Ping,
 		Unavailable:  store.Unavailable,
 		KickMail:     worker.Kick,
+		// The limits are kept in the database, shared by every node.
 		// Five exports a user per ten minutes: enough for an audit, not for a scraper.
-		ExportLimit: handlers.NewRateLimiter(5, 10*time.Minute),
+		ExportLimit: store.NewRateLimiter(db, "export", 5, 10*time.Minute),
 		// 30 sign-in requests a client address per 15 minutes (and three links
 		// an address, below): a person who mistypes is fine, a script probing
 		// or flooding mailboxes is not.
-		SignInIPLimit: handlers.NewRateLimiter(30, 15*time.Minute),
+		SignInIPLimit: store.NewRateLimiter(db, "signin-ip", 30, 15*time.Minute),
 		Logger:        logger,
 		Now:           db.Now,
 		Metrics:       met,
@@ -527,7 +528,7 @@ func Wire(ctx context.Context, cfg *Config, db *store.DB, k *Keys, logger *slog.
 	if apiRate <= 0 {
 		apiRate = defaultAPIRate
 	}
-	h.APILimit = handlers.NewRateLimiter(apiRate, time.Minute)
+	h.APILimit = store.NewRateLimiter(db, "api", apiRate, time.Minute)
 	h.Config.EmailLinksOff = cfg.EmailLinksOff
 	if cfg.OIDC.Issuer != "" {
 		h.OIDC = &handlers.OIDC{Config: cfg.OIDC, RedirectURL: cfg.BaseURL + "/signin/oidc/callback", Logger: logger}
@@ -542,7 +543,7 @@ func Wire(ctx context.Context, cfg *Config, db *store.DB, k *Keys, logger *slog.
 	h.SignInMail = &handlers.SignInMailer{Employees: h.Employees, SignIn: sessions, Messages: h.Messages, Outbox: outbox,
 		KickMail: worker.Kick, BaseURL: cfg.BaseURL, LinkTTL: h.Config.LinkTTL, Logger: logger,
 		// Three links an address in a link's life: an address refused a new link has a live one.
-		Limit: handlers.NewRateLimiter(3, h.Config.LinkTTL)}
+		Limit: store.NewRateLimiter(db, "signin-address", 3, h.Config.LinkTTL)}
 	worker.Renderer = &mail.Composer{Templates: templates, Employees: h.Employees, Cycles: h.Cycles, Acks: h.Acks, Kinds: h.Kinds,
 		Dashboard: h.Dashboard, Certs: certs, Identity: h.Identity, Sealer: secrets, LinkMinutes: int(h.Config.LinkTTL.Minutes()),
 		BaseURL: cfg.BaseURL, Location: cfg.TimeZone, Now: db.Now, Accounts: h.Accounts}

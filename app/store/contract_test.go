@@ -34,6 +34,9 @@ func contractStore(t *testing.T, dsn string) *storetest.Store {
 	return &storetest.Store{
 		Employees: NewEmployeeService(db), Policies: NewPolicyService(db), Cycles: NewCycleService(db),
 		Acks: NewAckService(db), SignIn: NewSessionService(db), Sessions: NewSessionService(db), Reminders: NewReminderService(db), Outbox: NewOutbox(db),
+		RateLimiter: func(bucket string, limit int, window time.Duration) storetest.Limiter {
+			return NewRateLimiter(db, bucket, limit, window)
+		},
 		SetClock: func(now func() time.Time, loc *time.Location) { db.Now, db.Location = now, loc },
 	}
 }

@@ -47,3 +47,14 @@ func (db *DB) greatest(a, b string) string {
 	}
 	return `MAX(` + a + `, ` + b + `)`
 }
+
+// skipLocked ends a SELECT of rows to claim: on PostgreSQL, rows another
+// transaction has locked are passed over rather than waited for, so two
+// nodes' mail workers claiming at once each take different messages.
+// SQLite has one writer, so there is nothing to skip.
+func (db *DB) skipLocked() string {
+	if db.pg {
+		return ` FOR UPDATE SKIP LOCKED`
+	}
+	return ``
+}

@@ -44,7 +44,7 @@ func (o *Outbox) ClaimDue(ctx context.Context, c app.Claim) ([]*app.Message, err
 		}
 		now := formatTime(o.db.Now())
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_at = ?, lease_owner = ?, lease_until = ? WHERE id IN (
-				SELECT id FROM `+queue+` AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+				SELECT id FROM `+queue+` AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+o.db.skipLocked()+`)
 			RETURNING `+messageColumns, now, c.Owner, formatTime(c.Until), now, c.Limit) // #nosec G202 -- queue is one of two constant clauses; every value is a bound parameter
 		if err != nil {
 			return fmt.Errorf("claim messages: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +74,11 @@ func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
+// indexedBy matches SQLite's INDEXED BY hint, which a few queries give where
+// SQLite, without statistics, would pick a worse index. PostgreSQL has no
+// such clause (its planner keeps statistics), so its connections drop it.
+var indexedBy = regexp.MustCompile(`(?i)\s+INDEXED\s+BY\s+[a-z_][a-z0-9_]*`)
+
 // rebound caches the rewrite of queries without named arguments: the
 // portal sends a few hundred distinct texts, again and again.
 var rebound sync.Map
@@ -94,6 +100,7 @@ func rebind(query string, args []driver.NamedValue) string {
 			return q.(string)
 		}
 	}
+	query = indexedBy.ReplaceAllString(query, "")
 	if !strings.ContainsAny(query, "?:") {
 		return query
 	}

@@ -284,8 +284,8 @@ func (s *SessionService) SweepExpired(ctx context.Context, batch int) (int, erro
 	// Past its expiry in steady time, a row can never be live again.
 	deleted := 0
 	for _, q := range []string{
-		`DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ? LIMIT ?)`,
-		`DELETE FROM login_tokens WHERE rowid IN (SELECT rowid FROM login_tokens WHERE expires_at <= ? LIMIT ?)`,
+		`DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE expires_at <= ? LIMIT ?)`,
+		`DELETE FROM login_tokens WHERE token_hash IN (SELECT token_hash FROM login_tokens WHERE expires_at <= ? LIMIT ?)`,
 	} {
 		res, err := tx.ExecContext(ctx, q, formatTime(steady), batch)
 		if err != nil {
@@ -297,6 +297,11 @@ func (s *SessionService) SweepExpired(ctx context.Context, batch int) (int, erro
 		}
 		deleted += int(n)
 	}
+	n, err := sweepRateHits(ctx, tx, s.db.Now(), batch)
+	if err != nil {
+		return 0, err
+	}
+	deleted += n
 	if err := saveMark(ctx, tx, steady); err != nil {
 		return 0, err
 	}

@@ -31,9 +31,18 @@ type Store struct {
 	Sessions  app.SessionService
 	Reminders app.ReminderService
 	Outbox    app.Outbox
+	// RateLimiter makes a limiter of limit events per key in any window,
+	// named bucket, kept by the store.
+	RateLimiter func(bucket string, limit int, window time.Duration) Limiter
 	// SetClock replaces the store's clock: now is the time, loc the time
 	// zone whose calendar says what today is.
 	SetClock func(now func() time.Time, loc *time.Location)
+}
+
+// Limiter is a rate limit kept by the store.
+type Limiter interface {
+	Allow(key string) bool
+	RetryAfter(key string) time.Duration
 }
 
 // Run runs every contract test against stores that open returns. open
@@ -52,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) *Store) {
 		{"NewHiresAreDueLater", testNewHiresAreDueLater},
 		{"CurrentCycleFollowsTheLocalCalendar", testCurrentCycleFollowsTheLocalCalendar},
 		{"RemindersFollowTheLocalCalendar", testRemindersFollowTheLocalCalendar},
+		{"RateLimitsAreSharedAndSlide", testRateLimitsAreSharedAndSlide},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -449,5 +459,42 @@ func testRemindersFollowTheLocalCalendar(t *testing.T, s *Store) {
 		if err := s.Cycles.CloseCycle(ctx, c.ID, nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// testRateLimitsAreSharedAndSlide: two limiters of one name, as two nodes
+// of a deployment hold, count against one limit per key; other keys and
+// other names count apart; an event stops counting once out of the window,
+// and RetryAfter says when that is.
+func testRateLimitsAreSharedAndSlide(t *testing.T, s *Store) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now }, time.UTC)
+	nodeA, nodeB := s.RateLimiter("signin", 3, 10*time.Minute), s.RateLimiter("signin", 3, 10*time.Minute)
+	other := s.RateLimiter("export", 3, 10*time.Minute)
+	for i, l := range []Limiter{nodeA, nodeB, nodeA} {
+		if !l.Allow("ip:192.0.2.1") {
+			t.Fatalf("event %d refused within the limit", i+1)
+		}
+		now = now.Add(time.Minute)
+	}
+	if nodeB.Allow("ip:192.0.2.1") || nodeA.Allow("ip:192.0.2.1") {
+		t.Fatal("a fourth event in ten minutes was allowed by one of the two nodes")
+	}
+	if !nodeB.Allow("ip:192.0.2.2") || !other.Allow("ip:192.0.2.1") {
+		t.Fatal("another key, or another limit, was counted with the first")
+	}
+	// The first event was at 9:00: the next is allowed at 9:10.
+	if got, want := nodeA.RetryAfter("ip:192.0.2.1"), 7*time.Minute; got != want {
+		t.Fatalf("retry after %v, want %v", got, want)
+	}
+	if nodeA.RetryAfter("ip:192.0.2.9") != 0 {
+		t.Fatal("a key never seen must wait")
+	}
+	now = now.Add(7 * time.Minute)
+	if !nodeB.Allow("ip:192.0.2.1") {
+		t.Fatal("an event was refused after the oldest left the window")
+	}
+	if nodeA.Allow("ip:192.0.2.1") {
+		t.Fatal("the window let a fifth event through")
 	}
 }

@@ -1,0 +1,13 @@
+-- Rate limits kept in the database, so that every node of a deployment
+-- counts against the same limit (sign-in requests per address, exports per
+-- user, API calls per token). A row is one event: the limit's name, the
+-- SHA-256 of its key (no address or e-mail is kept here), when it happened
+-- and when it stops counting. Rows are swept once past `until`.
+CREATE TABLE rate_hits (
+	bucket TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	at     TEXT NOT NULL,
+	until  TEXT NOT NULL
+);
+CREATE INDEX rate_hits_key ON rate_hits (bucket, key, at);
+CREATE INDEX rate_hits_until ON rate_hits (until);
