@@ -93,7 +93,7 @@ type Handler struct {
 	Markdown      func(src string) (template.HTML, error)
 	Ping          func(ctx context.Context) error
 	KickMail      func()
-	KickChecks    func()       // wakes the background evidence check
+	KickChecks    func()  // wakes the background evidence check
 	ExportLimit   Limiter // certificate and report exports per user
 	SignInIPLimit Limiter // sign-in requests per client address
 	// SignInMail does the work of each sign-in request after its answer
