@@ -15,8 +15,11 @@ VULNDB  := $(wildcard $(CURDIR)/../shared/vulndb)
 
 .PHONY: test short deps deps-apt deps-npm vet lint bench demo
 
+# Every package on SQLite (and the store's contract on PostgreSQL too), then
+# the end-to-end tests again on a throwaway PostgreSQL (app/pgtest).
 test: deps vet lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+	PORTAL_TEST_DB=postgres $(GO) test -race -count=1 -timeout 40m ./e2e/
 
 # The fast inner loop: every test but the browser ones, no race detector.
 short:
@@ -43,12 +46,14 @@ $(TOOLS)/gosec:
 $(TOOLS)/govulncheck:
 	GOBIN=$(TOOLS) $(GO) install golang.org/x/vuln/cmd/govulncheck@v1.8.0
 
-# Chromium for the browser tests, poppler-utils (pdftotext) for the PDF tests.
+# Chromium for the browser tests, poppler-utils (pdftotext) for the PDF
+# tests, Debian's PostgreSQL server for the PostgreSQL tests (the tests run
+# initdb themselves; the package's own cluster is not used).
 deps-apt:
-	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "make test: run as root (or install chromium poppler-utils fonts-dejavu-core yourself)"; exit 1; fi; \
+	@if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make test: run as root (or install chromium poppler-utils fonts-dejavu-core postgresql yourself)"; exit 1; fi; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends \
-	    chromium fonts-dejavu-core poppler-utils; \
+	    chromium fonts-dejavu-core poppler-utils postgresql; \
 	fi
 
 # axe-core, pinned in package.json and package-lock.json.

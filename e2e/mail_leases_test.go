@@ -34,10 +34,17 @@ type process struct {
 
 func startProcess(t *testing.T, bin string, tp *testPortal, ms *mailServer, args []string, env ...string) *process {
 	t.Helper()
+	return startCommand(t, bin, args, append([]string{"PORTAL_DB=" + tp.DB.Path, "PORTAL_LOG_KEY=" + tp.Config.LogKeyFile,
+		"PORTAL_TIMEZONE=" + tp.Config.TimeZone.String(),
+		"PORTAL_SMTP_HOST=127.0.0.1", "PORTAL_SMTP_PORT=" + strconv.Itoa(ms.port()), "PORTAL_SMTP_TLS=none"}, env...)...)
+}
+
+// startCommand runs the real binary with args and env (PORTAL_DB and the
+// rest) added to the test's own environment.
+func startCommand(t *testing.T, bin string, args []string, env ...string) *process {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "PORTAL_DB="+tp.DB.Path, "PORTAL_LOG_KEY="+tp.Config.LogKeyFile, "PORTAL_SECRET="+testSecret,
-		"PORTAL_TIMEZONE="+tp.Config.TimeZone.String(), "PORTAL_LOG_FORMAT=text", "PORTAL_REMIND_INTERVAL=0",
-		"PORTAL_SMTP_HOST=127.0.0.1", "PORTAL_SMTP_PORT="+strconv.Itoa(ms.port()), "PORTAL_SMTP_TLS=none")
+	cmd.Env = append(os.Environ(), "PORTAL_SECRET="+testSecret, "PORTAL_LOG_FORMAT=text", "PORTAL_REMIND_INTERVAL=0")
 	cmd.Env = append(cmd.Env, env...)
 	p := &process{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
