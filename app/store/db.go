@@ -283,6 +283,9 @@ func (db *DB) migrateFile(name string) error {
 
 // Backup writes a consistent copy of the live database to path.
 func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.pg {
+		return db.backupPostgres(ctx, path)
+	}
 	// VACUUM INTO writes into a temporary name (it accepts an empty file),
 	// renamed once synced: a backup killed half way leaves no partial copy
 	// under the name asked for.

@@ -80,7 +80,7 @@ func openPostgres(url string, opts Options) (*DB, error) {
 	conns := sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)})
 	conns.SetMaxOpenConns(int(cfg.MaxConns))
 	conns.SetMaxIdleConns(int(cfg.MaxConns))
-	db := &DB{pg: true, pool: pool, write: conns, read: conns, Path: redactURL(url), Now: time.Now, Location: loc, key: opts.LogKey}
+	db := &DB{pg: true, pool: pool, write: conns, read: conns, Path: redactURL(url), dsn: url, Now: time.Now, Location: loc, key: opts.LogKey}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := conns.PingContext(ctx); err != nil {
