@@ -5,13 +5,17 @@
 //
 // It creates its people straight in the portal's database (new employee
 // numbers LG-<run>-<n>, in agency "Load test") and gives each a sign-in
-// token there, so the server must use the same database file:
+// token there, so the server must use the same database: -db is the
+// server's PORTAL_DB, an SQLite file or a postgres:// address.
 //
 //	go run . demo &                                   # or serve
 //	go run ./tools/loadgen -db data/portal.db -base http://127.0.0.1:3000 -users 200 -concurrency 16 -duration 60s
 //
+// -base may list several nodes of one deployment, separated by commas: the
+// journeys are shared out among them in turn.
+//
 // It is bounded: at most -users journeys and -duration of time, and it only
-// talks to the -base address, which must be on the loopback network.
+// talks to the -base addresses, which must be on the loopback network.
 package main
 
 import (
@@ -42,8 +46,8 @@ import (
 )
 
 func main() {
-	dbPath := flag.String("db", "data/portal.db", "the database file the server uses")
-	base := flag.String("base", "http://127.0.0.1:3000", "the portal's address (loopback only)")
+	dbPath := flag.String("db", "data/portal.db", "the database the server uses (its PORTAL_DB: a file, or a postgres:// address)")
+	base := flag.String("base", "http://127.0.0.1:3000", "the portal's address (loopback only); several nodes' separated by commas")
 	users := flag.Int("users", 100, "journeys to run")
 	conc := flag.Int("concurrency", 16, "journeys at once")
 	duration := flag.Duration("duration", time.Minute, "stop starting journeys after this long")
@@ -52,6 +56,10 @@ func main() {
 	flag.Parse()
 	if *key == "" {
 		*key = os.Getenv("PORTAL_LOG_KEY")
+	}
+	if *key == "" && store.IsPostgres(*dbPath) {
+		fmt.Fprintln(os.Stderr, "loadgen: with a PostgreSQL -db, pass the server's evidence log key with -key (or PORTAL_LOG_KEY)")
+		os.Exit(2)
 	}
 	if *key == "" {
 		*key = filepath.Join(filepath.Dir(*dbPath), "log.key")
@@ -62,13 +70,16 @@ func main() {
 	}
 }
 
-func run(dbPath, keyPath, base string, users, conc int, duration time.Duration, version string) error {
-	u, err := url.Parse(base)
-	if err != nil {
-		return err
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return errors.New("-base must be a loopback address: this tool only loads a portal on this machine")
+func run(dbPath, keyPath, baseList string, users, conc int, duration time.Duration, version string) error {
+	bases := strings.Split(baseList, ",")
+	for _, base := range bases {
+		u, err := url.Parse(base)
+		if err != nil {
+			return err
+		}
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return errors.New("-base must be loopback addresses: this tool only loads a portal on this machine")
+		}
 	}
 	if users < 1 || users > 100_000 || conc < 1 || conc > 1000 {
 		return errors.New("-users must be 1–100000 and -concurrency 1–1000")
@@ -87,15 +98,19 @@ func run(dbPath, keyPath, base string, users, conc int, duration time.Duration, 
 	}
 	rec := &recorder{lat: map[string][]time.Duration{}}
 	deadline := time.Now().Add(duration)
-	work := make(chan person)
+	type job struct {
+		base string
+		p    person
+	}
+	work := make(chan job)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := 0; i < conc; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range work {
-				if err := journey(base, p, v, rec); err != nil {
+			for j := range work {
+				if err := journey(j.base, j.p, v, rec); err != nil {
 					rec.fail(err)
 				} else {
 					rec.complete()
@@ -103,11 +118,11 @@ func run(dbPath, keyPath, base string, users, conc int, duration time.Duration, 
 			}
 		}()
 	}
-	for _, p := range people {
+	for i, p := range people {
 		if time.Now().After(deadline) {
 			break
 		}
-		work <- p
+		work <- job{bases[i%len(bases)], p}
 	}
 	close(work)
 	wg.Wait()
