@@ -126,7 +126,7 @@ func newTestDatabase(t *testing.T, file string) testDatabase {
 func (d testDatabase) logKey() string { return filepath.Join(d.keyDir, "log.key") }
 
 // prepareSigners adds n employees who have read, passed and consented.
-func prepareSigners(t *testing.T, d testDatabase, n int) []int64 {
+func prepareSigners(t testing.TB, d testDatabase, n int) []int64 {
 	t.Helper()
 	cfg := &server.Config{DB: d.dsn, BaseURL: "http://127.0.0.1", TimeZone: time.UTC, PassMark: 80, Synchronous: "NORMAL",
 		PolicyVersion: "2026.2", SMTPTLS: "none", SMTPConns: 1, Schedule: app.DefaultSchedule,
@@ -192,7 +192,7 @@ type portalProcess struct {
 
 // startPortalProcess starts `portal serve` on d; env entries are added
 // last (a later value of a name wins).
-func startPortalProcess(t *testing.T, bin string, d testDatabase, mode string, env ...string) *portalProcess {
+func startPortalProcess(t testing.TB, bin string, d testDatabase, mode string, env ...string) *portalProcess {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -225,7 +225,7 @@ func startPortalProcess(t *testing.T, bin string, d testDatabase, mode string, e
 }
 
 // link makes a sign-in link straight in the database the process serves.
-func (p *portalProcess) link(t *testing.T, employeeID int64) string {
+func (p *portalProcess) link(t testing.TB, employeeID int64) string {
 	t.Helper()
 	db, err := server.OpenDB(&server.Config{DB: p.db, Synchronous: "NORMAL"}, nil)
 	if err != nil {

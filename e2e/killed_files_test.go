@@ -14,7 +14,7 @@ import (
 )
 
 // portalBinary builds the real portal command into a temporary folder.
-func portalBinary(t *testing.T) string {
+func portalBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "portal")
 	if out, err := exec.Command("go", "build", "-o", bin, "portal").CombinedOutput(); err != nil {

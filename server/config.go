@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"portal/app"
+	"portal/app/store"
 	"portal/handlers"
 )
 
@@ -28,9 +29,12 @@ type Config struct {
 	MailMode      string // "" (SMTP, or the development mailbox in demo) or "log" (no mail, only logged)
 	TimeZone      *time.Location
 	// ShutdownGrace is how long requests in flight may finish on shutdown (default 10 s).
-	ShutdownGrace  time.Duration
-	PassMark       int
-	Synchronous    string
+	ShutdownGrace time.Duration
+	PassMark      int
+	Synchronous   string
+	// DBConns is the size of the database pool: SQLite's read pool, or the
+	// PostgreSQL pool each node keeps (PORTAL_DB_CONNS; 0 for the default).
+	DBConns        int
 	LogFormat      string
 	SMTPHost       string
 	SMTPPort       int
@@ -132,6 +136,9 @@ func (c *Config) loadServer() error {
 		return err
 	}
 	c.Synchronous = strings.ToUpper(env("PORTAL_SYNCHRONOUS", "NORMAL"))
+	if c.DBConns, err = envInt("PORTAL_DB_CONNS", 0, 0, 1000); err != nil {
+		return err
+	}
 	defLog := "json"
 	if c.Demo {
 		defLog = "human" // someone at a terminal: short lines, the sign-in links last
@@ -208,6 +215,9 @@ func (c *Config) loadKeys() error {
 	c.CheckpointDir = env("PORTAL_CHECKPOINT_DIR", "")
 	if c.Demo {
 		dir := filepath.Dir(c.DB)
+		if store.IsPostgres(c.DB) {
+			dir = "data" // the demo's keys stay on this machine, as with SQLite
+		}
 		if c.LogKeyFile == "" {
 			c.LogKeyFile = filepath.Join(dir, "log.key")
 		}

@@ -214,7 +214,7 @@ func OpenDB(cfg *Config, k *Keys) (*store.DB, error) {
 	if k != nil {
 		lk = k.Log
 	}
-	return store.Open(cfg.DB, store.Options{Synchronous: cfg.Synchronous, LogKey: lk, Location: cfg.TimeZone})
+	return store.Open(cfg.DB, store.Options{Synchronous: cfg.Synchronous, ReadConns: cfg.DBConns, LogKey: lk, Location: cfg.TimeZone})
 }
 
 // Portal is the wired application: database, services, mail worker,
