@@ -140,6 +140,17 @@ func startTestPortal(t testing.TB, options ...func(*server.Config)) *testPortal 
 		})
 	}
 	t.Cleanup(stop)
+	t.Cleanup(func() {
+		// A failed test shows what the portal logged as errors: a 500's
+		// cause is there, never on the page.
+		if t.Failed() {
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					t.Log(line)
+				}
+			}
+		}
+	})
 	return &testPortal{Portal: p, BaseURL: base, Logs: logs, Clock: clock, Stop: stop}
 }
 

@@ -69,8 +69,16 @@ type keyedCompletion struct {
 // overdue ones among them, not started is whoever is left.
 func (s *DashboardService) sums(ctx context.Context, group, where string, args []any, today string) ([]keyedCompletion, error) {
 	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
+	// One group for all is no GROUP BY at all: PostgreSQL refuses to group
+	// or order by a constant.
+	// (Without a GROUP BY, HAVING keeps the one row of sums only if there
+	// were rows, as grouping does.)
+	groupBy, orderBy, pendingGroup := ` GROUP BY `+group, ` ORDER BY `+group, ` GROUP BY `+group
+	if group == "''" {
+		groupBy, orderBy, pendingGroup = "", "", ` HAVING COUNT(*) > 0`
+	}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(total), SUM(signed), SUM(paper), SUM(exempt), SUM(started)
-		FROM completion WHERE `+where+` GROUP BY `+group+` HAVING SUM(total) > 0 ORDER BY `+group, args...)
+		FROM completion WHERE `+where+groupBy+` HAVING SUM(total) > 0`+orderBy, args...)
 	if err != nil {
 		return nil, fmt.Errorf("completion: %w", err)
 	}
@@ -91,7 +99,7 @@ func (s *DashboardService) sums(ctx context.Context, group, where string, args [
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	prow, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(n), SUM(started) FROM pending WHERE `+where+` AND due_on < ? GROUP BY `+group, // #nosec G202 -- constant SQL fragments; every value is a bound parameter
+	prow, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(n), SUM(started) FROM pending WHERE `+where+` AND due_on < ?`+pendingGroup, // #nosec G202 -- constant SQL fragments; every value is a bound parameter
 		append(append([]any{}, args...), today)...)
 	if err != nil {
 		return nil, fmt.Errorf("overdue counts: %w", err)
@@ -420,11 +428,11 @@ func (s *DashboardService) Counts(ctx context.Context, f app.PeopleFilter) (app.
 	where, args := peopleWhere(f)
 	var c app.Completion
 	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(a.signed_at IS NOT NULL AND a.paper = 0), 0),
-		COALESCE(SUM(a.signed_at IS NOT NULL AND a.paper <> 0), 0),
-		COALESCE(SUM(a.signed_at IS NULL AND a.exempt <> 0), 0),
-		COALESCE(SUM(a.signed_at IS NULL AND a.exempt = 0 AND a.due_on >= ? AND a.started = 1), 0),
-		COALESCE(SUM(a.signed_at IS NULL AND a.exempt = 0 AND a.due_on < ?), 0)
+		COUNT(*) FILTER (WHERE a.signed_at IS NOT NULL AND a.paper = 0),
+		COUNT(*) FILTER (WHERE a.signed_at IS NOT NULL AND a.paper <> 0),
+		COUNT(*) FILTER (WHERE a.signed_at IS NULL AND a.exempt <> 0),
+		COUNT(*) FILTER (WHERE a.signed_at IS NULL AND a.exempt = 0 AND a.due_on >= ? AND a.started = 1),
+		COUNT(*) FILTER (WHERE a.signed_at IS NULL AND a.exempt = 0 AND a.due_on < ?)
 		FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where,
 		append([]any{f.Today, f.Today}, args...)...).Scan(&c.Total, &c.Signed, &c.Paper, &c.Exempt, &c.InProgress, &c.Overdue)
 	if err != nil {

@@ -184,6 +184,9 @@ func (s *EmployeeService) createEmployee(ctx context.Context, tx *sql.Tx, e *app
 	if err := ch.flush(); err != nil {
 		return err
 	}
+	if err := s.db.foldNames(ctx, tx); err != nil {
+		return err
+	}
 	return s.db.syncAssignments(ctx, tx, "1 = 1", "e.id = ?", e.ID)
 }
 

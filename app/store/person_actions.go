@@ -201,7 +201,7 @@ func (s *PersonActionService) ResendInvitation(ctx context.Context, cycleID, emp
 	prefix := resendPrefix(cycleID, employeeID)
 	var last sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ?`,
-		prefix, prefix+"\xff").Scan(&last); err != nil {
+		prefix, prefix+"\U0010FFFF").Scan(&last); err != nil {
 		return fmt.Errorf("read last invitation: %w", err)
 	}
 	if last.Valid {

@@ -93,6 +93,13 @@ func openPostgres(url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	// Names written while no portal ran (a restore, an operator's SQL) are
+	// folded before anyone searches.
+	if err := db.FoldPendingNames(ctx); err != nil {
+		_ = conns.Close()
+		pool.Close()
+		return nil, err
+	}
 	db.group = newGroupCommitter(db)
 	return db, nil
 }

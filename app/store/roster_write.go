@@ -331,6 +331,9 @@ func (w *importWriter) write(ctx context.Context, batch []*importItem, last bool
 			return err
 		}
 	}
+	if err := w.db.foldNames(ctx, tx); err != nil {
+		return err
+	}
 	if len(touched) > 0 {
 		if err := w.db.syncAssignments(ctx, tx, "1 = 1", "e.id IN ("+placeholders(len(touched))+")", touched...); err != nil {
 			return err

@@ -35,8 +35,9 @@ func registerSearchFunctions(c *sqlite3.SQLiteConn) error {
 // each candidate's folded name (name_search, one row a person) must also
 // hold " " and every other word: a search for "person 4242" reads the few
 // people with a word starting "4242", not everyone called "Person". Every
-// text starting with s sorts from s up to s followed by the byte 0xff,
-// which no UTF-8 text holds.
+// text starting with s sorts from s up to s followed by U+10FFFF, the last
+// code point, which no name or address holds (and which, unlike a byte
+// 0xff, is valid UTF-8, as PostgreSQL requires of text).
 func searchCond(a, q string) (string, []any) {
 	sets, args := "", []any{}
 	if words := app.SearchWords(q); len(words) > 0 {
@@ -44,10 +45,10 @@ func searchCond(a, q string) (string, []any) {
 		var bargs []any
 		for i, w := range words {
 			bounds[i] = "SELECT ? AS lo, ? AS hi"
-			bargs = append(bargs, w, w+"\xff")
+			bargs = append(bargs, w, w+"\U0010FFFF")
 		}
-		rarest := `(SELECT %s FROM (` + strings.Join(bounds, " UNION ALL ") + `) ORDER BY
-			(SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE word >= lo AND word < hi LIMIT 1000)) LIMIT 1)`
+		rarest := `(SELECT %s FROM (` + strings.Join(bounds, " UNION ALL ") + `) b ORDER BY
+			(SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE word >= lo AND word < hi LIMIT 1000) n) LIMIT 1)`
 		in := `w.word >= ` + fmt.Sprintf(rarest, "lo") + ` AND w.word < ` + fmt.Sprintf(rarest, "hi")
 		args = append(append(args, bargs...), bargs...)
 		if len(words) == 1 {
@@ -64,6 +65,6 @@ func searchCond(a, q string) (string, []any) {
 		}
 	}
 	sets += "SELECT id FROM employees WHERE email >= ? AND email < ? UNION SELECT id FROM employees WHERE employee_number = ?"
-	args = append(args, q, q+"\xff", q)
+	args = append(args, q, q+"\U0010FFFF", q)
 	return a + ".employee_id IN (" + sets + ")", args
 }

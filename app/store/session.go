@@ -297,6 +297,9 @@ func (s *SessionService) SweepExpired(ctx context.Context, batch int) (int, erro
 		}
 		deleted += int(n)
 	}
+	if err := s.db.foldNames(ctx, tx); err != nil {
+		return 0, err
+	}
 	n, err := sweepRateHits(ctx, tx, s.db.Now(), batch)
 	if err != nil {
 		return 0, err

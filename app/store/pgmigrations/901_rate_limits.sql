@@ -4,10 +4,10 @@
 -- SHA-256 of its key (no address or e-mail is kept here), when it happened
 -- and when it stops counting. Rows are swept once past `until`.
 CREATE TABLE rate_hits (
-	bucket TEXT NOT NULL,
-	key    TEXT NOT NULL,
-	at     TEXT NOT NULL,
-	until  TEXT NOT NULL
+	bucket TEXT COLLATE "C" NOT NULL,
+	key    TEXT COLLATE "C" NOT NULL,
+	at     TEXT COLLATE "C" NOT NULL,
+	until  TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX rate_hits_key ON rate_hits (bucket, key, at);
 CREATE INDEX rate_hits_until ON rate_hits (until);

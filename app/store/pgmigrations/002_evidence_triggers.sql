@@ -1,0 +1,85 @@
+-- Evidence is never updated or deleted: the same refusals as SQLite's triggers, and
+-- TRUNCATE (which SQLite has not) refused on every table that refuses DELETE.
+
+CREATE TRIGGER acknowledgments_immutable_d BEFORE DELETE ON acknowledgments FOR EACH ROW EXECUTE FUNCTION portal_refuse('signed acknowledgments are never deleted');
+CREATE TRIGGER acknowledgments_immutable_u BEFORE UPDATE ON acknowledgments FOR EACH ROW EXECUTE FUNCTION portal_refuse('signed acknowledgments are never updated');
+CREATE TRIGGER address_changes_immutable_d BEFORE DELETE ON address_changes FOR EACH ROW EXECUTE FUNCTION portal_refuse('address changes are evidence');
+CREATE TRIGGER address_changes_immutable_u BEFORE UPDATE ON address_changes FOR EACH ROW EXECUTE FUNCTION portal_refuse('address changes are evidence');
+CREATE TRIGGER api_tokens_fixed BEFORE UPDATE OF id, name, scopes, token_sha256, created_at, created_by ON api_tokens FOR EACH ROW EXECUTE FUNCTION portal_refuse('an API token''s name, scopes and hash never change');
+CREATE TRIGGER api_tokens_kept BEFORE DELETE ON api_tokens FOR EACH ROW EXECUTE FUNCTION portal_refuse('API tokens are kept for the audit log');
+CREATE TRIGGER api_tokens_stay_revoked BEFORE UPDATE OF revoked_at, revoked_by ON api_tokens FOR EACH ROW WHEN (OLD.revoked_at IS NOT NULL) EXECUTE FUNCTION portal_refuse('a revoked API token stays revoked');
+CREATE TRIGGER audit_events_immutable_d BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION portal_refuse('audit events are evidence');
+CREATE TRIGGER audit_events_immutable_u BEFORE UPDATE ON audit_events FOR EACH ROW EXECUTE FUNCTION portal_refuse('audit events are evidence');
+CREATE TRIGGER authorization_ends_immutable_d BEFORE DELETE ON authorization_ends FOR EACH ROW EXECUTE FUNCTION portal_refuse('authorization ends are evidence');
+CREATE TRIGGER authorization_ends_immutable_u BEFORE UPDATE ON authorization_ends FOR EACH ROW EXECUTE FUNCTION portal_refuse('authorization ends are evidence');
+CREATE TRIGGER chain_immutable_d BEFORE DELETE ON chain FOR EACH ROW EXECUTE FUNCTION portal_refuse('the evidence chain is append-only');
+CREATE TRIGGER chain_immutable_u BEFORE UPDATE ON chain FOR EACH ROW EXECUTE FUNCTION portal_refuse('the evidence chain is append-only');
+CREATE TRIGGER consents_immutable_d BEFORE DELETE ON consents FOR EACH ROW EXECUTE FUNCTION portal_refuse('consent records are evidence');
+CREATE TRIGGER consents_immutable_u BEFORE UPDATE ON consents FOR EACH ROW EXECUTE FUNCTION portal_refuse('consent records are evidence');
+CREATE TRIGGER cycle_versions_immutable_d BEFORE DELETE ON cycle_versions FOR EACH ROW EXECUTE FUNCTION portal_refuse('cycle version changes are evidence');
+CREATE TRIGGER cycle_versions_immutable_u BEFORE UPDATE ON cycle_versions FOR EACH ROW EXECUTE FUNCTION portal_refuse('cycle version changes are evidence');
+CREATE FUNCTION cycles_kind_known() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM acknowledgment_kinds WHERE code = NEW.kind) THEN
+		RAISE EXCEPTION 'unknown acknowledgment kind';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER cycles_kind_known BEFORE INSERT ON cycles FOR EACH ROW EXECUTE FUNCTION cycles_kind_known();
+CREATE TRIGGER due_extensions_no_delete BEFORE DELETE ON due_extensions FOR EACH ROW EXECUTE FUNCTION portal_refuse('due date extensions are evidence and cannot be deleted');
+CREATE TRIGGER due_extensions_no_update BEFORE UPDATE ON due_extensions FOR EACH ROW EXECUTE FUNCTION portal_refuse('due date extensions are evidence and cannot be changed');
+CREATE TRIGGER exemptions_no_delete BEFORE DELETE ON exemptions FOR EACH ROW EXECUTE FUNCTION portal_refuse('exemptions are evidence and cannot be deleted');
+CREATE TRIGGER exemptions_no_update BEFORE UPDATE ON exemptions FOR EACH ROW EXECUTE FUNCTION portal_refuse('exemptions are evidence and cannot be changed');
+CREATE TRIGGER log_checkpoints_immutable_d BEFORE DELETE ON log_checkpoints FOR EACH ROW EXECUTE FUNCTION portal_refuse('checkpoints are evidence');
+CREATE TRIGGER log_checkpoints_immutable_u BEFORE UPDATE ON log_checkpoints FOR EACH ROW EXECUTE FUNCTION portal_refuse('checkpoints are evidence');
+CREATE TRIGGER log_entries_immutable_d BEFORE DELETE ON log_entries FOR EACH ROW EXECUTE FUNCTION portal_refuse('the evidence log is append-only');
+CREATE TRIGGER log_entries_immutable_u BEFORE UPDATE ON log_entries FOR EACH ROW EXECUTE FUNCTION portal_refuse('the evidence log is append-only');
+CREATE TRIGGER log_hashes_immutable_d BEFORE DELETE ON log_hashes FOR EACH ROW EXECUTE FUNCTION portal_refuse('the evidence log is append-only');
+CREATE TRIGGER log_hashes_immutable_u BEFORE UPDATE ON log_hashes FOR EACH ROW EXECUTE FUNCTION portal_refuse('the evidence log is append-only');
+CREATE TRIGGER paper_scans_immutable_d BEFORE DELETE ON paper_scans FOR EACH ROW EXECUTE FUNCTION portal_refuse('scans of paper forms are evidence');
+CREATE TRIGGER paper_scans_immutable_u BEFORE UPDATE ON paper_scans FOR EACH ROW EXECUTE FUNCTION portal_refuse('scans of paper forms are evidence');
+CREATE TRIGGER policy_documents_immutable_d BEFORE DELETE ON policy_documents FOR EACH ROW EXECUTE FUNCTION portal_refuse('published policy documents are immutable');
+CREATE TRIGGER policy_documents_immutable_u BEFORE UPDATE ON policy_documents FOR EACH ROW EXECUTE FUNCTION portal_refuse('published policy documents are immutable');
+CREATE TRIGGER policy_versions_immutable_d BEFORE DELETE ON policy_versions FOR EACH ROW EXECUTE FUNCTION portal_refuse('published policy versions are immutable');
+CREATE TRIGGER policy_versions_immutable_u BEFORE UPDATE ON policy_versions FOR EACH ROW EXECUTE FUNCTION portal_refuse('published policy versions are immutable');
+CREATE TRIGGER poster_authorizations_immutable_d BEFORE DELETE ON poster_authorizations FOR EACH ROW EXECUTE FUNCTION portal_refuse('authorizations are evidence');
+CREATE TRIGGER poster_authorizations_immutable_u BEFORE UPDATE ON poster_authorizations FOR EACH ROW EXECUTE FUNCTION portal_refuse('authorizations are evidence');
+CREATE TRIGGER quiz_attempts_immutable_d BEFORE DELETE ON quiz_attempts FOR EACH ROW EXECUTE FUNCTION portal_refuse('quiz attempts are evidence');
+CREATE TRIGGER quiz_attempts_immutable_u BEFORE UPDATE ON quiz_attempts FOR EACH ROW EXECUTE FUNCTION portal_refuse('quiz attempts are evidence');
+CREATE TRIGGER roster_changes_immutable_d BEFORE DELETE ON roster_changes FOR EACH ROW EXECUTE FUNCTION portal_refuse('roster changes are evidence');
+CREATE TRIGGER roster_changes_immutable_u BEFORE UPDATE ON roster_changes FOR EACH ROW EXECUTE FUNCTION portal_refuse('roster changes are evidence');
+CREATE TRIGGER social_account_changes_immutable_d BEFORE DELETE ON social_account_changes FOR EACH ROW EXECUTE FUNCTION portal_refuse('account changes are evidence');
+CREATE TRIGGER social_account_changes_immutable_u BEFORE UPDATE ON social_account_changes FOR EACH ROW EXECUTE FUNCTION portal_refuse('account changes are evidence');
+CREATE TRIGGER supervisor_designations_immutable_d BEFORE DELETE ON supervisor_designations FOR EACH ROW EXECUTE FUNCTION portal_refuse('supervisor designations are evidence');
+CREATE TRIGGER supervisor_designations_immutable_u BEFORE UPDATE ON supervisor_designations FOR EACH ROW EXECUTE FUNCTION portal_refuse('supervisor designations are evidence');
+CREATE TRIGGER terms_deliveries_immutable_d BEFORE DELETE ON terms_deliveries FOR EACH ROW EXECUTE FUNCTION portal_refuse('Terms of Comment deliveries are evidence');
+CREATE TRIGGER terms_deliveries_immutable_u BEFORE UPDATE ON terms_deliveries FOR EACH ROW EXECUTE FUNCTION portal_refuse('Terms of Comment deliveries are evidence');
+CREATE TRIGGER terms_of_comment_immutable_d BEFORE DELETE ON terms_of_comment FOR EACH ROW EXECUTE FUNCTION portal_refuse('published Terms of Comment are immutable');
+CREATE TRIGGER terms_of_comment_immutable_u BEFORE UPDATE ON terms_of_comment FOR EACH ROW EXECUTE FUNCTION portal_refuse('published Terms of Comment are immutable');
+CREATE TRIGGER terms_receipts_immutable_d BEFORE DELETE ON terms_receipts FOR EACH ROW EXECUTE FUNCTION portal_refuse('Terms of Comment receipts are evidence');
+CREATE TRIGGER terms_receipts_immutable_u BEFORE UPDATE ON terms_receipts FOR EACH ROW EXECUTE FUNCTION portal_refuse('Terms of Comment receipts are evidence');
+
+CREATE TRIGGER acknowledgments_no_truncate BEFORE TRUNCATE ON acknowledgments FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('signed acknowledgments are never deleted');
+CREATE TRIGGER address_changes_no_truncate BEFORE TRUNCATE ON address_changes FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('address changes are evidence');
+CREATE TRIGGER api_tokens_no_truncate BEFORE TRUNCATE ON api_tokens FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('API tokens are kept for the audit log');
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('audit events are evidence');
+CREATE TRIGGER authorization_ends_no_truncate BEFORE TRUNCATE ON authorization_ends FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('authorization ends are evidence');
+CREATE TRIGGER chain_no_truncate BEFORE TRUNCATE ON chain FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('the evidence chain is append-only');
+CREATE TRIGGER consents_no_truncate BEFORE TRUNCATE ON consents FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('consent records are evidence');
+CREATE TRIGGER cycle_versions_no_truncate BEFORE TRUNCATE ON cycle_versions FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('cycle version changes are evidence');
+CREATE TRIGGER due_extensions_no_truncate BEFORE TRUNCATE ON due_extensions FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('due date extensions are evidence and cannot be deleted');
+CREATE TRIGGER exemptions_no_truncate BEFORE TRUNCATE ON exemptions FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('exemptions are evidence and cannot be deleted');
+CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('checkpoints are evidence');
+CREATE TRIGGER log_entries_no_truncate BEFORE TRUNCATE ON log_entries FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('the evidence log is append-only');
+CREATE TRIGGER log_hashes_no_truncate BEFORE TRUNCATE ON log_hashes FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('the evidence log is append-only');
+CREATE TRIGGER paper_scans_no_truncate BEFORE TRUNCATE ON paper_scans FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('scans of paper forms are evidence');
+CREATE TRIGGER policy_documents_no_truncate BEFORE TRUNCATE ON policy_documents FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('published policy documents are immutable');
+CREATE TRIGGER policy_versions_no_truncate BEFORE TRUNCATE ON policy_versions FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('published policy versions are immutable');
+CREATE TRIGGER poster_authorizations_no_truncate BEFORE TRUNCATE ON poster_authorizations FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('authorizations are evidence');
+CREATE TRIGGER quiz_attempts_no_truncate BEFORE TRUNCATE ON quiz_attempts FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('quiz attempts are evidence');
+CREATE TRIGGER roster_changes_no_truncate BEFORE TRUNCATE ON roster_changes FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('roster changes are evidence');
+CREATE TRIGGER social_account_changes_no_truncate BEFORE TRUNCATE ON social_account_changes FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('account changes are evidence');
+CREATE TRIGGER supervisor_designations_no_truncate BEFORE TRUNCATE ON supervisor_designations FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('supervisor designations are evidence');
+CREATE TRIGGER terms_deliveries_no_truncate BEFORE TRUNCATE ON terms_deliveries FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('Terms of Comment deliveries are evidence');
+CREATE TRIGGER terms_of_comment_no_truncate BEFORE TRUNCATE ON terms_of_comment FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('published Terms of Comment are immutable');
+CREATE TRIGGER terms_receipts_no_truncate BEFORE TRUNCATE ON terms_receipts FOR EACH STATEMENT EXECUTE FUNCTION portal_refuse('Terms of Comment receipts are evidence');
