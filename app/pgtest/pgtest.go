@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,8 +89,15 @@ func Start(opts Options) (*Server, error) {
 	if opts.MaxConnections == 0 {
 		opts.MaxConnections = 400
 	}
+	reapStale(bin)
 	dir, err := os.MkdirTemp("", "portal-pgtest-")
 	if err != nil {
+		return nil, err
+	}
+	// The test process that owns the server: a later start stops a server
+	// whose owner was killed before it could (reapStale).
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &Server{dir: dir, bin: bin, asPostgres: os.Geteuid() == 0}
@@ -208,6 +216,29 @@ func chownToPostgres(dir string) error {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return os.Chown(dir, uid, gid)
+}
+
+// reapStale stops and removes the servers of test processes that were
+// killed before they could stop their own (a test binary timed out, a run
+// interrupted): each server's folder names its owner's process id.
+func reapStale(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "portal-pgtest-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "owner.pid"))
+		if err != nil {
+			continue // not made by this package, or being made right now
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+			continue // its owner is alive
+		}
+		s := &Server{dir: dir, bin: bin, asPostgres: os.Geteuid() == 0}
+		_, _ = s.run("pg_ctl", "-D", s.data(), "-m", "immediate", "-w", "stop")
+		_ = os.RemoveAll(dir)
+	}
 }
 
 func freePort() (int, error) {
