@@ -37,7 +37,14 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "test.db"), testOptions(t))
+	return newFixtureAt(t, filepath.Join(t.TempDir(), "test.db"))
+}
+
+// newFixtureAt is newFixture on the database dsn names (a file, or a
+// PostgreSQL database).
+func newFixtureAt(t testing.TB, dsn string) *fixture {
+	t.Helper()
+	db, err := Open(dsn, testOptions(t))
 	if err != nil {
 		t.Fatal(err)
 	}
