@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"portal/app"
 	"portal/app/pgtest"
@@ -165,4 +168,26 @@ func queryColumn(t *testing.T, q querier, query string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestPostgresOutagesAreUnavailable: a PostgreSQL server out of reach, out
+// of disk or restarting answers "try again in a moment" (503), not an
+// internal error; a constraint broken does not.
+func TestPostgresOutagesAreUnavailable(t *testing.T) {
+	// A port nobody listens on: the pool cannot connect.
+	db, err := OpenPostgresSQL("postgres://portal@127.0.0.1:1/portal?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.PingContext(context.Background())
+	if err == nil || !Unavailable(err) {
+		t.Fatalf("a server out of reach: %v, Unavailable %v", err, Unavailable(err))
+	}
+	for code, want := range map[string]bool{"53100": true, "53300": true, "57P01": true, "08006": true, "40P01": true,
+		"23505": false, "42P01": false} {
+		if got := Unavailable(fmt.Errorf("write: %w", &pgconn.PgError{Code: code})); got != want {
+			t.Errorf("SQLSTATE %s: Unavailable %v, want %v", code, got, want)
+		}
+	}
 }
