@@ -64,8 +64,9 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	@touch $@
 
 # Every hot path beside its raw limit, measured in the same run, as one
-# table, with the dashboard at 100,000 and at 1,000,000 employees
-# and the evidence log at a million records (PORTAL_BENCH_1M=0 leaves the millions out).
+# table, with the dashboard at 100,000 and at 1,000,000 employees (on SQLite
+# and on PostgreSQL), signing on PostgreSQL by one node and by two, and the
+# evidence log at a million records (PORTAL_BENCH_1M=0 leaves the millions out).
 bench:
 	{ $(GO) test -run '^$$' -bench 'CertificateVsBare' -benchtime 2s ./app/pdf/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkSign$$|SignConcurrent' -benchtime 4000x ./e2e/ && \
@@ -73,6 +74,8 @@ bench:
 	  $(GO) test -run '^$$' -bench 'CertificateZip1000' -benchtime 3x ./e2e/ && \
 	  PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard|Import100k|ReminderPass|AuthorizationSync|^BenchmarkLog$$' -benchtime 3x -timeout 30m ./app/store/ && \
 	  $(GO) test -run '^$$' -bench 'ExportMemory' -benchtime 1x ./app/store/ && \
+	  $(GO) test -run '^$$' -bench 'SignPostgres' -benchtime 2000x -timeout 30m ./e2e/ && \
+	  PORTAL_BENCH_DB=postgres PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard' -benchtime 3x -timeout 60m ./app/store/ && \
 	  $(GO) test -run '^$$' -bench 'Drain' -benchtime 2x ./app/mail/ ; } | tee bench-results.txt | $(GO) run ./tools/benchtable
 
 demo:
