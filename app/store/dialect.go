@@ -19,9 +19,9 @@ func (db *DB) snapshot() *sql.TxOptions {
 // addDays is the date (YYYY-MM-DD text) days after the date date.
 func (db *DB) addDays(date, days string) string {
 	if db.pg {
-		return `to_char(CAST(` + date + ` AS date) + CAST(` + days + ` AS integer), 'YYYY-MM-DD')`
+		return `to_char(CAST(` + date + ` AS date) + CAST((` + days + `) AS integer), 'YYYY-MM-DD')`
 	}
-	return `date(` + date + `, '+' || ` + days + ` || ' days')`
+	return `date(` + date + `, '+' || (` + days + `) || ' days')`
 }
 
 // addYear is the date a year after the date date.
