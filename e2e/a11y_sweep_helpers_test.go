@@ -19,6 +19,10 @@ import (
 	"portal/server"
 )
 
+// axeSweepCheckTables fails the test before any browser starts if a GET
+// route has a parameter that axeSweepParams cannot fill or looks like a
+// download that axeSweepDownloads does not list, or if those maps name a
+// route that is not in the table (so they cannot go stale).
 func axeSweepCheckTables(t *testing.T) {
 	t.Helper()
 	known := map[string]handlers.Route{}
