@@ -42,7 +42,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	pg    bool
-	pool  *pgxpool.Pool
+	pools []*pgxpool.Pool // PostgreSQL's, under write and read
 	group *groupCommitter
 	ckpt  *checkpointer
 	// cycles caches the current cycle (CycleService).
@@ -205,15 +205,13 @@ func (db *DB) SetLogger(l *slog.Logger) { db.logger.Store(l) }
 func (db *DB) Close() error {
 	if db.write == nil { // read-only
 		err := db.read.Close()
-		if db.pool != nil {
-			db.pool.Close()
-		}
+		db.closePools()
 		return err
 	}
 	db.group.close()
 	if db.pg {
-		err := db.write.Close()
-		db.pool.Close()
+		err := errors.Join(db.write.Close(), db.read.Close())
+		db.closePools()
 		return err
 	}
 	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())

@@ -14,8 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-
-	"portal/app"
 )
 
 // PostgreSQL. The services are the same Go code on both databases, through
@@ -52,56 +50,91 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// openPostgres connects to the database at url, a pool of opts.ReadConns
-// connections (default 10), and brings its schema up to date.
+// openPostgres connects to the database at url and brings its schema up
+// to date. As on SQLite, writers and readers have pools of their own:
+// writers take turns on the write lock, and a writer waiting for it holds a
+// connection meanwhile, so were they one pool, waiting writers could take
+// every connection while the lock's holder needed one to read.
 func openPostgres(url string, opts Options) (*DB, error) {
+	reads := 10
+	if opts.ReadConns > 0 {
+		reads = min(opts.ReadConns, 1000)
+	}
+	writePool, err := newPgPool(url, pgWriteConns)
+	if err != nil {
+		return nil, err
+	}
+	readPool, err := newPgPool(url, reads)
+	if err != nil {
+		writePool.Close()
+		return nil, err
+	}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	db := &DB{pg: true, pools: []*pgxpool.Pool{writePool, readPool}, write: pgDB(writePool), read: pgDB(readPool),
+		Path: redactURL(url), dsn: url, Now: time.Now, Location: loc, key: opts.LogKey}
+	fail := func(err error) (*DB, error) {
+		_ = db.write.Close()
+		_ = db.read.Close()
+		db.closePools()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.read.PingContext(ctx); err != nil {
+		return fail(fmt.Errorf("open PostgreSQL database %s: %w", db.Path, err))
+	}
+	if err := db.migratePostgres(ctx); err != nil {
+		return fail(err)
+	}
+	// Names written while no portal ran (a restore, an operator's SQL) are
+	// folded before anyone searches.
+	if err := db.FoldPendingNames(ctx); err != nil {
+		return fail(err)
+	}
+	db.group = newGroupCommitter(db)
+	return db, nil
+}
+
+// pgWriteConns is the size of a node's write pool: one write holds the lock
+// at a time, the group committer runs one transaction at a time, and a few
+// more writers (the mail worker, a sweep, a migration) wait their turn.
+const pgWriteConns = 4
+
+// newPgPool is a pgx pool of size connections to url.
+func newPgPool(url string, size int) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error can quote the URL, password and all.
 		return nil, errors.New("PORTAL_DB is not a PostgreSQL address the portal can read (postgres://user@host:port/database?sslmode=…)")
 	}
-	if opts.ReadConns > 0 {
-		cfg.MaxConns = int32(min(opts.ReadConns, 1000)) // #nosec G115 -- bounded just above
-	} else if cfg.MaxConns < 10 {
-		cfg.MaxConns = 10
-	}
+	cfg.MaxConns = int32(size) // #nosec G115 -- at most 1,000
 	// Every time is written as text in UTC; the session's own zone is
 	// never used, but set it so that a DBA's ad hoc now() agrees.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "portal"
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open PostgreSQL: %w", pgSafe(err))
+		return nil, fmt.Errorf("open PostgreSQL: %w", err)
 	}
-	loc := opts.Location
-	if loc == nil {
-		loc = time.UTC
+	return pool, nil
+}
+
+// pgDB is a database/sql pool over a pgx pool, with the portal's
+// placeholders (rebind.go).
+func pgDB(pool *pgxpool.Pool) *sql.DB {
+	db := sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)})
+	db.SetMaxOpenConns(int(pool.Config().MaxConns))
+	db.SetMaxIdleConns(int(pool.Config().MaxConns))
+	return db
+}
+
+func (db *DB) closePools() {
+	for _, p := range db.pools {
+		p.Close()
 	}
-	conns := sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)})
-	conns.SetMaxOpenConns(int(cfg.MaxConns))
-	conns.SetMaxIdleConns(int(cfg.MaxConns))
-	db := &DB{pg: true, pool: pool, write: conns, read: conns, Path: redactURL(url), dsn: url, Now: time.Now, Location: loc, key: opts.LogKey}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := conns.PingContext(ctx); err != nil {
-		_ = conns.Close()
-		pool.Close()
-		return nil, fmt.Errorf("open PostgreSQL database %s: %w", db.Path, pgSafe(err))
-	}
-	if err := db.migratePostgres(ctx); err != nil {
-		_ = conns.Close()
-		pool.Close()
-		return nil, err
-	}
-	// Names written while no portal ran (a restore, an operator's SQL) are
-	// folded before anyone searches.
-	if err := db.FoldPendingNames(ctx); err != nil {
-		_ = conns.Close()
-		pool.Close()
-		return nil, err
-	}
-	db.group = newGroupCommitter(db)
-	return db, nil
 }
 
 // migratePostgres applies the PostgreSQL schema's files not yet applied,
@@ -109,7 +142,7 @@ func openPostgres(url string, opts Options) (*DB, error) {
 // apply each file once.
 func (db *DB) migratePostgres(ctx context.Context) error {
 	if _, err := db.execWrite(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", pgSafe(err))
+		return fmt.Errorf("create migrations table: %w", err)
 	}
 	names, err := fs.Glob(pgMigrationFS, "pgmigrations/*.sql")
 	if err != nil {
@@ -165,17 +198,6 @@ func (db *DB) beginPostgres(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// pgSafe keeps what a connection error says but never the password a
-// PostgreSQL URL may carry (pgconn's errors quote the host, user and
-// database only; this is a second guard).
-func pgSafe(err error) error {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return app.Errorf(app.EINTERNAL, "cannot reach the PostgreSQL server: %v", ce.Unwrap())
-	}
-	return err
-}
-
 // redactURL is url without its password, for messages and logs.
 func redactURL(url string) string {
 	at := strings.LastIndex(url, "@")
@@ -228,11 +250,11 @@ func openPostgresReadOnly(url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL: %w", err)
 	}
-	db := &DB{pg: true, pool: pool, read: sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)}), Path: redactURL(url), Now: time.Now, Location: time.UTC}
+	db := &DB{pg: true, pools: []*pgxpool.Pool{pool}, read: pgDB(pool), Path: redactURL(url), Now: time.Now, Location: time.UTC}
 	var n int
 	if err := db.read.QueryRow(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`).Scan(&n); err != nil || n == 0 {
 		_ = db.read.Close()
-		pool.Close()
+		db.closePools()
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL database %s: %w", db.Path, err)
 		}
