@@ -37,13 +37,13 @@ func axeSweepCheckTables(t *testing.T) {
 		}
 		_, isDownload := axeSweepDownloads[p]
 		if !isDownload && axeSweepDownloadRE.MatchString(p) {
-			t.Errorf("GET %s looks like a download: add it to axeSweepDownloads in a11y_sweep_test.go with its content type", p)
+			t.Errorf("GET %s looks like a download: add it to axeSweepDownloads in a11y_sweep_tables_test.go with its content type", p)
 		}
 		for _, param := range axeSweepParamRE.FindAllString(p, -1) {
 			_, ok := axeSweepParams[p+" "+param]
 			if _, ok2 := axeSweepParams[param]; !ok && !ok2 {
 				t.Errorf("GET %s has the parameter %s, which the sweep does not know how to fill: "+
-					"add a value for %q (or %q) to axeSweepParams in a11y_sweep_test.go", p, param, param, p+" "+param)
+					"add a value for %q (or %q) to axeSweepParams in a11y_sweep_tables_test.go", p, param, param, p+" "+param)
 			}
 		}
 	}

@@ -5,12 +5,12 @@ package e2e
 // so the "Not allowed", "Page not found", expired-link and bad-filter pages
 // and the empty states are checked as well as the pages themselves. The list
 // of pages comes from handlers.Routes(), so a new GET page is swept without
-// touching this file; only a new path parameter needs an entry in
+// touching the sweep's files; only a new path parameter needs an entry in
 // axeSweepParams (the test says so), and a new download one in
-// axeSweepDownloads. Then HR closes the cycle and the signed-in roles are
-// swept again, for the "no open cycle" states, together with HR in a second
-// portal that has never had a cycle; and the employee's journey is checked
-// once more at a phone's size.
+// axeSweepDownloads (both in a11y_sweep_tables_test.go). Then HR closes the
+// cycle and the signed-in roles are swept again, for the "no open cycle"
+// states, together with HR in a second portal that has never had a cycle; and
+// the employee's journey is checked once more at a phone's size.
 
 import (
 	"slices"

@@ -106,7 +106,7 @@ func (s *axeSweeper) fill(t *testing.T, path string) string {
 		}
 		if !ok {
 			t.Fatalf("GET %s has the parameter %s, which the sweep does not know how to fill: "+
-				"add a value for %q (or %q) to axeSweepParams in a11y_sweep_test.go", path, p, p, path+" "+p)
+				"add a value for %q (or %q) to axeSweepParams in a11y_sweep_tables_test.go", path, p, p, path+" "+p)
 		}
 		return url.PathEscape(f(t, s))
 	})
