@@ -1,6 +1,6 @@
 package e2e
 
-// CSRF checks on every state-changing route of the route table (the matrix's table and helpers are in authz_matrix_test.go).
+// CSRF checks on every state-changing route of the route table (the matrix's table is in authz_matrix_test.go and the files beside it, its helpers in authz_matrix_helpers_test.go).
 
 import (
 	"net/http"

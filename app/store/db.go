@@ -1,5 +1,7 @@
-// Package sqlite implements the portal's services on SQLite: one writer
-// connection for every write transaction and a separate pool for reads.
+// Package store implements the portal's services on SQLite (one writer
+// connection for every write transaction and a separate pool for reads) or
+// on PostgreSQL (postgres.go: pgx's pools, one advisory lock for writers),
+// with the same Go and SQL for both (dialect.go has the few differences).
 package store
 
 import (
