@@ -76,7 +76,7 @@ type rosterSyncProblems struct {
 func (tp *testPortal) rosterState(t testing.TB) string {
 	t.Helper()
 	return tp.text(t, `SELECT (SELECT string_agg(employee_number || '|' || full_name || '|' || email || '|' || agency || '|' || department
-			|| '|' || title || '|' || roles || '|' || active || '|' || COALESCE(manager_id, ''), ';') FROM employees)
+			|| '|' || title || '|' || roles || '|' || active || '|' || COALESCE(CAST(manager_id AS TEXT), ''), ';') FROM employees)
 		|| '#' || (SELECT COUNT(*) FROM roster_changes) || '#' || (SELECT COUNT(*) FROM address_changes)
 		|| '#' || (SELECT COUNT(*) FROM outbox) || '#' || (SELECT COUNT(*) FROM audit_events WHERE action <> 'api.called')
 		|| '#' || (SELECT COUNT(*) FROM authorization_ends)`)

@@ -220,7 +220,7 @@ func (e *azEnv) counts() map[string]int {
 	// A sign-in request's rows are written after its answer: wait for them,
 	// so that they count with the request that made them.
 	e.tp.signInRequestsHandled(e.t)
-	rows, err := e.counter.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	rows, err := e.counter.Query(tablesQuery(e.tp.DB.Path))
 	if err != nil {
 		e.t.Fatal(err)
 	}

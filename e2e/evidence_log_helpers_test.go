@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,6 +83,12 @@ func evCheckpoint(t *testing.T, tp *testPortal, v note.Verifier) ([]byte, eviden
 func evCopy(t *testing.T, tp *testPortal) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "copy.db")
+	if onPostgres() {
+		if out, err := exec.Command("pg_dump", "--format=custom", "--no-owner", "--file="+path, "--dbname="+tp.DB.Path).CombinedOutput(); err != nil {
+			t.Fatalf("pg_dump: %v\n%s", err, out)
+		}
+		return restorePgDump(t, path)
+	}
 	db := evRaw(t, tp.DB.Path)
 	defer db.Close()
 	evExec(t, db, `VACUUM INTO ?`, path)
@@ -103,6 +110,13 @@ func evAuditVerify(t *testing.T, path, keyFile string, args ...string) (string, 
 // evDropTriggers removes every trigger, as the issue's attacker did.
 func evDropTriggers(t *testing.T, db *sql.DB) {
 	t.Helper()
+	if onPostgres() {
+		// The owner's way on PostgreSQL: every table's triggers switched off.
+		for _, table := range queryStrings(t, db, tablesQuery("postgres://")) {
+			evExec(t, db, `ALTER TABLE "`+table+`" DISABLE TRIGGER USER`)
+		}
+		return
+	}
 	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
 	if err != nil {
 		t.Fatal(err)

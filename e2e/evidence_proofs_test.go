@@ -164,14 +164,17 @@ func TestCertificatesHoldTheirSigner(t *testing.T) {
 
 	// The operator edits the employee row and clears the assignment's link.
 	db := evRaw(t, tp.DB.Path)
-	// A plain connection lacks the SQL function that folds the words of
-	// names for search (migration 015): a rename there fails until the
-	// word index's trigger is dropped.
-	if _, err := db.Exec(`UPDATE employees SET full_name = 'Renamed Person' WHERE id = ?`, e.ID); err == nil ||
-		!strings.Contains(err.Error(), "portal_search_text") {
-		t.Fatalf("a plain connection renamed someone: %v", err)
+	// On SQLite a plain connection lacks the SQL function that folds the
+	// words of names for search (migration 015): a rename there fails until
+	// the word index's trigger is dropped. (On PostgreSQL the trigger only
+	// queues the name for the portal to fold.)
+	if !onPostgres() {
+		if _, err := db.Exec(`UPDATE employees SET full_name = 'Renamed Person' WHERE id = ?`, e.ID); err == nil ||
+			!strings.Contains(err.Error(), "portal_search_text") {
+			t.Fatalf("a plain connection renamed someone: %v", err)
+		}
+		evExec(t, db, `DROP TRIGGER name_words_u`)
 	}
-	evExec(t, db, `DROP TRIGGER name_words_u`)
 	evExec(t, db, `UPDATE employees SET full_name = 'Renamed Person', agency = 'Other Agency' WHERE id = ?`, e.ID)
 	evExec(t, db, `UPDATE assignments SET ack_id = NULL WHERE employee_id = ?`, e.ID)
 	db.Close()

@@ -95,7 +95,7 @@ func applyRoster(t *testing.T, c *client, preview string) string {
 func (tp *testPortal) identityState(t testing.TB) string {
 	t.Helper()
 	return tp.text(t, `SELECT (SELECT string_agg(employee_number || ' ' || email || ' ' || roles || ' ' || active, '; ')
-		FROM (SELECT * FROM employees ORDER BY id))
+		FROM (SELECT * FROM employees ORDER BY id) x)
 		|| ' | roster changes ' || (SELECT COUNT(*) FROM roster_changes)
 		|| ' | address changes ' || (SELECT COUNT(*) FROM address_changes)
 		|| ' | log entries ' || (SELECT COUNT(*) FROM log_entries)

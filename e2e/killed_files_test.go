@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"portal/app/pgtest"
 	"portal/server"
 )
 
@@ -136,9 +137,17 @@ func TestKilledBackupLeavesNoFile(t *testing.T) {
 	tp := startTestPortal(t)
 	tp.Stop()
 	raw := evRaw(t, tp.DB.Path)
-	evExec(t, raw, `CREATE TABLE ballast (b BLOB NOT NULL)`)
-	evExec(t, raw, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-		INSERT INTO ballast (b) SELECT zeroblob(1 << 20) FROM n`)
+	if onPostgres() {
+		// pg_dump writes the copy: random bytes, which it cannot compress
+		// away, make it take long enough to be killed half way.
+		evExec(t, raw, `CREATE TABLE ballast (b BYTEA NOT NULL)`)
+		evExec(t, raw, `INSERT INTO ballast (b) SELECT decode(string_agg(md5(random()::text || g || h), ''), 'hex')
+			FROM generate_series(1, 200) g, generate_series(1, 32768) h GROUP BY g`)
+	} else {
+		evExec(t, raw, `CREATE TABLE ballast (b BLOB NOT NULL)`)
+		evExec(t, raw, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+			INSERT INTO ballast (b) SELECT zeroblob(1 << 20) FROM n`)
+	}
 	raw.Close()
 	final := filepath.Join(t.TempDir(), "backup.db")
 	run := func() *exec.Cmd {
@@ -157,6 +166,9 @@ func TestKilledBackupLeavesNoFile(t *testing.T) {
 	if fi, err := os.Stat(final); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("%s: %v %v", final, fi.Mode(), err)
 	}
+	if onPostgres() {
+		final = restorePgDump(t, final) // the dump, restored into a database of its own
+	}
 	t.Setenv("PORTAL_DB", final)
 	t.Setenv("PORTAL_LOG_KEY", tp.Config.LogKeyFile)
 	t.Setenv("PORTAL_SECRET", testSecret)
@@ -173,4 +185,15 @@ func TestKilledBackupLeavesNoFile(t *testing.T) {
 	if err := copyRows.QueryRow(`SELECT COUNT(*) FROM ballast`).Scan(&n); err != nil || n != 200 {
 		t.Fatalf("the copy holds %d rows of ballast: %v", n, err)
 	}
+}
+
+// restorePgDump restores a `portal backup` of PostgreSQL (pg_dump's custom
+// format) into a new database of the test server and returns its URL.
+func restorePgDump(t *testing.T, file string) string {
+	t.Helper()
+	url := pgtest.Database(t)
+	if out, err := exec.Command("pg_restore", "--no-owner", "--exit-on-error", "--dbname="+url, file).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore of the backup: %v\n%s", err, out)
+	}
+	return url
 }

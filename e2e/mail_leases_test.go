@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -86,10 +85,13 @@ func waitUntil(t *testing.T, what string, failSafe time.Duration, cond func() bo
 	}
 }
 
-// idList is ids as a JSON array, for `id IN (SELECT value FROM json_each(?))`.
-func idList(ids map[int64]string) string {
-	b, _ := json.Marshal(slices.Collect(maps.Keys(ids))) // a slice of numbers always marshals
-	return string(b)
+// idIn is `id IN (?, ?, …)` for ids, and its arguments.
+func idIn(ids map[int64]string) (string, []any) {
+	var args []any
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		args = append(args, id)
+	}
+	return "id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ") + ")", args
 }
 
 // checkDeliveredOnce checks that every message the outbox records as sent
@@ -153,8 +155,8 @@ func TestKilledRemindsMessagesGoOutWithoutARestart(t *testing.T) {
 	stuck.release(false) // its connections are gone; nothing it held was accepted
 	start := time.Now()
 	waitUntil(t, "delivery of the killed remind's messages by the running server", 2*time.Minute, func() bool {
-		return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND id IN (SELECT value FROM json_each(?))`,
-			idList(claimed)) == len(claimed)
+		in, ids := idIn(claimed)
+		return tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND `+in, ids...) == len(claimed)
 	})
 	t.Logf("%d messages claimed by the killed remind were delivered by the running server %s after the kill (lease 2 s, poll 5 s)",
 		len(claimed), time.Since(start).Round(time.Millisecond))
@@ -194,8 +196,9 @@ func TestServerStartLeavesALiveRemindsMessages(t *testing.T) {
 	waitUntil(t, "the new server's first rounds", time.Minute, func() bool {
 		return tp2.Worker.Rounds(app.LaneOther) >= 2 && tp2.Worker.Rounds(app.LaneSignIn) >= 2
 	})
-	if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND lease_owner LIKE ? AND id IN (SELECT value FROM json_each(?))`,
-		owner, idList(claimed)); n != len(claimed) {
+	in, ids := idIn(claimed)
+	if n := tp.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND lease_owner LIKE ? AND `+in,
+		append([]any{owner}, ids...)...); n != len(claimed) {
 		t.Errorf("the starting server took %d of the %d messages a live remind holds", len(claimed)-n, len(claimed))
 	}
 	slow.release(true)

@@ -6,7 +6,6 @@ package e2e
 // and the Terms of Comment reach the poster and their receipt is evidence.
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 
@@ -26,12 +25,9 @@ func (tp *testPortal) writeSQL(t testing.TB, query string, args ...any) {
 // trySQL runs a statement on the database file and returns its error.
 func (tp *testPortal) trySQL(t testing.TB, query string, args ...any) error {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+tp.DB.Path+"?_busy_timeout=10000&_foreign_keys=1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := evRaw(t, tp.DB.Path)
 	defer db.Close()
-	_, err = db.Exec(query, args...)
+	_, err := db.Exec(query, args...)
 	return err
 }
 

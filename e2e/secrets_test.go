@@ -55,7 +55,7 @@ func secDump(t *testing.T, path string) string {
 			b.WriteByte('\n')
 		}
 	}
-	dump(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	dump(tablesQuery(path))
 	for _, name := range strings.Fields(b.String()) {
 		fmt.Fprintf(&b, "== %s ==\n", name)
 		dump(`SELECT * FROM "` + name + `"`)

@@ -111,7 +111,7 @@ func (s *AuditService) FindAuditEvents(ctx context.Context, f app.AuditFilter) (
 	}
 	var total int
 	// #nosec G202 -- where is built from constant fragments; every value is a bound parameter
-	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events v WHERE `+where+` LIMIT ?)`,
+	if err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events v WHERE `+where+` LIMIT ?) n`,
 		append(args, app.AuditCountLimit+1)...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}

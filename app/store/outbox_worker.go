@@ -141,7 +141,7 @@ func (o *Outbox) MarkSent(ctx context.Context, m *app.Message) error {
 		if err != nil {
 			return fmt.Errorf("mark message sent: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM unreachable WHERE email = (SELECT to_addr FROM outbox WHERE id = ?)`, m.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM unreachable WHERE email = (SELECT to_addr FROM outbox WHERE id = ?) COLLATE NOCASE`, m.ID); err != nil {
 			return fmt.Errorf("clear unreachable address: %w", err)
 		}
 		return nil
