@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,4 +139,70 @@ func TestPostgresChecksAsSQLite(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPostgresSeedRowsAsSQLite: a fresh PostgreSQL database holds the rows
+// SQLite's migrations seed (the acknowledgment kinds, the clock …), table
+// by table, the same.
+func TestPostgresSeedRowsAsSQLite(t *testing.T) {
+	lite, err := Open(filepath.Join(t.TempDir(), "seed.db"), testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	pg, err := Open(pgtest.Database(t), testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	seeded := 0
+	for _, table := range queryStrings(t, lite.read, `SELECT name FROM sqlite_master WHERE type = 'table'
+		AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name`) {
+		want, got := tableRows(t, lite, table), tableRows(t, pg, table)
+		if got != want {
+			t.Errorf("%s differs in a fresh database; the PostgreSQL schema must seed what SQLite's migrations seed\nSQLite:\n%s\nPostgreSQL:\n%s", table, want, got)
+		}
+		if want != "" {
+			seeded++
+		}
+	}
+	if seeded < 2 {
+		t.Fatalf("only %d seeded tables: the acknowledgment kinds and the clock at least", seeded)
+	}
+}
+
+// tableRows is every row of table, in the order of all its columns, as text.
+func tableRows(t *testing.T, db *DB, table string) string {
+	t.Helper()
+	rows, err := db.read.QueryContext(context.Background(), `SELECT * FROM `+table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for rows.Next() {
+		v := make([]any, len(cols))
+		p := make([]any, len(cols))
+		for i := range v {
+			p[i] = &v[i]
+		}
+		if err := rows.Scan(p...); err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range v {
+			if b, ok := x.([]byte); ok {
+				v[i] = string(b)
+			}
+		}
+		lines = append(lines, fmt.Sprint(v...))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
