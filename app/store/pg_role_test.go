@@ -1,13 +1,3 @@
-// Built only with -tags pgrole until the store can start as a role that
-// owns nothing: today migratePostgres (postgres.go) runs CREATE TABLE IF
-// NOT EXISTS schema_migrations on every start, which PostgreSQL refuses
-// ("permission denied for schema public") to a role without CREATE on the
-// schema even when the table exists. Once it checks that the table exists
-// first, drop this constraint: the test passes otherwise (checked with
-// CREATE on the schema granted to the role).
-
-//go:build pgrole
-
 package store
 
 import (

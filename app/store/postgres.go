@@ -141,8 +141,17 @@ func (db *DB) closePools() {
 // each in a transaction holding the write lock, so nodes starting together
 // apply each file once.
 func (db *DB) migratePostgres(ctx context.Context) error {
-	if _, err := db.execWrite(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
+	// A portal running as a role that owns nothing (the administrator made
+	// the schema) may not even say CREATE TABLE IF NOT EXISTS: look first.
+	var have int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`).Scan(&have); err != nil {
+		return fmt.Errorf("look for the migrations table: %w", err)
+	}
+	if have == 0 {
+		if _, err := db.execWrite(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
 	}
 	names, err := fs.Glob(pgMigrationFS, "pgmigrations/*.sql")
 	if err != nil {
