@@ -175,7 +175,7 @@ func TestAuditLogInPlainWords(t *testing.T) {
 		// A plain connection lacks the SQL function that folds names for
 		// search (migration 015): the word index's trigger goes first.
 		raw := evRaw(t, tp.DB.Path)
-		evExec(t, raw, `DROP TRIGGER name_words_u`)
+		dropTrigger(t, raw, "name_words_u", "employees")
 		raw.Close()
 		tamper(t, tp, `UPDATE employees SET full_name = '+Lan' WHERE employee_number = '1007'`)
 		r := hr.get("/hr/audit.csv?person=1007")

@@ -173,7 +173,7 @@ func TestCertificatesHoldTheirSigner(t *testing.T) {
 			!strings.Contains(err.Error(), "portal_search_text") {
 			t.Fatalf("a plain connection renamed someone: %v", err)
 		}
-		evExec(t, db, `DROP TRIGGER name_words_u`)
+		dropTrigger(t, db, "name_words_u", "employees")
 	}
 	evExec(t, db, `UPDATE employees SET full_name = 'Renamed Person', agency = 'Other Agency' WHERE id = ?`, e.ID)
 	evExec(t, db, `UPDATE assignments SET ack_id = NULL WHERE employee_id = ?`, e.ID)

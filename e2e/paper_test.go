@@ -317,7 +317,7 @@ func TestPaperAcknowledgment(t *testing.T) {
 
 	t.Run("a scan changed in the database is refused when served and by audit-verify", func(t *testing.T) {
 		raw := evRaw(t, tp.DB.Path)
-		evExec(t, raw, `DROP TRIGGER paper_scans_immutable_u`)
+		dropTrigger(t, raw, "paper_scans_immutable_u", "paper_scans")
 		raw.Close()
 		tamper(t, tp, `UPDATE paper_scans SET data = ? WHERE id = ?`, paperScanPDF, ack.Paper.ScanID)
 		r := hr.get(scanPath)

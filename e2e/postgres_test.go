@@ -55,3 +55,16 @@ func queryStrings(t testing.TB, db *sql.DB, query string, args ...any) []string 
 	}
 	return out
 }
+
+// dropTrigger removes one trigger of table, as someone holding the
+// database can: SQLite names triggers database-wide, PostgreSQL per table.
+func dropTrigger(t testing.TB, db *sql.DB, name, table string) {
+	t.Helper()
+	q := `DROP TRIGGER ` + name
+	if onPostgres() {
+		q += ` ON ` + table
+	}
+	if _, err := db.Exec(q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}

@@ -256,6 +256,9 @@ func TestBackupCommand(t *testing.T) {
 	if err := server.Run(context.Background(), []string{"backup", copyPath}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
+	if onPostgres() {
+		copyPath = restorePgDump(t, copyPath) // pg_dump's file, restored to be checked
+	}
 	t.Setenv("PORTAL_DB", copyPath)
 	out.Reset()
 	if err := server.Run(context.Background(), []string{"audit-verify"}, &out, &out); err != nil {
@@ -354,6 +357,9 @@ func TestBackupUnderLoad(t *testing.T) {
 	wg.Wait()
 	live := tp.count(t, `SELECT COUNT(*) FROM acknowledgments`)
 	for _, p := range copies {
+		if onPostgres() {
+			p = restorePgDump(t, p)
+		}
 		t.Setenv("PORTAL_DB", p)
 		var out bytes.Buffer
 		if err := server.Run(context.Background(), []string{"audit-verify"}, &out, &out); err != nil {

@@ -204,9 +204,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	})
 	t.Run("an altered row is caught and named", func(t *testing.T) {
 		// Someone with the file drops the guard and rewrites a signature.
-		if _, err := raw.Exec(`DROP TRIGGER acknowledgments_immutable_u`); err != nil {
-			t.Fatal(err)
-		}
+		dropTrigger(t, raw, "acknowledgments_immutable_u", "acknowledgments")
 		if _, err := raw.Exec(`UPDATE acknowledgments SET signed_at = '2020-01-01T00:00:00.000000Z' WHERE id = ?`, ackID); err != nil {
 			t.Fatal(err)
 		}
