@@ -118,7 +118,7 @@ func changesJSON(t testing.TB, triples ...[3]string) string {
 func (tp *testPortal) loggedRosterChanges(t testing.TB, employeeID int64, actor *int64, source string, triples ...[3]string) int {
 	t.Helper()
 	return tp.count(t, `SELECT COUNT(*) FROM roster_changes c JOIN log_entries l ON l.kind = 'roster_change' AND l.ref_id = c.id
-		WHERE c.employee_id = ? AND c.actor_id IS ? AND c.source = ? AND c.changes = ?`,
+		WHERE c.employee_id = ? AND c.actor_id IS NOT DISTINCT FROM ? AND c.source = ? AND c.changes = ?`,
 		employeeID, actor, source, changesJSON(t, triples...))
 }
 
