@@ -15,16 +15,6 @@ import (
 // starts on first use and stops at the end.
 func onPostgres() bool { return os.Getenv("PORTAL_TEST_DB") == "postgres" }
 
-// sqliteOnly skips, on PostgreSQL, a test of what only an SQLite file has
-// (its journal, its file on disk, its pragmas), saying which PostgreSQL
-// test covers the same ground, if any.
-func sqliteOnly(t testing.TB, why string) {
-	t.Helper()
-	if onPostgres() {
-		t.Skip("SQLite only: " + why)
-	}
-}
-
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 // tablesQuery lists the database's tables by name, on SQLite or on

@@ -171,6 +171,7 @@ func (s *CycleService) SetCycleDueDate(ctx context.Context, cycleID int64, dueOn
 		return 0, fmt.Errorf("set due date: %w", err)
 	}
 	// dueExpr reads the cycle's new date (c) and the person's hire date (e).
+	// #nosec G202 -- constant SQL fragments (dialect.go); every value is a bound parameter
 	res, err := tx.ExecContext(ctx, `UPDATE assignments SET due_on = n.due FROM (
 			SELECT a.employee_id AS eid, CASE WHEN a.due_on = ? THEN `+s.db.dueExpr()+` ELSE `+s.db.greatest(`a.due_on`, s.db.dueExpr())+` END AS due
 			FROM assignments a JOIN employees e ON e.id = a.employee_id JOIN cycles c ON c.id = a.cycle_id

@@ -68,15 +68,14 @@ type keyedCompletion struct {
 // figure (see migration 013): in progress is the started people less the
 // overdue ones among them, not started is whoever is left.
 func (s *DashboardService) sums(ctx context.Context, group, where string, args []any, today string) ([]keyedCompletion, error) {
-	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	// One group for all is no GROUP BY at all: PostgreSQL refuses to group
-	// or order by a constant.
-	// (Without a GROUP BY, HAVING keeps the one row of sums only if there
-	// were rows, as grouping does.)
+	// or order by a constant. (Without a GROUP BY, HAVING keeps the one row
+	// of sums only if there were rows, as grouping does.)
 	groupBy, orderBy, pendingGroup := ` GROUP BY `+group, ` ORDER BY `+group, ` GROUP BY `+group
 	if group == "''" {
 		groupBy, orderBy, pendingGroup = "", "", ` HAVING COUNT(*) > 0`
 	}
+	// #nosec G202 -- constant SQL fragments; every value is a bound parameter
 	rows, err := s.db.read.QueryContext(ctx, `SELECT `+group+`, SUM(total), SUM(signed), SUM(paper), SUM(exempt), SUM(started)
 		FROM completion WHERE `+where+groupBy+` HAVING SUM(total) > 0`+orderBy, args...)
 	if err != nil {

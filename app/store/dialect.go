@@ -32,14 +32,6 @@ func (db *DB) addYear(date string) string {
 	return `date(` + date + `, '+1 year')`
 }
 
-// daysFrom is the whole number of days from the date from to the date to.
-func (db *DB) daysFrom(from, to string) string {
-	if db.pg {
-		return `(CAST(` + to + ` AS date) - CAST(` + from + ` AS date))`
-	}
-	return `CAST(julianday(` + to + `) - julianday(` + from + `) AS INTEGER)`
-}
-
 // greatest is the larger of a and b (neither NULL).
 func (db *DB) greatest(a, b string) string {
 	if db.pg {

@@ -56,19 +56,23 @@ func (db *DB) foldNames(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 		in := placeholders(len(ids))
+		// #nosec G202 -- "?" lists; every value is a bound parameter
 		if _, err := tx.ExecContext(ctx, `DELETE FROM name_words WHERE employee_id IN (`+in+`)`, ids...); err != nil {
 			return fmt.Errorf("fold names: %w", err)
 		}
+		// #nosec G202 -- "?" lists; every value is a bound parameter
 		if _, err := tx.ExecContext(ctx, `INSERT INTO name_search (employee_id, words) VALUES `+values(len(batch), 2)+`
 			ON CONFLICT (employee_id) DO UPDATE SET words = excluded.words`, search...); err != nil {
 			return fmt.Errorf("fold names: %w", err)
 		}
 		if len(words) > 0 {
+			// #nosec G202 -- "?" lists; every value is a bound parameter
 			if _, err := tx.ExecContext(ctx, `INSERT INTO name_words (word, employee_id) VALUES `+values(len(words)/2, 2)+`
 				ON CONFLICT DO NOTHING`, words...); err != nil {
 				return fmt.Errorf("fold names: %w", err)
 			}
 		}
+		// #nosec G202 -- "?" lists; every value is a bound parameter
 		if _, err := tx.ExecContext(ctx, `DELETE FROM name_search_pending WHERE employee_id IN (`+in+`)`, ids...); err != nil {
 			return fmt.Errorf("fold names: %w", err)
 		}
