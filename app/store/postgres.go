@@ -125,7 +125,7 @@ func newPgPool(url string, size int) (*pgxpool.Pool, error) {
 // pgDB is a database/sql pool over a pgx pool, with the portal's
 // placeholders (rebind.go).
 func pgDB(pool *pgxpool.Pool) *sql.DB {
-	db := sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)})
+	db := sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool), pool})
 	db.SetMaxOpenConns(int(pool.Config().MaxConns))
 	db.SetMaxIdleConns(int(pool.Config().MaxConns))
 	return db
@@ -241,7 +241,7 @@ func OpenPostgresSQL(url string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool)}), nil
+	return sql.OpenDB(pgConnector{stdlib.GetPoolConnector(pool), pool}), nil
 }
 
 // openPostgresReadOnly opens the database at url to read it and nothing

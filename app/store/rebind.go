@@ -9,13 +9,24 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // pgConnector gives database/sql connections of pgx's pool whose queries
 // are rewritten from the portal's placeholders (`?`, and `:name` for
 // sql.Named arguments, as SQLite reads them) to PostgreSQL's `$1, $2…`.
-type pgConnector struct{ inner driver.Connector }
+type pgConnector struct {
+	inner driver.Connector
+	pool  *pgxpool.Pool
+}
+
+// Close closes the pgx pool under the connector: database/sql calls it
+// when the *sql.DB is closed, so no pool outlives its DB.
+func (c pgConnector) Close() error {
+	c.pool.Close()
+	return nil
+}
 
 func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	cn, err := c.inner.Connect(ctx)
