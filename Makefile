@@ -19,7 +19,7 @@ VULNDB  := $(wildcard $(CURDIR)/../shared/vulndb)
 # the end-to-end tests again on a throwaway PostgreSQL (app/pgtest).
 test: deps vet lint
 	$(GO) test -race -count=1 -timeout 30m ./...
-	PORTAL_TEST_DB=postgres $(GO) test -race -count=1 -timeout 45m ./e2e/
+	PORTAL_TEST_DB=postgres $(GO) test -race -count=1 -timeout 60m ./e2e/
 
 # The fast inner loop: every test but the browser ones, no race detector.
 short:
