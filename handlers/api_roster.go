@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"slices"
@@ -252,9 +251,9 @@ func rosterJSONToCSV(body []byte) ([]byte, []int, error) {
 		starts[i] = line
 		breaks := 0
 		for j, k := range cols {
-			v, err := jsonCell(o[k])
-			if err != nil {
-				return nil, nil, apiBadRequest("Row %d (index %d), %s: %s", i+1, i, k, err.Error())
+			v, ok := jsonCell(o[k])
+			if !ok {
+				return nil, nil, apiBadRequest("Row %d (index %d), %s: the value must be a string (roles may be an array of strings)", i+1, i, k)
 			}
 			rec[j] = v
 			breaks += strings.Count(v, "\n")
@@ -268,24 +267,25 @@ func rosterJSONToCSV(body []byte) ([]byte, []int, error) {
 	return buf.Bytes(), starts, w.Error()
 }
 
-// jsonCell is one JSON value as a CSV field.
-func jsonCell(raw json.RawMessage) (string, error) {
+// jsonCell is one JSON value as a CSV field; ok is false for a value that
+// is not a string, a number, null or an array of strings.
+func jsonCell(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
+		return "", true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
+		return s, true
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err == nil {
-		return n.String(), nil
+		return n.String(), true
 	}
 	var list []string
 	if err := json.Unmarshal(raw, &list); err == nil {
-		return strings.Join(list, ";"), nil
+		return strings.Join(list, ";"), true
 	}
-	return "", errors.New("the value must be a string (roles may be an array of strings)")
+	return "", false
 }
 
 // currentAPIToken is the token of an authorized API call (authorizeAPI sets it).
