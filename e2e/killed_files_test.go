@@ -159,6 +159,18 @@ func TestKilledBackupLeavesNoFile(t *testing.T) {
 
 	killWhenWriting(t, run(), final)
 	checkKilledRun(t, final)
+	if onPostgres() {
+		// pg_dump dies with the portal: nothing goes on writing the
+		// temporary file once `portal backup` is killed.
+		// A pg_dump left running would finish the file, which pg_restore
+		// would then read to the end.
+		waitFor(t, "pg_dump to end", func() bool { return len(processesNaming(t, final)) == 0 })
+		for _, tmp := range temporaries(t, final) {
+			if out, err := exec.Command("pg_restore", "--file=/dev/null", tmp).CombinedOutput(); err == nil { // #nosec G204 -- the test's own file
+				t.Fatalf("pg_dump went on writing %s after the portal was killed: pg_restore reads it whole (%s)", tmp, out)
+			}
+		}
+	}
 
 	if out, err := run().CombinedOutput(); err != nil {
 		t.Fatalf("the run after the kill: %v\n%s", err, out)
@@ -196,4 +208,25 @@ func restorePgDump(t *testing.T, file string) string {
 		t.Fatalf("pg_restore of the backup: %v\n%s", err, out)
 	}
 	return url
+}
+
+// processesNaming lists the running processes whose command line names
+// path (or a file beside it, such as its temporary file).
+func processesNaming(t *testing.T, path string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, f := range dirs {
+		b, err := os.ReadFile(f) // #nosec G304 -- /proc, read by the test
+		if err != nil {
+			continue // the process has ended
+		}
+		if cmd := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cmd, path) {
+			found = append(found, cmd)
+		}
+	}
+	return found
 }

@@ -47,6 +47,9 @@ func (db *DB) backupPostgres(ctx context.Context, path string) error {
 	defer f.Abort()
 	cmd := exec.CommandContext(ctx, dump, "--format=custom", "--no-owner", "--file="+f.Name(), "--dbname="+u.String()) // #nosec G204 -- pg_dump, with the configured database
 	cmd.Env = env
+	attr, unlock := dieWithParent()
+	defer unlock()
+	cmd.SysProcAttr = attr
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("backup: pg_dump: %v: %s", err, out)
 	}
