@@ -10,7 +10,7 @@ import (
 )
 
 // foldNames brings the name search up to date on PostgreSQL for the people
-// its trigger queued (pgmigrations/004_name_search.sql): their folded name
+// its trigger queued (pgmigrations/008_name_search.sql): their folded name
 // (name_search) and its words (name_words), folded by the same Go as
 // SQLite's triggers call (app.SearchText), in the caller's transaction. On
 // SQLite it does nothing: the triggers did it as the rows were written.

@@ -11,7 +11,7 @@ import (
 	"portal/app/pgtest"
 )
 
-// TestPostgresPortalRoleOwnsNothing: the grants 001_schema.sql's header
+// TestPostgresPortalRoleOwnsNothing: the grants 001_people.sql's header
 // gives the database administrator, run as written, let the portal work as
 // a role that owns nothing (it opens the store and signs), and that role
 // cannot change evidence even with the triggers' help gone: no UPDATE,
@@ -24,13 +24,13 @@ func TestPostgresPortalRoleOwnsNothing(t *testing.T) {
 	}
 	owner.Close()
 
-	header, err := os.ReadFile("pgmigrations/001_schema.sql")
+	header, err := os.ReadFile("pgmigrations/001_people.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	block := regexp.MustCompile(`(?s)--   (CREATE ROLE portal_app .*?FROM portal_app;)`).FindSubmatch(header)
 	if block == nil {
-		t.Fatal("001_schema.sql's header no longer gives the grants for the portal's role")
+		t.Fatal("001_people.sql's header no longer gives the grants for the portal's role")
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {

@@ -33,7 +33,7 @@ func TestPostgresSchemaMatchesSQLite(t *testing.T) {
 	defer pg.Close()
 	liteTables := strings.Fields(queryText(t, lite.read, `SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 		WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)`))
-	// Only PostgreSQL's: the queue of names its trigger cannot fold (004_name_search.sql).
+	// Only PostgreSQL's: the queue of names its trigger cannot fold (008_name_search.sql).
 	pgOnly := []string{"name_search_pending"}
 	pgTables := strings.Fields(queryText(t, pg.read, `SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`))
