@@ -50,6 +50,9 @@ func TestPostgresSchemaMatchesSQLite(t *testing.T) {
 			t.Errorf("columns of %s differ%s\nSQLite:     %v\nPostgreSQL: %v", table, fix, liteCols, pgCols)
 		}
 	}
+	// SQLite's four counting triggers are three on PostgreSQL: a signature
+	// is one more update to its statement trigger (007_counting.sql).
+	merged := map[string]string{"assignments_count_sign": "assignments_count_update"}
 	for _, kind := range []struct{ what, lite, pg string }{
 		{"index", `SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`,
 			`SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()`},
@@ -61,6 +64,9 @@ func TestPostgresSchemaMatchesSQLite(t *testing.T) {
 			have[n] = true
 		}
 		for _, n := range queryColumn(t, lite.read, kind.lite) {
+			if into, ok := merged[n]; ok && kind.what == "trigger" {
+				n = into
+			}
 			if !have[n] {
 				t.Errorf("the %s %s is not in the PostgreSQL schema%s", kind.what, n, fix)
 			}
