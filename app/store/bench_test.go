@@ -197,7 +197,7 @@ func BenchmarkDashboard(b *testing.B) {
 		bare := func(word string) func() error {
 			return func() error {
 				rows, err := db.read.Query(`SELECT a.employee_id FROM name_words w JOIN assignments a
-					ON a.cycle_id = ? AND a.employee_id = w.employee_id WHERE w.word >= ? AND w.word < ? LIMIT 50`, cycle, word, word+"\xff")
+					ON a.cycle_id = ? AND a.employee_id = w.employee_id WHERE w.word >= ? AND w.word < ? LIMIT 50`, cycle, word, word+"\U0010FFFF")
 				if err != nil {
 					return err
 				}

@@ -38,17 +38,25 @@ func registerSearchFunctions(c *sqlite3.SQLiteConn) error {
 // text starting with s sorts from s up to s followed by U+10FFFF, the last
 // code point, which no name or address holds (and which, unlike a byte
 // 0xff, is valid UTF-8, as PostgreSQL requires of text).
+//
+// Three spellings keep PostgreSQL on the same path as SQLite: each word's
+// count is given its bounds as values, not as columns of the outer query,
+// so the planner sees how many entries a word starts and walks the index
+// in order (ORDER BY word), stopping at the cap instead of collecting every
+// entry first (a bitmap scan); and each candidate's folded name is looked
+// up by a subquery on its key, so the candidates are never joined by
+// hashing the whole name_search table.
 func searchCond(a, q string) (string, []any) {
 	sets, args := "", []any{}
 	if words := app.SearchWords(q); len(words) > 0 {
 		bounds := make([]string, len(words))
 		var bargs []any
 		for i, w := range words {
-			bounds[i] = "SELECT ? AS lo, ? AS hi"
-			bargs = append(bargs, w, w+"\U0010FFFF")
+			bounds[i] = `SELECT ? AS lo, ? AS hi,
+				(SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE word >= ? AND word < ? ORDER BY word LIMIT 1000) n) AS c`
+			bargs = append(bargs, w, w+"\U0010FFFF", w, w+"\U0010FFFF")
 		}
-		rarest := `(SELECT %s FROM (` + strings.Join(bounds, " UNION ALL ") + `) b ORDER BY
-			(SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE word >= lo AND word < hi LIMIT 1000) n) LIMIT 1)`
+		rarest := `(SELECT %s FROM (` + strings.Join(bounds, " UNION ALL ") + `) b ORDER BY c LIMIT 1)`
 		in := `w.word >= ` + fmt.Sprintf(rarest, "lo") + ` AND w.word < ` + fmt.Sprintf(rarest, "hi")
 		args = append(append(args, bargs...), bargs...)
 		if len(words) == 1 {
@@ -60,8 +68,8 @@ func searchCond(a, q string) (string, []any) {
 				holds[i] = "instr(s.words, ?) > 0"
 				args = append(args, " "+w)
 			}
-			sets = `SELECT w.employee_id FROM name_words w JOIN name_search s ON s.employee_id = w.employee_id
-				WHERE ` + in + ` AND ` + strings.Join(holds, " AND ") + ` UNION `
+			sets = `SELECT w.employee_id FROM name_words w WHERE ` + in + ` AND (SELECT ` + strings.Join(holds, " AND ") +
+				` FROM name_search s WHERE s.employee_id = w.employee_id) UNION `
 		}
 	}
 	sets += "SELECT id FROM employees WHERE email >= ? AND email < ? UNION SELECT id FROM employees WHERE employee_number = ?"
