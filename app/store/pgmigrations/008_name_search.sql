@@ -20,3 +20,7 @@ END $$;
 CREATE TRIGGER name_words_i AFTER INSERT ON employees FOR EACH ROW EXECUTE FUNCTION name_search_queue();
 CREATE TRIGGER name_words_u AFTER UPDATE OF full_name ON employees FOR EACH ROW
 	WHEN (OLD.full_name IS DISTINCT FROM NEW.full_name) EXECUTE FUNCTION name_search_queue();
+
+-- Folding a queued person replaces their words, found by person: SQLite's
+-- trigger finds them by word instead, through the primary key.
+CREATE INDEX name_words_employee ON name_words(employee_id);
