@@ -78,7 +78,11 @@ func (s *AuditService) auditWhere(ctx context.Context, f app.AuditFilter) (strin
 func (s *AuditService) matchPeople(ctx context.Context, field, q string) ([]any, error) {
 	// The people list's search, through its indexes: the ids are looked up
 	// by rowid, never a scan of the roster.
-	cond, cargs := searchCond("p", q)
+	rare, err := rarestWord(ctx, s.db.read, q)
+	if err != nil {
+		return nil, err
+	}
+	cond, cargs := searchCond("p", q, rare)
 	// #nosec G202 -- cond is searchCond's constant SQL; every value is a bound parameter
 	rows, err := s.db.read.QueryContext(ctx, `SELECT p.employee_id FROM (SELECT id AS employee_id FROM employees) p
 		WHERE `+cond+` LIMIT ?`, append(cargs, app.MaxPeopleMatched+1)...)

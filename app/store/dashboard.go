@@ -133,10 +133,10 @@ const statusDone = "done"
 
 // peopleWhere builds the WHERE clause of the people list and exports, with
 // the assignment as "a".
-func peopleWhere(f app.PeopleFilter) (string, []any) { return peopleWhereAs(f, "a") }
+func peopleWhere(f app.PeopleFilter, rare string) (string, []any) { return peopleWhereAs(f, "a", rare) }
 
 // peopleWhereAs is peopleWhere with the assignment under another alias.
-func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
+func peopleWhereAs(f app.PeopleFilter, a, rare string) (string, []any) {
 	where, args := []string{a + ".cycle_id = ?", a + ".active = 1"}, []any{f.CycleID}
 	if sc, sargs := scopeCond(a+".agency", f.Scope); len(sargs) > 0 {
 		where, args = append(where, sc), append(args, sargs...)
@@ -173,7 +173,7 @@ func peopleWhereAs(f app.PeopleFilter, a string) (string, []any) {
 			UNION SELECT x.id FROM employees x JOIN tree t ON x.manager_id = t.id) SELECT id FROM tree)`), append(args, *f.ManagerID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		cond, cargs := searchCond(a, q)
+		cond, cargs := searchCond(a, q, rare)
 		where, args = append(where, cond), append(args, cargs...)
 	}
 	return strings.Join(where, " AND "), args
@@ -206,10 +206,10 @@ func scanPerson(rows *sql.Rows, today string) (*app.PersonStatus, error) {
 // count returns how many people match f. Without a text search the answer
 // comes from the completion and pending tables, a few hundred rows; with one,
 // from the matching rows themselves.
-func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter) (int, error) {
+func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter, rare string) (int, error) {
 	var total int
 	if strings.TrimSpace(f.Query) != "" || f.ManagerID != nil || f.Status == app.StatusUnreachable {
-		where, args := peopleWhere(f)
+		where, args := peopleWhere(f, rare)
 		err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where, args...).Scan(&total)
 		return total, err
 	}
@@ -235,8 +235,12 @@ func (s *DashboardService) count(ctx context.Context, f app.PeopleFilter) (int, 
 
 // People returns one page of matching people in f.Sort's order (the earliest due first by default), and the count.
 func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*app.PersonStatus, int, error) {
-	where, args := peopleWhere(f)
-	total, err := s.count(ctx, f)
+	rare, err := rarestWord(ctx, s.db.read, f.Query)
+	if err != nil {
+		return nil, 0, err
+	}
+	where, args := peopleWhere(f, rare)
+	total, err := s.count(ctx, f, rare)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count people: %w", err)
 	}
@@ -279,7 +283,11 @@ func (s *DashboardService) People(ctx context.Context, f app.PeopleFilter) ([]*a
 
 // EachPerson streams every matching person to fn, in agency, department and name order.
 func (s *DashboardService) EachPerson(ctx context.Context, f app.PeopleFilter, fn func(*app.PersonStatus) error) error {
-	where, args := peopleWhere(f)
+	rare, err := rarestWord(ctx, s.db.read, f.Query)
+	if err != nil {
+		return err
+	}
+	where, args := peopleWhere(f, rare)
 	const order = ` ORDER BY a.agency, a.department, e.full_name, e.id`
 	ids, err := s.exportIDs(ctx, `SELECT a.employee_id FROM assignments a JOIN employees e ON e.id = a.employee_id WHERE `+where+order, args)
 	if err != nil {
@@ -424,9 +432,13 @@ func (s *DashboardService) Agencies(ctx context.Context, cycleID int64, scope []
 // Counts returns the matching people's totals by status, counted from the rows.
 func (s *DashboardService) Counts(ctx context.Context, f app.PeopleFilter) (app.Completion, error) {
 	f.Status = ""
-	where, args := peopleWhere(f)
 	var c app.Completion
-	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*),
+	rare, err := rarestWord(ctx, s.db.read, f.Query)
+	if err != nil {
+		return c, err
+	}
+	where, args := peopleWhere(f, rare)
+	err = s.db.read.QueryRowContext(ctx, `SELECT COUNT(*),
 		COUNT(*) FILTER (WHERE a.signed_at IS NOT NULL AND a.paper = 0),
 		COUNT(*) FILTER (WHERE a.signed_at IS NOT NULL AND a.paper <> 0),
 		COUNT(*) FILTER (WHERE a.signed_at IS NULL AND a.exempt <> 0),
@@ -445,7 +457,11 @@ func (s *DashboardService) Counts(ctx context.Context, f app.PeopleFilter) (app.
 // signed person, reading them a batch at a time (see exportBatch).
 func (s *DashboardService) EachCertificate(ctx context.Context, f app.PeopleFilter, fn func(*app.Acknowledgment) error) error {
 	f.Status = statusDone
-	where, args := peopleWhereAs(f, "s") // "a" is the acknowledgment here
+	rare, err := rarestWord(ctx, s.db.read, f.Query)
+	if err != nil {
+		return err
+	}
+	where, args := peopleWhereAs(f, "s", rare) // "a" is the acknowledgment here
 	const joins = ` JOIN employees e ON e.id = a.employee_id JOIN assignments s ON s.ack_id = a.id WHERE `
 	const order = ` ORDER BY s.agency, s.department, e.full_name, e.id`
 	ids, err := s.exportIDs(ctx, `SELECT a.id FROM acknowledgments a`+joins+where+order, args)
