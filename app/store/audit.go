@@ -168,13 +168,20 @@ func (s *AuditService) RequestCheck(ctx context.Context, requestedBy *int64) (*a
 	return c, true, tx.Commit()
 }
 
-// EvidenceChecks returns the newest finished check and the pending one.
+// EvidenceChecks returns the newest finished check and the pending one,
+// read in one snapshot: a check finishing between two separate reads would
+// be in neither, and the page would show no check at all.
 func (s *AuditService) EvidenceChecks(ctx context.Context) (done, pending *app.EvidenceCheck, err error) {
-	if done, err = scanCheck(s.db.read.QueryRowContext(ctx, checkSelect+` WHERE c.finished_at IS NOT NULL
+	tx, err := s.db.read.BeginTx(ctx, s.db.snapshot())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	if done, err = scanCheck(tx.QueryRowContext(ctx, checkSelect+` WHERE c.finished_at IS NOT NULL
 		ORDER BY c.finished_at DESC, c.id DESC LIMIT 1`)); err != nil {
 		return nil, nil, err
 	}
-	pending, err = s.pendingCheck(ctx, s.db.read)
+	pending, err = s.pendingCheck(ctx, tx)
 	return done, pending, err
 }
 
