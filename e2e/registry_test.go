@@ -356,14 +356,18 @@ func TestAccountReviewReminder(t *testing.T) {
 
 	// A reminder queued while the mail is held back, for an account then
 	// reviewed (a new date) or closed, is skipped when its turn comes.
+	// The dates are counted from one day: the clock moves on two hours
+	// a case, and near midnight "three days ago" then "four days ago"
+	// counted from two different days would be the same date.
 	id := accountID(t, tp, "StateDAFS")
+	base := tp.DB.Now().In(tp.Config.TimeZone)
 	for i, c2 := range []struct{ what, status, review string }{
 		{"reviewed", "dormant", tp.DB.Now().In(tp.Config.TimeZone).AddDate(1, 0, 0).Format("2006-01-02")},
 		{"closed", "closed", ""},
 	} {
 		t.Run("a reminder for an account "+c2.what+" before it went out is skipped", func(t *testing.T) {
 			c := signedIn(t, tp, "1009") // a new session: the clock moves on
-			due := tp.DB.Now().In(tp.Config.TimeZone).AddDate(0, 0, -3-i).Format("2006-01-02")
+			due := base.AddDate(0, 0, -3-i).Format("2006-01-02")
 			f := accountForm(tp, "platform", "YouTube", "handle", "StateDAFS", "url", "https://www.youtube.com/@StateDAFS", "status", "dormant", "review_on", due)
 			if r := c.post("/accounts/"+itoa(id), f); r.Status != 303 {
 				t.Fatalf("set a past review date: %d", r.Status)
