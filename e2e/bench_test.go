@@ -68,23 +68,7 @@ func readyToSign(b testing.TB, tp *testPortal, n int, opts ...func(*app.Employee
 		if err := h.Employees.CreateEmployee(ctx, e); err != nil {
 			b.Fatal(err)
 		}
-		for _, m := range tp.Version.ModulesFor(app.AudienceAll) {
-			if err := h.Acks.MarkModuleRead(ctx, e.ID, cycle.ID, m.Slug); err != nil {
-				b.Fatal(err)
-			}
-		}
-		a, err := passedAttempt(tp.Version, e)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a.CycleID = cycle.ID
-		if err := h.Acks.CreateQuizAttempt(ctx, a); err != nil {
-			b.Fatal(err)
-		}
-		if err := h.Acks.RecordConsent(ctx, &app.ConsentRecord{EmployeeID: e.ID, CycleID: cycle.ID,
-			Version: h.Consent.Version, SHA256: h.Consent.SHA256}); err != nil {
-			b.Fatal(err)
-		}
+		makeReady(b, h, tp.Version, cycle.ID, e.ID)
 		c := newClient(b, tp.BaseURL)
 		c.signIn(tp.signInLinkFor(b, e))
 		c.get("/sign")

@@ -19,6 +19,7 @@ import (
 	"portal/app"
 	"portal/app/pgtest"
 	"portal/app/store"
+	"portal/handlers"
 	"portal/server"
 )
 
@@ -158,30 +159,38 @@ func prepareSigners(t testing.TB, d testDatabase, n int) []int64 {
 		}
 		ids[i] = e.ID
 	}
+	makeReady(t, h, p.Version, cycle.ID, ids...)
+	return ids
+}
+
+// makeReady makes the people ids ready to sign version v in the cycle:
+// every module read, the knowledge check passed, the consent given.
+func makeReady(t testing.TB, h *handlers.Handler, v *app.PolicyVersion, cycleID int64, ids ...int64) {
+	t.Helper()
+	ctx := context.Background()
 	for _, id := range ids {
 		e, err := h.Employees.FindEmployeeByID(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range p.Version.ModulesFor(app.AudienceAll) {
-			if err := h.Acks.MarkModuleRead(ctx, id, cycle.ID, m.Slug); err != nil {
+		for _, m := range v.ModulesFor(app.AudienceAll) {
+			if err := h.Acks.MarkModuleRead(ctx, id, cycleID, m.Slug); err != nil {
 				t.Fatal(err)
 			}
 		}
-		a, err := passedAttempt(p.Version, e)
+		a, err := passedAttempt(v, e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.CycleID = cycle.ID
+		a.CycleID = cycleID
 		if err := h.Acks.CreateQuizAttempt(ctx, a); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.Acks.RecordConsent(ctx, &app.ConsentRecord{EmployeeID: id, CycleID: cycle.ID, Version: h.Consent.Version,
+		if err := h.Acks.RecordConsent(ctx, &app.ConsentRecord{EmployeeID: id, CycleID: cycleID, Version: h.Consent.Version,
 			SHA256: h.Consent.SHA256}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return ids
 }
 
 type portalProcess struct {

@@ -1,7 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"portal/app"
+	"portal/app/content"
 	"portal/app/pgtest"
 	"portal/server"
 )
@@ -188,6 +196,124 @@ func TestTwoNodesOnOnePostgreSQL(t *testing.T) {
 		}
 		eventually(t, "every message sent", func() bool { return tp.queued(t) == 0 })
 		checkDeliveredOnce(t, tp, ms)
+	})
+
+	t.Run("what one node changes, the other knows", func(t *testing.T) {
+		nodeC := startPortalProcess(t, bin, d, "NORMAL", smtp...)
+		b, c := nodeB, nodeC
+		waiter := func(k int) int64 { return ids[double+storm+k] } // people the storm left unsigned
+
+		// A sign-in link used on one node is used on all.
+		link := c.link(t, waiter(0))
+		first := newClient(t, c.base)
+		first.signIn(link)
+		again := newClient(t, b.base)
+		if r := again.get(strings.Replace(link, c.base, b.base, 1)); r.Status != 401 {
+			t.Fatalf("a link used on node C, opened on node B: status %d, want 401", r.Status)
+		}
+
+		// Signing out on one node ends the session on all.
+		session := first.cookie("portal_session")
+		first.base = b.base
+		if r := first.post("/signout", nil); r.Status != 303 {
+			t.Fatalf("sign out on node B: status %d", r.Status)
+		}
+		stale := newClient(t, c.base)
+		u, _ := url.Parse(c.base)
+		stale.http.Jar.SetCookies(u, []*http.Cookie{{Name: "portal_session", Value: session}})
+		if r := stale.get("/sign"); r.Status != 303 || !strings.HasPrefix(r.Location, "/signin") {
+			t.Fatalf("the session signed out on node B, on node C: status %d location %q", r.Status, r.Location)
+		}
+
+		// The sign-in rate limit counts requests to both nodes together:
+		// 30 requests for links from one address in 15 minutes, not 30 a node.
+		for i := 0; i < 31; i++ {
+			node := []*portalProcess{b, c}[i%2]
+			asker := newClient(t, node.base)
+			asker.get("/signin")
+			r := asker.post("/signin", form("email", fmt.Sprintf("nobody%d@elsewhere.invalid", i)))
+			if want := map[bool]int{true: 303, false: 429}[i < 30]; r.Status != want {
+				t.Fatalf("request %d for a link, on node %s: status %d, want %d", i+1, []string{"B", "C"}[i%2], r.Status, want)
+			}
+		}
+
+		// A new policy version for the cycle, set through another process
+		// while node C shows the old one: a signature on the old text is
+		// not taken, whatever node C had cached, and node C stops asking
+		// for the old text within its cache's two seconds.
+		// Changes come from a third portal in the test, as from HR's node.
+		hrCfg := &server.Config{DB: d.dsn, BaseURL: "http://127.0.0.1", TimeZone: time.UTC, PassMark: 80, Synchronous: "NORMAL",
+			PolicyVersion: "2026.2", SMTPTLS: "none", SMTPConns: 1, Schedule: app.DefaultSchedule,
+			LogKeyFile: d.logKey(), Secret: testSecret}
+		k := mustKeys(t, hrCfg)
+		db, err := server.OpenDB(hrCfg, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		hr, err := server.Wire(context.Background(), hrCfg, db, k, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer := newClient(t, c.base)
+		signer.signIn(c.link(t, waiter(1)))
+		old := signer.get("/sign")
+		if !strings.Contains(old.Body, "typed_name") {
+			t.Fatalf("node C does not offer the signature: status %d", old.Status)
+		}
+		v, err := content.LoadVersion(os.DirFS(docsFixtureDir), ".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := hr.Handler.Policies.PublishVersion(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		cycle, err := hr.Handler.Cycles.CurrentCycle(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := time.Now()
+		if err := hr.Handler.Cycles.SetCycleVersion(ctx, cycle.ID, v.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		tp := &testPortal{Portal: &server.Portal{DB: db}}
+		signs := func(k int) int {
+			return tp.count(t, `SELECT COUNT(*) FROM acknowledgments WHERE employee_id = ?`, waiter(k))
+		}
+		r := signer.post("/sign", form("_csrf", signer.csrf, "typed_name", signerName(waiter(1)), "intent", "yes"))
+		if r.Status == 303 && strings.HasPrefix(r.Location, "/certificates/") || signs(1) != 0 {
+			t.Fatalf("a signature on the old version after the change: status %d location %q", r.Status, r.Location)
+		}
+		t.Logf("the press on node C after the change: status %d", r.Status)
+		oldCode := tp.text(t, `SELECT code FROM policy_versions WHERE id = ?`, cycle.PolicyVersionID)
+		if !strings.Contains(old.Body, "version "+oldCode) {
+			t.Fatalf("the signing page before the change does not name version %s", oldCode)
+		}
+		eventually(t, "node C no longer asking for the old version", func() bool {
+			return !strings.Contains(signer.get("/sign").Body, "version "+oldCode)
+		})
+		t.Logf("node C stopped asking for the old version %s after the change", time.Since(changed).Round(time.Millisecond))
+
+		// The cycle closed through another process: node C takes no
+		// signature in it, and shows it closed within two seconds.
+		makeReady(t, hr.Handler, v, cycle.ID, waiter(2))
+		closer := newClient(t, c.base)
+		closer.signIn(c.link(t, waiter(2)))
+		if !strings.Contains(closer.get("/sign").Body, "typed_name") {
+			t.Fatal("node C does not offer the signature before the cycle closes")
+		}
+		if err := hr.Handler.Cycles.CloseCycle(ctx, cycle.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		closed := time.Now()
+		r = closer.post("/sign", form("_csrf", closer.csrf, "typed_name", signerName(waiter(2)), "intent", "yes"))
+		if r.Status == 303 && strings.HasPrefix(r.Location, "/certificates/") || signs(2) != 0 {
+			t.Fatalf("a signature in the cycle closed a moment before: status %d location %q", r.Status, r.Location)
+		}
+		t.Logf("the press on node C after the close: status %d", r.Status)
+		eventually(t, "node C showing the cycle closed", func() bool { return !strings.Contains(closer.get("/sign").Body, "typed_name") })
+		t.Logf("node C stopped offering the signature %s after the close", time.Since(closed).Round(time.Millisecond))
 	})
 
 	checkAfterCrash(t, d, acknowledged)

@@ -228,16 +228,18 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	// that the certificate number can be part of the row from the start.
 	var existing sql.NullInt64
 	var year sql.NullInt64
+	var open bool
+	var cycleVersion int64
 	err := tx.QueryRowContext(ctx, `SELECT
 		(SELECT id FROM acknowledgments WHERE employee_id = ? AND cycle_id = ? AND policy_version_id = ?),
-		y.year, y.name, p.code, p.title, e.employee_number, e.full_name, e.agency, e.department,
+		y.open, y.policy_version_id, y.year, y.name, p.code, p.title, e.employee_number, e.full_name, e.agency, e.department,
 		(SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments), k.title, k.policy_name,
 		COALESCE((SELECT t.agency FROM terms_of_comment t WHERE t.id = ?), ''),
 		COALESCE((SELECT t.version FROM terms_of_comment t WHERE t.id = ?), 0), (k.code = (SELECT code FROM acknowledgment_kinds WHERE assign = 'cycle' ORDER BY position LIMIT 1))
 		FROM cycles y JOIN acknowledgment_kinds k ON k.code = y.kind, policy_versions p, employees e
 		WHERE y.id = ? AND p.id = ? AND e.id = ?`,
 		a.EmployeeID, a.CycleID, a.PolicyVersionID, a.TermsID, a.TermsID, a.CycleID, a.PolicyVersionID, a.EmployeeID).Scan(
-		&existing, &year, &a.CycleName, &a.PolicyCode, &a.PolicyTitle,
+		&existing, &open, &cycleVersion, &year, &a.CycleName, &a.PolicyCode, &a.PolicyTitle,
 		&a.EmployeeNumber, &a.EmployeeName, &a.EmployeeAgency, &a.EmployeeDept, &a.ID, &a.KindTitle, &a.KindPolicyName,
 		&a.TermsAgency, &a.TermsVersion, &a.KindAnnual)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -248,6 +250,18 @@ func (s *AckService) createAck(ctx context.Context, tx *sql.Tx, a *app.Acknowled
 	}
 	if existing.Valid {
 		return existing.Int64, false, nil
+	}
+	// The page the person signed from showed the cycle as it was when they
+	// opened it, and another node's copy of the current cycle may be up to
+	// two seconds old: here, under the write lock, the cycle must still be
+	// open and still ask for the version they read. A signature on text
+	// the cycle no longer asks for, or in a cycle closed meanwhile, would
+	// count a person done who has not signed what is asked.
+	if !open {
+		return 0, false, app.Errorf(app.ECONFLICT, "%s closed while you were signing, so nothing was signed. Your home page shows what is asked of you now.", a.CycleName)
+	}
+	if cycleVersion != a.PolicyVersionID {
+		return 0, false, app.Errorf(app.ECONFLICT, "The policy text for %s changed while you were signing, so nothing was signed. Your home page shows the text to read and sign now.", a.CycleName)
 	}
 	a.Superseded = false
 	a.CertificateNo = fmt.Sprintf("SMP-%d-%06d", year.Int64, a.ID)

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) *Store) {
 		{"CurrentCycleFollowsTheLocalCalendar", testCurrentCycleFollowsTheLocalCalendar},
 		{"RemindersFollowTheLocalCalendar", testRemindersFollowTheLocalCalendar},
 		{"RateLimitsAreSharedAndSlide", testRateLimitsAreSharedAndSlide},
+		{"SignatureNeedsTheCycleAsRead", testSignatureNeedsTheCycleAsRead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -109,27 +110,79 @@ func Version(code, body string) *app.PolicyVersion {
 // sign records a passing attempt, a consent and an acknowledgment.
 func (f *fixture) sign(t *testing.T) (*app.Acknowledgment, bool) {
 	t.Helper()
-	ctx := context.Background()
-	a := &app.QuizAttempt{EmployeeID: f.emp.ID, CycleID: f.cycle.ID, PolicyVersionID: f.version.ID,
-		Answers: map[string]string{"q": "a"}, Score: 1, Total: 1, PassMark: 80, Passed: true}
-	if err := f.Acks.CreateQuizAttempt(ctx, a); err != nil {
-		t.Error(err)
-		return nil, false
-	}
-	c := &app.ConsentRecord{EmployeeID: f.emp.ID, CycleID: f.cycle.ID, Version: "1", SHA256: "c"}
-	if err := f.Acks.RecordConsent(ctx, c); err != nil {
-		t.Error(err)
-		return nil, false
-	}
-	ack, created, err := f.Acks.CreateAcknowledgment(ctx, &app.Acknowledgment{EmployeeID: f.emp.ID, CycleID: f.cycle.ID,
-		PolicyVersionID: f.version.ID, PolicySHA256: f.version.SHA256, TypedName: "Zoë Côté", ConsentID: c.ID,
-		ConsentVersion: "1", ConsentSHA256: "c", IntentText: "I agree.", IP: "127.0.0.1", UserAgent: "test",
-		AuthMethod: app.AuthEmailLink, QuizAttemptID: a.ID})
+	ack, created, err := f.signAs(f.emp, f.version)
 	if err != nil {
 		t.Error(err)
 		return nil, false
 	}
 	return ack, created
+}
+
+// signAs is sign for emp, who read version.
+func (f *fixture) signAs(emp *app.Employee, version *app.PolicyVersion) (*app.Acknowledgment, bool, error) {
+	ctx := context.Background()
+	a := &app.QuizAttempt{EmployeeID: emp.ID, CycleID: f.cycle.ID, PolicyVersionID: version.ID,
+		Answers: map[string]string{"q": "a"}, Score: 1, Total: 1, PassMark: 80, Passed: true}
+	if err := f.Acks.CreateQuizAttempt(ctx, a); err != nil {
+		return nil, false, err
+	}
+	c := &app.ConsentRecord{EmployeeID: emp.ID, CycleID: f.cycle.ID, Version: "1", SHA256: "c"}
+	if err := f.Acks.RecordConsent(ctx, c); err != nil {
+		return nil, false, err
+	}
+	return f.Acks.CreateAcknowledgment(ctx, &app.Acknowledgment{EmployeeID: emp.ID, CycleID: f.cycle.ID,
+		PolicyVersionID: version.ID, PolicySHA256: version.SHA256, TypedName: emp.FullName, ConsentID: c.ID,
+		ConsentVersion: "1", ConsentSHA256: "c", IntentText: "I agree.", IP: "127.0.0.1", UserAgent: "test",
+		AuthMethod: app.AuthEmailLink, QuizAttemptID: a.ID})
+}
+
+// A signature is taken only for the cycle as the signer read it: open, and
+// asking for the version they read. Another node's copy of the current
+// cycle may be two seconds old, so the store checks under its write lock.
+// A retry of a signature made before the change still finds it.
+func testSignatureNeedsTheCycleAsRead(t *testing.T, s *Store) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	if _, created := f.sign(t); !created {
+		t.Fatal("the first signature was not created")
+	}
+	other := &app.Employee{EmployeeNumber: "2", FullName: "Lê Văn", Email: "le@x.example", Agency: "A", Department: "D", Active: true}
+	if err := s.Employees.CreateEmployee(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	v2 := Version("2.0", "y")
+	if err := s.Policies.PublishVersion(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		_, n, err := s.Acks.FindAcknowledgments(ctx, app.AckFilter{CycleID: &f.cycle.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	refused := func(what string, version *app.PolicyVersion, words string) {
+		t.Helper()
+		_, _, err := f.signAs(other, version)
+		if app.ErrorCode(err) != app.ECONFLICT || !strings.Contains(app.ErrorMessage(err), words) {
+			t.Fatalf("%s: %v, want a conflict saying %q", what, err, words)
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("%s: %d acknowledgments in the cycle, want still 1", what, n)
+		}
+	}
+	refused("a version the cycle does not ask for", v2, "changed while you were signing")
+	if err := s.Cycles.SetCycleVersion(ctx, f.cycle.ID, v2.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	refused("the version read before the cycle moved to a new one", f.version, "changed while you were signing")
+	if ack, created := f.sign(t); ack == nil || created {
+		t.Fatalf("a retry of the signature made before the change: %+v, created %v; want the one made", ack, created)
+	}
+	if err := s.Cycles.CloseCycle(ctx, f.cycle.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	refused("the version asked for, in a cycle closed meanwhile", v2, "closed while you were signing")
 }
 
 // Eight racing signatures make one acknowledgment, one code, one number.
