@@ -32,6 +32,10 @@ commands:
                  checkpoint extends the one kept in FILE; exit 1 with "the log
                  was rewritten" if not
   backup FILE    write an online, consistent copy of the database to FILE
+  copy-to-postgres URL
+                 copy the SQLite database PORTAL_DB into a new, empty PostgreSQL
+                 database (as a superuser, with the portal stopped) and verify
+                 its evidence log there
   api-token create --name NAME --scope SCOPE[,SCOPE]
                  make an API token and print it (once: only its hash is kept);
                  scopes: completion:read, certificates:read, roster:write
@@ -93,6 +97,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return UsageError{}
 		}
 		return backup(ctx, args[1], stdout)
+	case "copy-to-postgres":
+		return copyToPostgres(ctx, args[1:], stdout)
 	case "api-token":
 		return apiToken(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
