@@ -53,6 +53,11 @@ func (db *DB) CopyInto(ctx context.Context, dst *DB) (*CopyResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	var entries int64 // the snapshot's log, to see afterwards whether the portal went on writing
+	if err := src.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_entries`).Scan(&entries); err != nil {
+		return nil, fmt.Errorf("copy: read the source's log: %w", err)
+	}
+	copySnapshotTaken()
 	tx, err := dst.beginWrite(ctx)
 	if err != nil {
 		return nil, err
@@ -93,8 +98,20 @@ func (db *DB) CopyInto(ctx context.Context, dst *DB) (*CopyResult, error) {
 		return nil, fmt.Errorf("copy: commit: %w", err)
 	}
 	dst.cycles.clear()
+	_ = src.Rollback() // the snapshot ends; the count below is of the file as it is now
+	var now int64
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_entries`).Scan(&now); err != nil {
+		return res, fmt.Errorf("copy: read the source's log again: %w", err)
+	}
+	if now != entries {
+		return res, app.Errorf(app.ECONFLICT, "The SQLite database took %d more evidence log entries while it was being copied, so the portal was still running and the copy misses them. Stop every portal process, drop the PostgreSQL database, create it empty and copy again.", now-entries)
+	}
 	return res, nil
 }
+
+// copySnapshotTaken runs once the source's snapshot is taken: tests write
+// to the source there, as a portal left running would.
+var copySnapshotTaken = func() {}
 
 // sqliteTables names the SQLite database's own tables.
 func sqliteTables(ctx context.Context, src *sql.Tx) (map[string]bool, error) {
