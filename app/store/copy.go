@@ -156,6 +156,10 @@ func pgTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
 // 65,535 parameters in one statement).
 const copyParamsPerInsert = 30000
 
+// copyBytesPerInsert bounds the text and blobs of one INSERT, so that
+// tables of scans (paper acknowledgments) go across a few rows at a time.
+const copyBytesPerInsert = 8 << 20
+
 // copyTable copies table t's rows from src into tx, in the source's order,
 // and moves the target's id sequence past the largest id copied.
 func copyTable(ctx context.Context, src, tx *sql.Tx, t string) (int64, error) {
@@ -198,6 +202,7 @@ func copyTable(ctx context.Context, src, tx *sql.Tx, t string) (int64, error) {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	var batch []any
 	var n int64
+	size := 0 // bytes of text and blobs in batch
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -208,7 +213,7 @@ func copyTable(ctx context.Context, src, tx *sql.Tx, t string) (int64, error) {
 			return fmt.Errorf("copy %s: %w", t, err)
 		}
 		n += int64(k)
-		batch = batch[:0]
+		batch, size = batch[:0], 0
 		return nil
 	}
 	vals := make([]any, len(cols))
@@ -229,9 +234,15 @@ func copyTable(ctx context.Context, src, tx *sql.Tx, t string) (int64, error) {
 					v = string(b)
 				}
 			}
+			switch x := v.(type) {
+			case string:
+				size += len(x)
+			case []byte:
+				size += len(x)
+			}
 			batch = append(batch, v)
 		}
-		if len(batch)/len(cols) >= perInsert {
+		if len(batch)/len(cols) >= perInsert || size >= copyBytesPerInsert {
 			if err := flush(); err != nil {
 				return 0, err
 			}
