@@ -115,30 +115,34 @@ var copySnapshotTaken = func() {}
 
 // sqliteTables names the SQLite database's own tables.
 func sqliteTables(ctx context.Context, src *sql.Tx) (map[string]bool, error) {
-	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	names, err := tableNames(ctx, src, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 	if err != nil {
 		return nil, fmt.Errorf("copy: read the source's tables: %w", err)
 	}
-	defer rows.Close()
 	have := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		have[name] = true
+	for _, n := range names {
+		have[n] = true
 	}
-	return have, rows.Err()
+	return have, nil
 }
 
 // pgTables names the PostgreSQL schema's tables, but for the migrations'
 // own, which differs between the two databases.
 func pgTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT table_name FROM information_schema.tables
+	names, err := tableNames(ctx, tx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
 		ORDER BY table_name`)
 	if err != nil {
 		return nil, fmt.Errorf("copy: read the target's tables: %w", err)
+	}
+	return names, nil
+}
+
+// tableNames runs a query of one text column and returns its rows.
+func tableNames(ctx context.Context, tx *sql.Tx, query string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
