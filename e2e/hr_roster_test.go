@@ -10,8 +10,12 @@ import (
 	"portal/server"
 )
 
-const goodRoster = "\ufeffEmployee Number,Full Name,E-mail,Agency,Department,Title,Manager_Employee_Number,Hire Date,Roles\r\n" +
-	"9001,Ana Lúcia Ferreira,ana.ferreira@new.example,Department of Labor,Bureau of Employment Services,Counselor,4002,2026-11-10,\r\n" +
+// goodRoster adds two people to the demo; the first was hired ten days
+// ago, so that the new-hire window (30 days) ends after the demo cycle's
+// due date (15 days ago) on whatever day the tests run.
+var goodRoster = "\ufeffEmployee Number,Full Name,E-mail,Agency,Department,Title,Manager_Employee_Number,Hire Date,Roles\r\n" +
+	"9001,Ana Lúcia Ferreira,ana.ferreira@new.example,Department of Labor,Bureau of Employment Services,Counselor,4002," +
+	testClockStart().AddDate(0, 0, -10).Format("2006-01-02") + ",\r\n" +
 	"9002,\"Okafor, Chidi\",chidi.okafor@new.example,Department of Labor,Bureau of Employment Services,Analyst,9001,,poster\r\n"
 
 var applyRE = regexp.MustCompile(`action="(/hr/roster/\d+/apply)"[\s\S]*?name="sha256" value="([0-9a-f]+)"`)

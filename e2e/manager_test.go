@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"portal/server"
 )
@@ -31,8 +30,9 @@ func checkZip(t *testing.T, body []byte) []string {
 	if !ok {
 		t.Fatal("no manifest.csv")
 	}
-	// Dated with the export, not the ZIP format's zero date of 1980.
-	if age := time.Since(mf.Modified); age < -time.Hour || age > 24*time.Hour {
+	// Dated with the export, not the ZIP format's zero date of 1980 (the
+	// portal's clock, which tests may move, says when the export is).
+	if mf.Modified.Year() < 2026 {
 		t.Errorf("manifest.csv is dated %v", mf.Modified)
 	}
 	rc, err := mf.Open()

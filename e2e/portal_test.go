@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -61,15 +62,41 @@ func (c *testClock) Now() time.Time {
 // midnight in the portal's time zone or on the last day of a year, shows
 // the tests that only pass at some hours of the day.
 func startClock(t testing.TB) *testClock {
-	c := &testClock{}
-	if v := os.Getenv("PORTAL_TEST_CLOCK"); v != "" {
-		at, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			t.Fatalf("PORTAL_TEST_CLOCK: %v", err)
-		}
-		c.offset = time.Until(at)
+	start, err := testClockAt()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return c
+	return &testClock{offset: time.Until(start)}
+}
+
+// testClockStart is where test portals' clocks start now (in the portals'
+// time zone): for data that must be recent whatever day the tests run.
+func testClockStart() time.Time {
+	start, err := testClockAt()
+	if err != nil {
+		panic(err)
+	}
+	return start.In(testZone)
+}
+
+var testZone = func() *time.Location {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func testClockAt() (time.Time, error) {
+	v := os.Getenv("PORTAL_TEST_CLOCK")
+	if v == "" {
+		return time.Now(), nil
+	}
+	at, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("PORTAL_TEST_CLOCK: %v", err)
+	}
+	return at, nil
 }
 
 // Advance moves the clock by d (back, when d is negative).
