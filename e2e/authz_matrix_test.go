@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"portal/app"
 	"portal/handlers"
@@ -289,7 +288,7 @@ var azTable = azJoin(map[string]azExpect{
 	"GET /hr/cycles": {allow: azSetHR, ok: []int{200}},
 	"POST /hr/cycles": {allow: azSetHR, ok: []int{303}, note: "opens next year's cycle",
 		req: func(e *azEnv, _ azRole) azReq {
-			y := itoa(int64(time.Now().Year() + 1))
+			y := itoa(int64(testClockStart().Year() + 1))
 			return azReq{path: "/hr/cycles", form: form("name", "Next year", "version", itoa(e.tp.Version.ID),
 				"opens_on", y+"-01-15", "due_on", y+"-03-15", "new_hire_days", "30")}
 		}},

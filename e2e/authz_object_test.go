@@ -228,7 +228,7 @@ func TestObjectAuthorization(t *testing.T) {
 			}
 		}
 		s.get("/hr/cycles")
-		y := itoa(int64(time.Now().Year() + 1))
+		y := itoa(int64(testClockStart().Year() + 1))
 		before := tp.count(t, `SELECT COUNT(*) FROM cycles`)
 		versions := tp.count(t, `SELECT COUNT(*) FROM policy_versions`) // the shipped ones
 		for path, f := range map[string]url.Values{
