@@ -75,6 +75,7 @@ bench:
 	  PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard|Import100k|ReminderPass|AuthorizationSync|^BenchmarkLog$$' -benchtime 3x -timeout 30m ./app/store/ && \
 	  $(GO) test -run '^$$' -bench 'ExportMemory' -benchtime 1x ./app/store/ && \
 	  $(GO) test -run '^$$' -bench 'SignPostgres' -benchtime 2000x -timeout 30m ./e2e/ && \
+	  $(GO) test -run '^$$' -bench 'CopyToPostgres' -benchtime 1x -timeout 20m ./app/store/ && \
 	  PORTAL_BENCH_DB=postgres PORTAL_BENCH_1M=$${PORTAL_BENCH_1M:-1} $(GO) test -run '^$$' -bench 'Dashboard' -benchtime 3x -timeout 60m ./app/store/ && \
 	  $(GO) test -run '^$$' -bench 'Drain' -benchtime 2x ./app/mail/ ; } | tee bench-results.txt | $(GO) run ./tools/benchtable
 
